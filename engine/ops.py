@@ -1,0 +1,101 @@
+"""The op table: every op's forward and its local derivatives, side by side.
+
+A rule is a Python expression over the op's inputs ``a``, ``b`` and its result
+``out``. Because a rule is plain arithmetic, one rule serves three interpreters:
+
+* floats, at forward time — a node records its local gradients as numbers;
+* Values, for ``grad(..., create_graph=True)`` — gradients you can differentiate;
+* source text, for ``engine.compile`` — the chain rule written out line by line.
+
+Adding an op is one row here (plus a method on ``Value`` if it needs a name) and
+its tests: nothing else.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+__all__ = ["Op", "OPS", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "POWV",
+           "EXP", "LOG", "RELU", "SIGMOID", "TANH"]
+
+
+def sigmoid(a: float) -> float:
+    """σ(a) = 1 / (1 + e^−a), written so that e^x never overflows."""
+    if a >= 0.0:
+        return 1.0 / (1.0 + math.exp(-a))
+    e = math.exp(a)
+    return e / (1.0 + e)
+
+
+def power(a: float, b: float) -> float:
+    """a ** b on real numbers: a complex result is a ValueError, not a surprise."""
+    out = a ** b
+    if type(out) is complex:
+        raise ValueError("a negative base to a fractional power is not a real number")
+    return out
+
+
+def positive_power(a: float, b: float) -> float:
+    """a ** b for a Value exponent: ∂/∂b = out · ln a needs a > 0 (or a = 0 < b)."""
+    if a < 0.0 or (a == 0.0 and b <= 0.0):
+        raise ValueError("a Value exponent needs a base > 0 (∂out/∂b = out·ln a), "
+                         "or base 0 with exponent > 0")
+    return a ** b
+
+
+def _log(x: Any) -> Any:
+    """ln that works on floats (forward) and on Values (create_graph)."""
+    return math.log(x) if isinstance(x, (int, float)) else x.log()
+
+
+# Names a forward rule may call (on floats) and names a local rule may call
+# (on floats or Values).
+FORWARD_NAMES = {"exp": math.exp, "log": math.log, "tanh": math.tanh,
+                 "sigmoid": sigmoid, "power": power, "positive_power": positive_power}
+LOCAL_NAMES = {"log": _log}
+
+
+class Op:
+    """One row of the table: a name, a symbol for diagrams, the forward rule and
+    one local-derivative rule ∂out/∂input per input."""
+
+    __slots__ = ("name", "symbol", "forward_rule", "local_rules", "arity",
+                 "forward", "local")
+
+    def __init__(self, name: str, symbol: str, forward: str, *local: str) -> None:
+        self.name = name
+        self.symbol = symbol
+        self.forward_rule = forward
+        self.local_rules = local
+        self.arity = len(local)
+        args = ", ".join("ab"[: self.arity])          # "a" or "a, b"
+        #: forward(a[, b]) -> float, on floats
+        self.forward: Callable[..., float] = eval(
+            f"lambda {args}: {forward}", dict(FORWARD_NAMES))
+        #: local(a[, b], out) -> tuple of ∂out/∂input, on floats or Values
+        self.local: Callable[..., tuple] = eval(
+            f"lambda {args}, out: ({', '.join(local)},)", dict(LOCAL_NAMES))
+
+    def __repr__(self) -> str:
+        return f"<op {self.name}>"
+
+
+#                name       symbol  forward                      ∂out/∂a               ∂out/∂b
+ADD     = Op("add",     "+",    "a + b",                     "1.0",                "1.0")
+SUB     = Op("sub",     "−",    "a - b",                     "1.0",                "-1.0")
+MUL     = Op("mul",     "×",    "a * b",                     "b",                  "a")
+DIV     = Op("div",     "÷",    "a / b",                     "1.0 / b",            "-out / b")
+POW     = Op("pow",     "^",    "power(a, b)",               "b * a ** (b - 1.0)", "0.0")  # b a number
+POWV    = Op("powv",    "^",    "positive_power(a, b)",      "b * a ** (b - 1.0)",
+             "out * log(a) if a > 0.0 else 0.0")                                 # b a Value
+NEG     = Op("neg",     "−",    "-a",                        "-1.0")
+EXP     = Op("exp",     "exp",  "exp(a)",                    "out")
+LOG     = Op("log",     "log",  "log(a)",                    "1.0 / a")
+RELU    = Op("relu",    "ReLU", "a if a > 0.0 else 0.0",     "1.0 if a > 0.0 else 0.0")  # ReLU′(0) = 0
+SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",                "out * (1.0 - out)")
+TANH    = Op("tanh",    "tanh", "tanh(a)",                   "1.0 - out * out")
+
+#: Every op by name.
+OPS: dict[str, Op] = {op.name: op for op in
+                      (ADD, SUB, MUL, DIV, POW, POWV, NEG, EXP, LOG, RELU, SIGMOID, TANH)}

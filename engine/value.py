@@ -1,0 +1,348 @@
+"""The node: a number that remembers how it was made.
+
+A ``Value`` holds ``data``, ``grad``, its ``inputs`` (an ordered tuple, so ``a * a``
+keeps both operands), the ``local_grads`` ∂self/∂input it recorded at forward time
+as plain numbers, the ``op`` (a row of the table, ``None`` for a leaf) and a
+``label``. No closures and ``__slots__``: a dropped graph is freed at once by
+reference counting.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from typing import Any, Union
+
+from .modes import MODE, Mode
+from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POWV, RELU, SIGMOID, SUB, TANH, Op
+
+Number = Union[int, float]
+_new = object.__new__
+_ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Value:
+    """A scalar in a computation graph. Mix freely with plain numbers:
+    ``2 * x + 1`` works, and the constants become leaves a diagram can show."""
+
+    __slots__ = ("data", "grad", "inputs", "local_grads", "op", "label")
+
+    def __init__(self, data: Number, label: str = "") -> None:
+        self.data = _as_float(data, type(self).__name__)
+        if not isinstance(label, str):
+            raise TypeError(f"{type(self).__name__}: label must be a str, "
+                            f"got {type(label).__name__}")
+        self.grad = 0.0
+        self.inputs: tuple[Value, ...] = ()
+        self.local_grads: tuple[Any, ...] = ()
+        self.op: Op | None = None
+        self.label = label
+
+    # ---- arithmetic: each operator is one row of engine/ops.py -------------
+    def __add__(self, other: Value | Number) -> Value:
+        return _binary(ADD, self, other if type(other) is Value else _operand(other, ADD))
+
+    def __radd__(self, other: Number) -> Value:
+        return _binary(ADD, _operand(other, ADD), self)
+
+    def __sub__(self, other: Value | Number) -> Value:
+        return _binary(SUB, self, other if type(other) is Value else _operand(other, SUB))
+
+    def __rsub__(self, other: Number) -> Value:
+        return _binary(SUB, _operand(other, SUB), self)
+
+    def __mul__(self, other: Value | Number) -> Value:
+        return _binary(MUL, self, other if type(other) is Value else _operand(other, MUL))
+
+    def __rmul__(self, other: Number) -> Value:
+        return _binary(MUL, _operand(other, MUL), self)
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        return _binary(DIV, self, other if type(other) is Value else _operand(other, DIV))
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return _binary(DIV, _operand(other, DIV), self)
+
+    def __pow__(self, other: Value | Number) -> Value:
+        """``x ** 2`` (a number exponent) or ``x ** y`` (a Value exponent, base > 0)."""
+        other = _operand(other, POW)
+        return _binary(POW if type(other) is Constant else POWV, self, other)
+
+    def __rpow__(self, other: Number) -> Value:
+        return _binary(POWV, _operand(other, POWV), self)
+
+    def __neg__(self) -> Value:
+        return _unary(NEG, self)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def exp(self) -> Value:
+        return _unary(EXP, self)
+
+    def log(self) -> Value:
+        """Natural logarithm; needs data > 0."""
+        return _unary(LOG, self)
+
+    def relu(self) -> Value:
+        """max(0, x), with ReLU′(0) = 0 (as PyTorch and micrograd)."""
+        return _unary(RELU, self)
+
+    def sigmoid(self) -> Value:
+        """σ(x) = 1 / (1 + e^−x); finite and exact at the limits for any finite x."""
+        return _unary(SIGMOID, self)
+
+    def tanh(self) -> Value:
+        return _unary(TANH, self)
+
+    # ---- gradients -----------------------------------------------------------
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
+
+        Interior nodes are set afresh on each call; leaves *accumulate* (as in
+        PyTorch), so two calls give exactly twice the leaves' gradients."""
+        from .autograd import backward
+        backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to 0 on this node and on everything it depends on."""
+        from .autograd import zero_grad
+        zero_grad(self)
+
+    # ---- comparisons and conversions (on data; equality stays identity) -----
+    def __lt__(self, other: Value | Number) -> bool:
+        other = _compare(other)
+        return NotImplemented if other is None else self.data < other
+
+    def __le__(self, other: Value | Number) -> bool:
+        other = _compare(other)
+        return NotImplemented if other is None else self.data <= other
+
+    def __gt__(self, other: Value | Number) -> bool:
+        other = _compare(other)
+        return NotImplemented if other is None else self.data > other
+
+    def __ge__(self, other: Value | Number) -> bool:
+        other = _compare(other)
+        return NotImplemented if other is None else self.data >= other
+
+    __hash__ = object.__hash__
+
+    def __float__(self) -> float:
+        return self.data
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes no op made."""
+        return self.op is None
+
+    def __repr__(self) -> str:
+        label = f", label={self.label!r}" if self.label else ""
+        op = f", op={self.op.name!r}" if self.op is not None else ""
+        return f"{type(self).__name__}(data={self.data:.6g}, grad={self.grad:.6g}{label}{op})"
+
+
+class Constant(Value):
+    """A plain number in an expression (the ``2`` of ``2 * x``): a leaf that no
+    gradient is asked of. Its label is the number itself."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Number, label: str | None = None) -> None:
+        super().__init__(data, f"{float(data):g}" if label is None else label)
+
+
+class TracedValue(Value):
+    """A node made under ``detect_anomaly()``: it remembers where it was created."""
+
+    __slots__ = ("created_at",)
+
+
+# ---- making nodes -------------------------------------------------------------
+def _as_float(data: Any, who: str) -> float:
+    if type(data) is float:
+        return data
+    if isinstance(data, (int, float)) and not isinstance(data, bool):
+        return float(data)
+    if hasattr(data, "__float__") and not isinstance(data, (complex, bool, str, bytes)):
+        try:                                  # numpy scalars, Fraction, Decimal …
+            return float(data)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{who}: expected a real number (int or float), got "
+                    f"{type(data).__name__} {data!r}")
+
+
+def _operand(other: Any, op: Op) -> Value:
+    """An operand as a Value: numbers become Constants, anything else is a TypeError."""
+    if isinstance(other, Value):
+        return other
+    if isinstance(other, (int, float)) and not isinstance(other, bool):
+        return Constant(other)
+    raise TypeError(f"{op.name} ({op.symbol}): operands must be Values or real numbers, "
+                    f"got {type(other).__name__} {other!r}")
+
+
+def _compare(other: Any) -> float | None:
+    if isinstance(other, Value):
+        return other.data
+    if isinstance(other, (int, float)):
+        return other
+    return None
+
+
+def _binary(op: Op, a: Value, b: Value) -> Value:
+    x = a.data
+    y = b.data
+    try:
+        out = op.forward(x, y)
+    except (ArithmeticError, ValueError) as error:
+        raise _domain_error(op, (a, b), error) from None
+    mode = MODE.get()
+    if mode.anomaly or out - out != 0.0:     # checking everything, or out is inf/NaN
+        return _checked(op, (a, b), out, mode)
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    if mode.grad:
+        try:
+            node.local_grads = op.local(x, y, out)
+        except ArithmeticError as error:
+            raise _derivative_error(op, (a, b), error) from None
+        node.inputs = (a, b)
+        node.op = op
+    else:
+        node.inputs = node.local_grads = ()
+        node.op = None
+    return node
+
+
+def _unary(op: Op, a: Value) -> Value:
+    x = a.data
+    try:
+        out = op.forward(x)
+    except (ArithmeticError, ValueError) as error:
+        raise _domain_error(op, (a,), error) from None
+    mode = MODE.get()
+    if mode.anomaly or out - out != 0.0:
+        return _checked(op, (a,), out, mode)
+    node = _new(Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    if mode.grad:
+        try:
+            node.local_grads = op.local(x, out)
+        except ArithmeticError as error:
+            raise _derivative_error(op, (a,), error) from None
+        node.inputs = (a,)
+        node.op = op
+    else:
+        node.inputs = node.local_grads = ()
+        node.op = None
+    return node
+
+
+def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value:
+    """The slow path: a non-finite result, or anomaly mode. Overflow from finite
+    inputs is an error; NaN/inf carried in from the inputs is the user's choice,
+    unless ``detect_anomaly()`` is on."""
+    finite_inputs = all(math.isfinite(v.data) for v in inputs)
+    if not math.isfinite(out):
+        if finite_inputs:
+            raise OverflowError(f"{op.name}: {_call(op, inputs)} = {out} overflows a float; "
+                                f"inputs: {_describe(inputs)}")
+        if mode.anomaly:
+            raise FloatingPointError(
+                f"{op.name}: produced {out} in forward from inputs {_describe(inputs)}; "
+                f"the op was created at {creation_site()}")
+    node = _new(TracedValue if mode.anomaly else Value)
+    node.data = out
+    node.grad = 0.0
+    node.label = ""
+    node.inputs = node.local_grads = ()
+    node.op = None
+    if mode.anomaly:
+        node.created_at = creation_site()
+    if mode.grad:
+        datas = [v.data for v in inputs]
+        try:
+            node.local_grads = op.local(*datas, out)
+        except ArithmeticError as error:
+            raise _derivative_error(op, inputs, error) from None
+        node.inputs = inputs
+        node.op = op
+    return node
+
+
+# ---- messages that name the op, the values and the labels ----------------------
+def _describe(inputs: tuple[Value, ...]) -> str:
+    parts = []
+    for name, v in zip("ab", inputs):
+        label = f" ({v.label!r})" if v.label and type(v) is not Constant else ""
+        parts.append(f"{name} = {v.data!r}{label}")
+    return ", ".join(parts)
+
+
+def _call(op: Op, inputs: tuple[Value, ...]) -> str:
+    """The op written out with its input values, e.g. ``log(0.0)`` or ``1.0 / 0.0``."""
+    shown = [f"({v.data!r})" if v.data < 0 else repr(v.data) for v in inputs]
+    if len(inputs) == 1:
+        return f"{op.name}({inputs[0].data!r})"
+    infix = {"pow": "**", "powv": "**", "div": "/", "sub": "-", "mul": "*"}.get(op.name, op.symbol)
+    return f"{shown[0]} {infix} {shown[1]}"
+
+
+def _domain_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
+    reason = str(error)
+    if reason == "math domain error":
+        reason = "outside the op's domain (log needs a > 0)" if op.name == "log" else "outside the op's domain"
+    elif isinstance(error, OverflowError):
+        reason = "the result overflows a float"
+    return type(error)(f"{op.name}: cannot compute {_call(op, inputs)}: {reason}; "
+                       f"inputs: {_describe(inputs)}")
+
+
+def _derivative_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
+    rules = ", ".join(op.local_rules)
+    return ValueError(f"{op.name}: the local derivative ({rules}) is infinite or undefined "
+                      f"at {_describe(inputs)}: {error}")
+
+
+def creation_site() -> str:
+    """'file:line in function: source' of the first caller outside the engine."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:
+        frame = frame.f_back
+    if frame is None:
+        return "<unknown>"
+    import linecache
+    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}: {source}"
+
+
+# ---- the named ops as functions, for Values and plain numbers alike --------------
+def exp(x: Value | Number) -> Value:
+    """e ** x."""
+    return _unary(EXP, _operand(x, EXP))
+
+
+def log(x: Value | Number) -> Value:
+    """Natural logarithm of x (x > 0)."""
+    return _unary(LOG, _operand(x, LOG))
+
+
+def relu(x: Value | Number) -> Value:
+    """max(0, x); ReLU′(0) = 0."""
+    return _unary(RELU, _operand(x, RELU))
+
+
+def sigmoid(x: Value | Number) -> Value:
+    """σ(x) = 1 / (1 + e^−x), stable for any finite x."""
+    return _unary(SIGMOID, _operand(x, SIGMOID))
+
+
+def tanh(x: Value | Number) -> Value:
+    return _unary(TANH, _operand(x, TANH))
