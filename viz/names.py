@@ -1,0 +1,183 @@
+"""Names for the nodes of a graph, in the lessons' notation.
+
+Every diagram and every explanation speaks of nodes by name, so the names are made
+in one place:
+
+* a labelled leaf is called by its label, and an nn label is turned into the
+  lessons' symbol (``L1.N2.w3`` → ``w₂₃⁽¹⁾``, ``L2.N1.z`` → ``z₁⁽²⁾``, ``x1`` → ``x₁``);
+* a constant is called by its number (``2``);
+* an unlabelled intermediate is called by a short expression of its inputs' names
+  (``x·w``, ``tanh(n)``, ``x·w + b``), or by a short id (``v3``) when the
+  expression would be too long to read at a glance.
+
+``role`` sorts nodes into input, parameter, constant, intermediate and output, the
+categories diagrams style apart.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from engine import Constant, Value, order
+
+__all__ = ["node_names", "lesson_name", "role", "format_number", "ROLES",
+           "PARAMETER_LABEL", "NEURON_LABEL"]
+
+#: The roles a node can play, in the order a legend lists them.
+ROLES = ("input", "parameter", "constant", "intermediate", "output")
+
+#: nn's parameter labels: ``L{l}.N{j}.w{k}`` (W⁽ˡ⁾ⱼₖ) and ``L{l}.N{j}.b`` (b⁽ˡ⁾ⱼ).
+PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
+#: nn's neuron quantities: ``L{l}.N{j}.z`` (pre-activation) and ``L{l}.N{j}.a`` (activation).
+NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
+_INPUT_LABEL = re.compile(r"^x(\d+)$")
+
+_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
+_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def _subscript(*indices: str) -> str:
+    """Indices as subscripts; a comma between them only when one has two digits
+    (``w₁₂`` is W_12, ``w₁₂,₃`` is W_(12)(3))."""
+    sep = "," if any(len(i) > 1 for i in indices) else ""
+    return sep.join(i.translate(_SUB) for i in indices)
+
+
+def lesson_name(label: str) -> str | None:
+    """The lessons' symbol for an nn label, or None if the label follows no convention.
+
+    ``L2.N1.z`` → ``z₁⁽²⁾``, ``L1.N2.a`` → ``a₂⁽¹⁾``, ``L1.N2.w3`` → ``w₂₃⁽¹⁾``,
+    ``L2.N1.b`` → ``b₁⁽²⁾``, ``x1`` → ``x₁``."""
+    if not isinstance(label, str):
+        raise TypeError(f"lesson_name: label must be a str, got {type(label).__name__}")
+    match = PARAMETER_LABEL.match(label)
+    if match:
+        layer, neuron, source = match.groups()
+        layer_mark = f"⁽{layer.translate(_SUP)}⁾"
+        if source is None:
+            return f"b{_subscript(neuron)}{layer_mark}"
+        return f"w{_subscript(neuron, source)}{layer_mark}"
+    match = NEURON_LABEL.match(label)
+    if match:
+        layer, neuron, kind = match.groups()
+        return f"{kind}{_subscript(neuron)}⁽{layer.translate(_SUP)}⁾"
+    match = _INPUT_LABEL.match(label)
+    if match:
+        return f"x{_subscript(match.group(1))}"
+    return None
+
+
+def format_number(x: float, precision: int = 4) -> str:
+    """``x`` with ``precision`` significant digits (``%.4g``-like): 3e-6 stays
+    ``3e-06``, never ``0.0000``; −0.0 prints as 0."""
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
+        raise ValueError(f"format_number: precision must be an int ≥ 1, got {precision!r}")
+    if x == 0.0:
+        return "0"
+    return f"{x:.{precision}g}"
+
+
+def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) -> str:
+    """What ``node`` is in the graph of ``root``: one of :data:`ROLES`.
+
+    * ``output``: ``root`` itself (the loss, or whatever was differentiated);
+    * ``constant``: a plain number from an expression (an ``engine.Constant``);
+    * ``parameter``: a leaf in ``parameters`` if given, else a leaf whose label is
+      an nn parameter name (``L1.N2.w3``, ``L1.N2.b``) — what training changes;
+    * ``input``: every other leaf — data the graph is evaluated at;
+    * ``intermediate``: every other node an op made.
+
+    Without ``parameters`` a hand-built ``w = Value(0.5, label="w")`` is an input:
+    pass ``parameters=[w, b]`` (or ``model.parameters()``) to say otherwise."""
+    if not isinstance(node, Value) or not isinstance(root, Value):
+        raise TypeError("role: node and root must be Values")
+    if node is root:
+        return "output"
+    if node.op is not None:
+        return "intermediate"
+    if isinstance(node, Constant):
+        return "constant"
+    if parameters is not None:
+        params = parameters if isinstance(parameters, (set, frozenset, dict)) else set(parameters)
+        return "parameter" if node in params else "input"
+    return "parameter" if PARAMETER_LABEL.match(node.label) else "input"
+
+
+# ---- expressions for unlabelled nodes ------------------------------------------------
+# Precedence of a name when it is used inside a bigger expression.
+_SUM, _PRODUCT, _SIGN, _POWER, _ATOM = 1, 2, 3, 4, 5
+_INFIX = {"add": (" + ", _SUM), "sub": (" − ", _SUM), "mul": ("·", _PRODUCT),
+          "div": ("/", _PRODUCT)}
+_FUNCTION = {"exp": "exp", "log": "log", "relu": "ReLU", "sigmoid": "σ", "tanh": "tanh"}
+
+
+def _wrap(name: str, precedence: int, needed: int) -> str:
+    return name if precedence >= needed else f"({name})"
+
+
+def _superscript_exponent(node: Value) -> str | None:
+    """``²``-style exponent for a small integer constant, else None."""
+    if isinstance(node, Constant) and node.data == int(node.data) and abs(node.data) < 100:
+        return str(int(node.data)).translate(_SUP)
+    return None
+
+
+def _expression(node: Value, parts: list[tuple[str, int]]) -> tuple[str, int]:
+    """A name for an op node built from its inputs' (name, precedence) pairs."""
+    op = node.op
+    assert op is not None
+    if op.name in _INFIX:
+        symbol, prec = _INFIX[op.name]
+        (left, lp), (right, rp) = parts
+        # a − (b + c) and a/(b·c) need the parentheses; a + b + c does not
+        right_needed = prec + 1 if op.name in ("sub", "div") else prec
+        if rp == _SIGN:                  # x + (−y), never x + −y
+            right_needed = _POWER
+        return f"{_wrap(left, lp, prec)}{symbol}{_wrap(right, rp, right_needed)}", prec
+    if op.name == "neg":
+        (inner, ip), = parts
+        return f"−{_wrap(inner, ip, _POWER)}", _SIGN
+    if op.name in ("pow", "powv"):
+        (base, bp), (exponent, ep) = parts
+        small = _superscript_exponent(node.inputs[1])
+        if small is not None:
+            return f"{_wrap(base, bp, _ATOM)}{small}", _POWER
+        return f"{_wrap(base, bp, _ATOM)}^{_wrap(exponent, ep, _ATOM)}", _POWER
+    function = _FUNCTION.get(op.name, op.name)
+    return f"{function}({', '.join(name for name, _ in parts)})", _ATOM
+
+
+def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
+    """A display name for every node of ``root``'s graph (see the module docstring).
+
+    Expressions longer than ``max_length`` characters, and expressions that would
+    repeat another node's name, become short ids ``v1``, ``v2``, … numbered in
+    graph order (inputs before outputs)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"node_names: root must be a Value, got {type(root).__name__}")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ValueError(f"node_names: max_length must be an int ≥ 1, got {max_length!r}")
+    nodes = order(root)
+    names: dict[Value, str] = {}
+    precedence: dict[Value, int] = {}
+    taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
+    next_id = 1
+    for node in nodes:
+        if node.label:
+            name = lesson_name(node.label) or node.label
+            prec = _SIGN if isinstance(node, Constant) and node.data < 0 else _ATOM
+            if prec == _SIGN:
+                name = "−" + name.lstrip("-")
+        elif node.op is None:                      # an unlabelled leaf
+            name, prec = "", _ATOM
+        else:
+            name, prec = _expression(node, [(names[c], precedence[c]) for c in node.inputs])
+        if not name or (not node.label and (len(name) > max_length or name in taken)):
+            while f"v{next_id}" in taken:
+                next_id += 1
+            name, prec = f"v{next_id}", _ATOM
+        taken.add(name)
+        names[node] = name
+        precedence[node] = prec
+    return names
