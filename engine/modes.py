@@ -16,7 +16,7 @@ class Mode(NamedTuple):
     anomaly: bool = False   # turn a NaN/inf into an error naming the op?
 
 
-MODE: ContextVar[Mode] = ContextVar("chaingrad_mode", default=Mode())
+MODE: ContextVar[Mode] = ContextVar("chaingrad_mode", default=Mode())  # noqa: B039 (immutable)
 
 
 @contextlib.contextmanager

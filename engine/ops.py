@@ -37,10 +37,10 @@ def power(a: float, b: float) -> float:
 
 
 def positive_power(a: float, b: float) -> float:
-    """a ** b for a Value exponent: ∂/∂b = out · ln a needs a > 0 (or a = 0 < b)."""
-    if a < 0.0 or (a == 0.0 and b <= 0.0):
-        raise ValueError("a Value exponent needs a base > 0 (∂out/∂b = out·ln a), "
-                         "or base 0 with exponent > 0")
+    """a ** b for a Value exponent: ∂out/∂b = out · ln a needs a > 0."""
+    if a <= 0.0:
+        raise ValueError("a Value exponent needs a base > 0 (∂out/∂b = out·ln a); "
+                         "for a number exponent write x ** 2, not x ** Value(2)")
     return a ** b
 
 
@@ -81,20 +81,22 @@ class Op:
         return f"<op {self.name}>"
 
 
-#                name       symbol  forward                      ∂out/∂a               ∂out/∂b
-ADD     = Op("add",     "+",    "a + b",                     "1.0",                "1.0")
-SUB     = Op("sub",     "−",    "a - b",                     "1.0",                "-1.0")
-MUL     = Op("mul",     "×",    "a * b",                     "b",                  "a")
-DIV     = Op("div",     "÷",    "a / b",                     "1.0 / b",            "-out / b")
-POW     = Op("pow",     "^",    "power(a, b)",               "b * a ** (b - 1.0)", "0.0")  # b a number
-POWV    = Op("powv",    "^",    "positive_power(a, b)",      "b * a ** (b - 1.0)",
-             "out * log(a) if a > 0.0 else 0.0")                                 # b a Value
-NEG     = Op("neg",     "−",    "-a",                        "-1.0")
-EXP     = Op("exp",     "exp",  "exp(a)",                    "out")
-LOG     = Op("log",     "log",  "log(a)",                    "1.0 / a")
-RELU    = Op("relu",    "ReLU", "a if a > 0.0 else 0.0",     "1.0 if a > 0.0 else 0.0")  # ReLU′(0) = 0
-SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",                "out * (1.0 - out)")
-TANH    = Op("tanh",    "tanh", "tanh(a)",                   "1.0 - out * out")
+# The exponent of `pow` is a number (a Constant leaf, so no gradient flows to it);
+# `powv` is a ** b with a Value exponent. ReLU′(0) = 0, as in PyTorch.
+#              name       symbol  forward                   ∂out/∂a               ∂out/∂b
+ADD     = Op("add",     "+",    "a + b",                  "1.0",                "1.0")
+SUB     = Op("sub",     "−",    "a - b",                  "1.0",                "-1.0")
+MUL     = Op("mul",     "×",    "a * b",                  "b",                  "a")
+DIV     = Op("div",     "÷",    "a / b",                  "1.0 / b",            "-out / b")
+POW     = Op("pow",     "^",    "power(a, b)",            "b * a ** (b - 1.0)", "0.0")
+POWV    = Op("powv",    "^",    "positive_power(a, b)",   "b * a ** (b - 1.0)",
+                                                                                "out * log(a)")
+NEG     = Op("neg",     "−",    "-a",                     "-1.0")
+EXP     = Op("exp",     "exp",  "exp(a)",                 "out")
+LOG     = Op("log",     "log",  "log(a)",                 "1.0 / a")
+RELU    = Op("relu",    "ReLU", "a if a > 0.0 else 0.0",  "1.0 if a > 0.0 else 0.0")
+SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",             "out * (1.0 - out)")
+TANH    = Op("tanh",    "tanh", "tanh(a)",                "1.0 - out * out")
 
 #: Every op by name.
 OPS: dict[str, Op] = {op.name: op for op in

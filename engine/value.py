@@ -209,7 +209,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     if mode.grad:
         try:
             node.local_grads = op.local(x, y, out)
-        except ArithmeticError as error:
+        except (ArithmeticError, ValueError) as error:
             raise _derivative_error(op, (a, b), error) from None
         node.inputs = (a, b)
         node.op = op
@@ -235,7 +235,7 @@ def _unary(op: Op, a: Value) -> Value:
     if mode.grad:
         try:
             node.local_grads = op.local(x, out)
-        except ArithmeticError as error:
+        except (ArithmeticError, ValueError) as error:
             raise _derivative_error(op, (a,), error) from None
         node.inputs = (a,)
         node.op = op
@@ -270,7 +270,7 @@ def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value
         datas = [v.data for v in inputs]
         try:
             node.local_grads = op.local(*datas, out)
-        except ArithmeticError as error:
+        except (ArithmeticError, ValueError) as error:
             raise _derivative_error(op, inputs, error) from None
         node.inputs = inputs
         node.op = op
@@ -298,7 +298,7 @@ def _call(op: Op, inputs: tuple[Value, ...]) -> str:
 def _domain_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
     reason = str(error)
     if reason == "math domain error":
-        reason = "outside the op's domain (log needs a > 0)" if op.name == "log" else "outside the op's domain"
+        reason = "outside the op's domain" + (" (log needs a > 0)" if op is LOG else "")
     elif isinstance(error, OverflowError):
         reason = "the result overflows a float"
     return type(error)(f"{op.name}: cannot compute {_call(op, inputs)}: {reason}; "
@@ -311,10 +311,14 @@ def _derivative_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Ex
                       f"at {_describe(inputs)}: {error}")
 
 
+def _inside_engine(filename: str) -> bool:
+    return os.path.dirname(os.path.abspath(filename)) == _ENGINE_DIR
+
+
 def creation_site() -> str:
     """'file:line in function: source' of the first caller outside the engine."""
     frame = sys._getframe(1)
-    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _ENGINE_DIR:
+    while frame is not None and _inside_engine(frame.f_code.co_filename):
         frame = frame.f_back
     if frame is None:
         return "<unknown>"
