@@ -104,8 +104,9 @@ class _Subject:
         self.who = who
 
     def value(self, point: Sequence[float]) -> float:
-        if self.f is None:
-            return replay(self.output, dict(zip(self.wrt, point)))
+        if self.f is None:   # nudge only the nodes that moved: the others are recomputed
+            moved = {w: p for w, p, at in zip(self.wrt, point, self.point) if p != at}
+            return replay(self.output, moved)
         with no_grad():
             return _call(self.f, point, self.names, self.who).data
 
