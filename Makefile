@@ -21,11 +21,11 @@ system-deps:
 	  else echo "note: graphviz's 'dot' is missing (sudo apt-get install graphviz): rendering tests will skip"; fi; }
 
 test: $(STAMP) system-deps
-	$(BIN)/ruff check engine nn viz tests bench examples
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
-	$(BIN)/python -m engine.demo
+	$(BIN)/python examples/tour.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
