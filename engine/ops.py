@@ -49,11 +49,16 @@ def _log(x: Any) -> Any:
     return math.log(x) if isinstance(x, (int, float)) else x.log()
 
 
+def _exp(x: Any) -> Any:
+    """e ** x that works on floats (forward) and on Values (create_graph)."""
+    return math.exp(x) if isinstance(x, (int, float)) else x.exp()
+
+
 # Names a forward rule may call (on floats) and names a local rule may call
 # (on floats or Values).
 FORWARD_NAMES = {"exp": math.exp, "log": math.log, "tanh": math.tanh,
                  "sigmoid": sigmoid, "power": power, "positive_power": positive_power}
-LOCAL_NAMES = {"log": _log}
+LOCAL_NAMES = {"log": _log, "exp": _exp}
 
 
 class Op:
