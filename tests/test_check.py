@@ -170,3 +170,19 @@ def test_pytest_plugin_offers_fixtures_and_reports_a_table(tmp_path):
     assert "1 failed, 1 passed" in out
     assert "GradcheckError" in out and "assert_grad: 1 of 1 gradients" in out
     assert "check the hand derivation" in out
+
+
+def test_the_readme_recipe_for_a_new_op_is_all_it_takes():
+    """README's "add an op": one row (softplus) is enough for forward, backward,
+    second derivatives and the checks."""
+    from engine.ops import Op
+    from engine.value import _unary
+
+    softplus = Op("softplus", "softplus", "log(1.0 + exp(a))", "1.0 / (1.0 + exp(-a))")
+    x = Value(0.3, "x")
+    y = _unary(softplus, x)
+    y.backward()
+    assert y.data == pytest.approx(math.log1p(math.exp(0.3)), rel=1e-15)
+    assert x.grad == pytest.approx(1 / (1 + math.exp(-0.3)), rel=1e-15)
+    assert gradcheck(lambda x: _unary(softplus, x), [0.3])
+    assert gradgradcheck(lambda x: _unary(softplus, x), [0.3])
