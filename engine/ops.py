@@ -93,7 +93,8 @@ ADD     = Op("add",     "+",    "a + b",                  "1.0",                
 SUB     = Op("sub",     "−",    "a - b",                  "1.0",                "-1.0")
 MUL     = Op("mul",     "×",    "a * b",                  "b",                  "a")
 DIV     = Op("div",     "÷",    "a / b",                  "1.0 / b",            "-out / b")
-POW     = Op("pow",     "^",    "power(a, b)",            "b * a ** (b - 1.0)", "0.0")
+POW     = Op("pow",     "^",    "power(a, b)",            "b * a ** (b - 1.0) if b else 0.0",
+                                                                                "0.0")  # x⁰ at 0
 POWV    = Op("powv",    "^",    "positive_power(a, b)",   "b * a ** (b - 1.0)",
                                                                                 "out * log(a)")
 NEG     = Op("neg",     "−",    "-a",                     "-1.0")
