@@ -1,0 +1,196 @@
+"""Losses: how wrong a prediction is, as a Value to call ``backward()`` on.
+
+Each loss takes a prediction (one Value, or a list of Values: one per example or
+per output, nested lists allowed) and targets of the same shape as plain numbers,
+and averages the per-element terms (``reduction="mean"``, as PyTorch) or adds them
+(``reduction="sum"``). The formulas are written so that no term overflows:
+
+* ``mse``:  (ŷ − y)²
+* ``bce``:  −y log p − (1 − y) log(1 − p), for probabilities p (a sigmoid output)
+* ``bce_with_logits``: the same on logits z, p = σ(z), as
+  max(z, 0) − z·y + log(1 + e^−|z|), finite for z = ±1000 (prefer it to ``bce``)
+* ``hinge``: max(0, 1 − y·ŷ) with y ∈ {−1, +1} (micrograd's max-margin loss)
+* ``softmax_cross_entropy``: −log softmax(z)_y = log Σ_k e^(z_k − m) + m − z_y with
+  m = max_k z_k, for class indices y
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence, Union
+
+from engine import Value
+
+__all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES"]
+
+Number = Union[int, float]
+Prediction = Union[Value, Number, Sequence[Any]]
+Target = Union[Number, Sequence[Any]]
+REDUCTIONS = ("mean", "sum")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _is_list(x: Any) -> bool:
+    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
+
+
+def _pairs(pred: Prediction, target: Target, who: str) -> list[tuple[Value, float]]:
+    """(prediction, target) element pairs of two equally nested structures."""
+    pairs: list[tuple[Value, float]] = []
+    stack = [(pred, target, "")]
+    while stack:
+        p, t, where = stack.pop()
+        if _is_list(p):
+            if not _is_list(t) or len(t) != len(p):
+                got = f"{len(t)} targets" if _is_list(t) else f"target {t!r}"
+                raise ValueError(f"{who}: {len(p)} predictions{where} but {got}; "
+                                 f"pred and target must have the same shape")
+            stack.extend((pi, ti, f"{where}[{i}]") for i, (pi, ti) in
+                         reversed(list(enumerate(zip(p, t)))))
+            continue
+        if isinstance(p, Value):
+            value = p
+        elif _is_number(p):
+            value = Value(p)
+        else:
+            raise TypeError(f"{who}: predictions must be Values or numbers, got "
+                            f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
+        if not _is_number(t):
+            raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} "
+                            f"{t!r}{f' at {where}' if where else ''}")
+        pairs.append((value, float(t)))
+    if not pairs:
+        raise ValueError(f"{who}: no predictions given")
+    return pairs
+
+
+def _reduce(terms: list[Value], reduction: str) -> Value:
+    """The mean or the sum of the per-element terms."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms) if reduction == "mean" else total
+
+
+def _check_reduction(reduction: object, who: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")
+
+
+def mse(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
+    """Squared error (ŷ − y)², averaged (or summed) over all elements."""
+    _check_reduction(reduction, "mse")
+    return _reduce([(p - t) ** 2 for p, t in _pairs(pred, target, "mse")], reduction)
+
+
+def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
+    """Binary cross-entropy −y log p − (1 − y) log(1 − p) for probabilities p ∈ (0, 1)
+    and targets y ∈ [0, 1]. With p = σ(z): ∂L/∂z = p − y.
+
+    A probability of exactly 0 or 1 on the wrong side is an infinite loss: a
+    ValueError that points to ``bce_with_logits``, which never saturates."""
+    who = "bce"
+    _check_reduction(reduction, who)
+    terms = []
+    for p, y in _pairs(pred, target, who):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
+        if (y != 0.0 and p.data <= 0.0) or (y != 1.0 and p.data >= 1.0):
+            raise ValueError(
+                f"{who}: the probability {p.data!r} with target {y:g} gives an infinite "
+                f"loss (log 0); probabilities must lie in (0, 1). A sigmoid output "
+                f"saturates for large |z|: use bce_with_logits on z instead")
+        term = None
+        if y != 0.0:
+            term = -y * p.log()
+        if y != 1.0:
+            rest = -(1.0 - y) * (1.0 - p).log()
+            term = rest if term is None else term + rest
+        terms.append(term)
+    return _reduce(terms, reduction)
+
+
+def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
+    """Binary cross-entropy on logits z (p = σ(z)), stable for any finite z:
+    max(z, 0) − z·y + log(1 + e^−|z|). ∂L/∂z = σ(z) − y."""
+    who = "bce_with_logits"
+    _check_reduction(reduction, who)
+    terms = []
+    for z, y in _pairs(pred, target, who):
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
+        minus_abs = -z if z.data > 0.0 else z            # −|z|, branch-wise exact
+        term = z.relu() + (1.0 + minus_abs.exp()).log()
+        if y != 0.0:
+            term = term - z * y
+        terms.append(term)
+    return _reduce(terms, reduction)
+
+
+def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
+    """Max-margin loss max(0, 1 − y·ŷ) with labels y ∈ {−1, +1}: zero once a score
+    is on the right side with a margin of 1."""
+    who = "hinge"
+    _check_reduction(reduction, who)
+    terms = []
+    for s, y in _pairs(pred, target, who):
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"{who}: targets must be −1 or +1, got {y!r} "
+                             f"(for 0/1 labels use 2·y − 1)")
+        terms.append((1.0 - y * s).relu())
+    return _reduce(terms, reduction)
+
+
+def _class_index(target: Any, classes: int, who: str) -> int:
+    if isinstance(target, bool) or not isinstance(target, int):
+        raise TypeError(f"{who}: a target must be a class index (int), got "
+                        f"{type(target).__name__} {target!r}")
+    if not 0 <= target < classes:
+        raise ValueError(f"{who}: class index {target} is out of range for {classes} logits")
+    return target
+
+
+def _cross_entropy(logits: Sequence[Any], target: Any, who: str) -> Value:
+    """−log softmax(z)_y for one example."""
+    if not _is_list(logits) or not logits:
+        raise ValueError(f"{who}: logits must be a non-empty list of Values, got {logits!r}")
+    for raw in logits:
+        if not isinstance(raw, Value) and not _is_number(raw):
+            raise TypeError(f"{who}: logits must be Values or numbers, got "
+                            f"{type(raw).__name__} {raw!r}")
+    z = [v if isinstance(v, Value) else Value(v) for v in logits]
+    y = _class_index(target, len(z), who)
+    m = max(v.data for v in z)
+    if not math.isfinite(m):
+        raise ValueError(f"{who}: logits must be finite, got a maximum of {m}")
+    total = (z[0] - m).exp()
+    for v in z[1:]:
+        total = total + (v - m).exp()
+    return total.log() + m - z[y]
+
+
+def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
+                          reduction: str = "mean") -> Value:
+    """Cross-entropy of softmax(z) against class index y: log Σ_k e^(z_k) − z_y,
+    computed with the largest logit subtracted first so e^z never overflows.
+    ∂L/∂z_k = softmax(z)_k − [k = y].
+
+    One example: ``logits`` a list of Values and ``target`` an int. A batch: a list
+    of such lists and a list of ints (averaged or summed)."""
+    who = "softmax_cross_entropy"
+    _check_reduction(reduction, who)
+    if _is_list(logits) and logits and _is_list(logits[0]):
+        if not _is_list(target) or len(target) != len(logits):
+            got = f"{len(target)} targets" if _is_list(target) else f"target {target!r}"
+            raise ValueError(f"{who}: {len(logits)} examples but {got}; give one class "
+                             f"index per example")
+        terms = [_cross_entropy(z, y, who) for z, y in zip(logits, target)]
+        return _reduce(terms, reduction)
+    return _cross_entropy(logits, target, who)
+
+
+#: The losses by name (``fit(..., loss="mse")`` accepts a name).
+LOSSES = {f.__name__: f for f in (mse, bce, bce_with_logits, hinge, softmax_cross_entropy)}

@@ -1,0 +1,153 @@
+"""``save`` and ``load``: an MLP as a small JSON file a person can read.
+
+The file holds a format name and version, the architecture and every weight and
+bias in ``MLP.from_weights``' layout. Floats are written with Python's shortest
+round-tripping repr, so a loaded model is equal to the saved one to the bit. The
+write is atomic: the JSON goes to a temporary file in the same directory, is
+flushed to disk, and then replaces the target in one step, so a crash mid-save
+leaves the previous file intact.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any, Union
+
+from .module import ACTIVATIONS, MLP
+
+__all__ = ["save", "load", "FORMAT", "VERSION"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+#: What the ``format`` field of a saved model says.
+FORMAT = "chaingrad.mlp"
+#: The file layout version this code writes and reads.
+VERSION = 1
+
+
+def save(model: MLP, path: PathLike) -> None:
+    """Write ``model`` (an MLP) to ``path`` as JSON, atomically."""
+    who = "save"
+    if not isinstance(model, MLP):
+        raise TypeError(f"{who}: model must be an nn.MLP, got {type(model).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise ValueError(f"{who}: parameter {name} is {p.data}; JSON cannot hold it "
+                             f"(did training diverge?)")
+    document = {
+        "format": FORMAT,
+        "version": VERSION,
+        "architecture": {
+            "nin": model.nin,
+            "nouts": list(model.nouts),
+            "activation": model.activation,
+            "output_activation": model.output_activation,
+            "residual": model.residual,
+        },
+        "weights": model.weights(),
+        "biases": model.biases(),
+    }
+    text = json.dumps(document, indent=1, allow_nan=False) + "\n"
+    _write_atomically(os.fspath(path), text)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write to a temporary sibling, fsync, then ``os.replace`` onto ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
+                                         suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        # mkstemp makes the file private (0600); keep the old file's mode, or 0644
+        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def load(path: PathLike) -> MLP:
+    """The MLP saved at ``path``. A file that is truncated, corrupt, of another
+    format or version, or whose weights do not fit its architecture is a
+    ValueError saying what is wrong."""
+    who = "load"
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
+    where = os.fspath(path)
+    with open(where, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{who}: {where} is not valid JSON (truncated or corrupt?): "
+                         f"{error}") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ValueError(f"{who}: {where} is not a chaingrad model file (its 'format' "
+                         f"is not {FORMAT!r})")
+    version = document.get("version")
+    if version != VERSION:
+        raise ValueError(f"{who}: {where} has format version {version!r}; this version of "
+                         f"chaingrad reads version {VERSION}")
+    arch = _field(document, "architecture", dict, where)
+    nin = _field(arch, "nin", int, where)
+    nouts = _field(arch, "nouts", list, where)
+    activation = _field(arch, "activation", str, where)
+    output_activation = _field(arch, "output_activation", str, where)
+    residual = _field(arch, "residual", bool, where)
+    for name, value in (("activation", activation), ("output_activation", output_activation)):
+        if value not in ACTIVATIONS:
+            raise ValueError(f"{who}: {where}: unknown {name} {value!r}")
+    weights = _field(document, "weights", list, where)
+    biases = _field(document, "biases", list, where)
+    _check_architecture(nin, nouts, weights, biases, where)
+    try:
+        return MLP.from_weights(weights, biases, activation, output_activation,
+                                residual=residual)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{who}: {where}: {error}") from None
+
+
+def _field(mapping: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in mapping:
+        raise ValueError(f"load: {where} has no {key!r} field")
+    value = mapping[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"load: {where}: {key!r} must be a {kind.__name__}, "
+                         f"got {type(value).__name__}")
+    return value
+
+
+def _check_architecture(nin: int, nouts: list[Any], weights: list[Any],
+                        biases: list[Any], where: str) -> None:
+    """The weight shapes against the stated architecture, layer by layer."""
+    sizes = [nin, *nouts]
+    if len(weights) != len(nouts) or len(biases) != len(nouts):
+        raise ValueError(f"load: {where}: the architecture has {len(nouts)} layers but the "
+                         f"file holds {len(weights)} weight matrices and {len(biases)} "
+                         f"bias vectors")
+    for li, (matrix, bias) in enumerate(zip(weights, biases), 1):
+        rows = len(matrix) if isinstance(matrix, list) else None
+        if rows != sizes[li]:
+            raise ValueError(f"load: {where}: layer {li} should have {sizes[li]} neurons, "
+                             f"but its weights have {rows} rows")
+        for j, row in enumerate(matrix, 1):
+            if not isinstance(row, list) or len(row) != sizes[li - 1]:
+                got = len(row) if isinstance(row, list) else type(row).__name__
+                raise ValueError(f"load: {where}: neuron {j} of layer {li} should have "
+                                 f"{sizes[li - 1]} weights, got {got}")
+        if not isinstance(bias, list) or len(bias) != sizes[li]:
+            got = len(bias) if isinstance(bias, list) else type(bias).__name__
+            raise ValueError(f"load: {where}: layer {li} should have {sizes[li]} biases, "
+                             f"got {got}")

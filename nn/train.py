@@ -1,0 +1,251 @@
+"""The training loop: ``fit``, ``predict``, ``accuracy`` and the ``History`` it returns.
+
+One step is the lessons' loop: forward every example of a batch, the loss, ``backward``,
+``optimizer.step()``. A loss that becomes NaN or infinite (or a parameter that
+does) stops training with a ``DivergenceError`` naming the epoch: almost always a
+learning rate that is too large.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence, Union
+
+from engine import Value, no_grad
+
+from .losses import LOSSES, bce_with_logits
+from .rng import Seed, as_rng
+
+__all__ = ["fit", "predict", "accuracy", "History", "DivergenceError"]
+
+Number = Union[int, float]
+Loss = Callable[[Any, Any], Value]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced a NaN or an infinity (in the loss or in a parameter)."""
+
+
+@dataclass
+class History:
+    """What ``fit`` saw, one entry per epoch: the mean loss over the epoch's
+    examples and the accuracy of the predictions made during the epoch (each
+    before its batch's step), or None when the targets are not class labels."""
+
+    loss: list[float] = field(default_factory=list)
+    accuracy: list[float | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.loss)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _data(prediction: Any) -> Any:
+    """A prediction as floats (a Value's data, or a list of them)."""
+    if isinstance(prediction, Value):
+        return prediction.data
+    if isinstance(prediction, (list, tuple)):
+        return [_data(p) for p in prediction]
+    if _is_number(prediction):
+        return float(prediction)
+    raise TypeError(f"expected a Value, a number or a list of them, got "
+                    f"{type(prediction).__name__} {prediction!r}")
+
+
+def predict(model: Callable[[Any], Any], X: Sequence[Any]) -> list[Any]:
+    """The model's output for every example of ``X`` as plain floats (a float per
+    example, or a list for a model with several outputs), computed under
+    ``no_grad()`` so no graph is kept."""
+    if not callable(model):
+        raise TypeError(f"predict: model must be callable, got {type(model).__name__}")
+    with no_grad():
+        return [_data(model(x)) for x in X]
+
+
+def _binary_labels(targets: Sequence[Any]) -> tuple[float, float] | None:
+    """(low, high) for 0/1 or −1/+1 targets, else None."""
+    values = set(targets)
+    if values <= {0, 1}:
+        return 0.0, 1.0
+    if values <= {-1, 1}:
+        return -1.0, 1.0
+    return None
+
+
+def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
+             threshold: float | None = None) -> float:
+    """The fraction of examples classified right.
+
+    * One number per example (binary): targets in {0, 1} or {−1, +1}; the
+      prediction says the higher label when it is above ``threshold`` (default: the
+      midpoint of the labels, 0.5 for a probability, 0 for a ±1 score; pass 0 for
+      logits with 0/1 targets).
+    * A list per example (several classes): targets are class indices and the
+      prediction is the index of the largest output (argmax).
+
+    Predictions may be Values or floats (see ``predict``)."""
+    who = "accuracy"
+    if not isinstance(predictions, Sequence) or not isinstance(targets, Sequence):
+        raise TypeError(f"{who}: predictions and targets must be sequences")
+    if len(predictions) != len(targets):
+        raise ValueError(f"{who}: {len(predictions)} predictions but {len(targets)} targets")
+    if not predictions:
+        raise ValueError(f"{who}: no predictions given")
+    outputs = [_data(p) for p in predictions]
+    if isinstance(outputs[0], list):
+        right = 0
+        for out, t in zip(outputs, targets):
+            if not isinstance(out, list) or not out:
+                raise ValueError(f"{who}: every prediction must be a list of class scores")
+            if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < len(out):
+                raise ValueError(f"{who}: a target must be a class index in "
+                                 f"0 … {len(out) - 1}, got {t!r}")
+            right += max(range(len(out)), key=out.__getitem__) == t
+        return right / len(outputs)
+    for t in targets:
+        if not _is_number(t):
+            raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} {t!r}")
+    labels = _binary_labels(targets)
+    if labels is None:
+        raise ValueError(f"{who}: one output per example needs binary targets in {{0, 1}} "
+                         f"or {{−1, +1}}, got {sorted(set(targets))[:6]}")
+    low, high = labels
+    cut = (low + high) / 2 if threshold is None else threshold
+    right = sum((high if out > cut else low) == t for out, t in zip(outputs, targets))
+    return right / len(outputs)
+
+
+def _classification(targets: Sequence[Any], vector_outputs: bool) -> bool:
+    """Whether the targets are class labels accuracy can be measured against."""
+    if vector_outputs:
+        return all(isinstance(t, int) and not isinstance(t, bool) for t in targets)
+    return all(_is_number(t) for t in targets) and _binary_labels(targets) is not None
+
+
+def _check_positive_int(value: Any, who: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{who}: {name} must be an int ≥ 1, got {value!r}")
+    return value
+
+
+def _diverged(epoch: int, epochs: int, batch: int, batches: int, what: str,
+              optimizer: Any) -> DivergenceError:
+    lr = getattr(optimizer, "lr", None)
+    advice = (f"the learning rate (lr={lr:g}) is probably too large: try a smaller one "
+              f"(e.g. lr={lr / 10:g})" if _is_number(lr) else
+              "the learning rate is probably too large: try a smaller one")
+    where = f"epoch {epoch} of {epochs}" + (f", batch {batch} of {batches}" if batches > 1 else "")
+    return DivergenceError(f"fit: training diverged at {where}: {what}; {advice}, "
+                           f"or clip the gradients with nn.clip_grad_norm")
+
+
+def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
+        loss: Loss | str, optimizer: Any, epochs: int, batch_size: int | None = None,
+        progress: bool = True, *, seed: Seed = None) -> History:
+    """Train ``model`` on (X, y) for ``epochs`` passes and return the ``History``.
+
+    Each step: ``optimizer.zero_grad()``, the model on every example of a batch,
+    ``loss(predictions, targets)`` (a callable such as ``nn.mse``, or its name),
+    ``backward()``, ``optimizer.step()``. Without ``batch_size`` each epoch is one
+    step on all of X (full-batch gradient descent); with it the examples are
+    shuffled every epoch (by ``seed``) and cut into mini-batches.
+
+    ``progress=True`` shows a tqdm bar with the loss (and accuracy). A NaN or
+    infinite loss or parameter raises ``DivergenceError`` naming the epoch."""
+    who = "fit"
+    if not callable(model):
+        raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
+        loss = LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"{who}: loss must be callable (e.g. nn.mse) or a loss name, "
+                        f"got {type(loss).__name__}")
+    for method in ("zero_grad", "step"):
+        if not callable(getattr(optimizer, method, None)):
+            raise TypeError(f"{who}: optimizer must have {method}() (e.g. nn.SGD), "
+                            f"got {type(optimizer).__name__}")
+    if not isinstance(X, Sequence) or not isinstance(y, Sequence):
+        raise TypeError(f"{who}: X and y must be sequences (lists of examples and targets)")
+    if len(X) != len(y):
+        raise ValueError(f"{who}: {len(X)} examples in X but {len(y)} targets in y")
+    if not X:
+        raise ValueError(f"{who}: X is empty")
+    _check_positive_int(epochs, who, "epochs")
+    size = len(X) if batch_size is None else _check_positive_int(batch_size, who, "batch_size")
+    params = optimizer.params if hasattr(optimizer, "params") else None
+    rng = as_rng(seed, who) if batch_size is not None else None
+    threshold = 0.0 if loss is bce_with_logits else None
+    measure: bool | None = None                   # decided on the first predictions
+
+    bar = _progress_bar(epochs) if progress else None
+    history = History()
+    indices = list(range(len(X)))
+    batches = math.ceil(len(X) / size)
+    try:
+        for epoch in range(1, epochs + 1):
+            if rng is not None:
+                rng.shuffle(indices)
+            total = 0.0
+            seen_predictions: list[Any] = []
+            seen_targets: list[Any] = []
+            for b in range(batches):
+                chunk = indices[b * size:(b + 1) * size]
+                targets = [y[i] for i in chunk]
+                optimizer.zero_grad()
+                try:
+                    predictions = [model(X[i]) for i in chunk]
+                    value = loss(predictions, targets)
+                    if not isinstance(value, Value):
+                        raise TypeError(f"{who}: the loss must return a Value, "
+                                        f"got {type(value).__name__}")
+                    if not math.isfinite(value.data):
+                        raise _diverged(epoch, epochs, b + 1, batches,
+                                        f"the loss is {value.data}", optimizer)
+                    value.backward()
+                except OverflowError as error:
+                    raise _diverged(epoch, epochs, b + 1, batches,
+                                    f"a number overflowed ({error})", optimizer) from error
+                optimizer.step()
+                if params is not None:
+                    bad = next((p for p in params if not math.isfinite(p.data)), None)
+                    if bad is not None:
+                        raise _diverged(epoch, epochs, b + 1, batches,
+                                        f"the step made {bad.label or 'a parameter'} "
+                                        f"{bad.data}", optimizer)
+                total += value.data * len(chunk)
+                seen_predictions.extend(_data(p) for p in predictions)
+                seen_targets.extend(targets)
+            if measure is None:
+                measure = _classification(seen_targets, isinstance(seen_predictions[0], list))
+            epoch_accuracy = (accuracy(seen_predictions, seen_targets, threshold)
+                              if measure else None)
+            history.loss.append(total / len(X))
+            history.accuracy.append(epoch_accuracy)
+            if bar is not None:
+                shown = {"loss": f"{history.loss[-1]:.4f}"}
+                if epoch_accuracy is not None:
+                    shown["acc"] = f"{epoch_accuracy:.0%}"
+                bar.set_postfix(shown, refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return history
+
+
+def _progress_bar(epochs: int) -> Any:
+    """A tqdm bar over the epochs, or None (with a warning) if tqdm is missing."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        warnings.warn("fit: tqdm is not installed, so there is no progress bar "
+                      "(pip install tqdm, or pass progress=False)", stacklevel=3)
+        return None
+    return tqdm(total=epochs, desc="fit", unit="epoch")
