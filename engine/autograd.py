@@ -24,19 +24,26 @@ def order(root: Value) -> list[Value]:
     however many paths lead to it."""
     if not isinstance(root, Value):
         raise TypeError(f"order: expected a Value, got {type(root).__name__}")
+    # The stack is the current path from the root. The node on top descends into
+    # its first input not yet seen; with none left, it is finished. (A node seen
+    # but unfinished is on the path, so in a graph without cycles every input
+    # seen is finished before its consumer is.)
     seen = {root}
     nodes: list[Value] = []
-    stack = [(root, iter(root.inputs))]
+    stack = [root]
     while stack:
-        node, inputs = stack[-1]
-        for child in inputs:
-            if child not in seen:
-                seen.add(child)
-                stack.append((child, iter(child.inputs)))
-                break
-        else:
-            stack.pop()
-            nodes.append(node)
+        node = stack[-1]
+        a = node.input_a
+        if a is not None and a not in seen:
+            seen.add(a)
+            stack.append(a)
+            continue
+        b = node.input_b
+        if b is not None and b not in seen:
+            seen.add(b)
+            stack.append(b)
+            continue
+        nodes.append(stack.pop())
     return nodes
 
 
@@ -57,18 +64,25 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     seed = _check_gradient(gradient, "backward")
     nodes = order(root)
+    leaves = []
     for node in nodes:
         if node.op is not None:
             node.grad = 0.0
+        else:
+            leaves.append(node)
     root.grad += seed
     if MODE.get().anomaly:
         return _backward_checked(nodes)
-    for node in reversed(nodes):
+    for node in reversed(nodes):               # inputs are the node's slots (value.py)
         g = node.grad
         if g:                                  # nothing flows from a zero gradient
-            for child, local in zip(node.inputs, node.local_grads):
-                child.grad += local * g
-    _check_leaves(nodes)
+            a = node.input_a
+            if a is not None:
+                a.grad += node.local_a * g
+                b = node.input_b
+                if b is not None:
+                    b.grad += node.local_b * g
+    _check_leaves(leaves)
 
 
 def _check_leaves(nodes: list[Value]) -> None:
