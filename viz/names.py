@@ -21,7 +21,7 @@ from typing import Iterable
 
 from engine import Constant, Value, order
 
-__all__ = ["node_names", "lesson_name", "role", "format_number", "ROLES",
+__all__ = ["node_names", "lesson_name", "role", "format_number", "display_number", "ROLES",
            "PARAMETER_LABEL", "NEURON_LABEL"]
 
 #: The roles a node can play, in the order a legend lists them.
@@ -31,7 +31,7 @@ ROLES = ("input", "parameter", "constant", "intermediate", "output")
 PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
 #: nn's neuron quantities: ``L{l}.N{j}.z`` (pre-activation) and ``L{l}.N{j}.a`` (activation).
 NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
-_INPUT_LABEL = re.compile(r"^x(\d+)$")
+_INDEXED_LABEL = re.compile(r"^([A-Za-zα-ωΑ-Ω])_?(\d+)$")
 
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -48,7 +48,7 @@ def lesson_name(label: str) -> str | None:
     """The lessons' symbol for an nn label, or None if the label follows no convention.
 
     ``L2.N1.z`` → ``z₁⁽²⁾``, ``L1.N2.a`` → ``a₂⁽¹⁾``, ``L1.N2.w3`` → ``w₂₃⁽¹⁾``,
-    ``L2.N1.b`` → ``b₁⁽²⁾``, ``x1`` → ``x₁``."""
+    ``L2.N1.b`` → ``b₁⁽²⁾``, and one letter with an index ``x1`` → ``x₁``, ``w_2`` → ``w₂``."""
     if not isinstance(label, str):
         raise TypeError(f"lesson_name: label must be a str, got {type(label).__name__}")
     match = PARAMETER_LABEL.match(label)
@@ -62,9 +62,9 @@ def lesson_name(label: str) -> str | None:
     if match:
         layer, neuron, kind = match.groups()
         return f"{kind}{_subscript(neuron)}⁽{layer.translate(_SUP)}⁾"
-    match = _INPUT_LABEL.match(label)
-    if match:
-        return f"x{_subscript(match.group(1))}"
+    match = _INDEXED_LABEL.match(label)
+    if match:                                   # x1 → x₁, w_2 → w₂
+        return f"{match.group(1)}{_subscript(match.group(2))}"
     return None
 
 
@@ -76,6 +76,19 @@ def format_number(x: float, precision: int = 4) -> str:
     if x == 0.0:
         return "0"
     return f"{x:.{precision}g}"
+
+
+def display_number(x: float, precision: int = 4) -> str:
+    """``x`` for a slide: significant digits as :func:`format_number`, a true minus
+    sign and powers of ten written out (``-3e-06`` → ``−3×10⁻⁶``)."""
+    text = format_number(x, precision)
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        power = str(int(exponent)).translate(_SUP)
+        text = f"10{power}" if mantissa in ("1", "-1") else f"{mantissa}×10{power}"
+        if mantissa == "-1":
+            text = "-" + text
+    return text.replace("-", "−")
 
 
 def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) -> str:
@@ -164,11 +177,12 @@ def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
     taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
     next_id = 1
     for node in nodes:
-        if node.label:
+        if isinstance(node, Constant) and node.label == f"{node.data:g}":
+            name = display_number(node.data, 6)            # 3e-06 → 3×10⁻⁶
+            prec = _SIGN if node.data < 0 else _ATOM
+        elif node.label:
             name = lesson_name(node.label) or node.label
-            prec = _SIGN if isinstance(node, Constant) and node.data < 0 else _ATOM
-            if prec == _SIGN:
-                name = "−" + name.lstrip("-")
+            prec = _ATOM
         elif node.op is None:                      # an unlabelled leaf
             name, prec = "", _ATOM
         else:
