@@ -1,0 +1,20 @@
+"""chaingrad's viz: see the chain rule at work.
+
+``draw_dot`` draws a computation graph (names, data, grads, roles, local
+derivatives); ``explain`` writes a gradient out as a sum over paths of products
+of named local derivatives. Names follow the lessons' notation (``z₁⁽²⁾``,
+``w₂₃⁽¹⁾``) wherever the graph was built by ``nn``.
+
+    from viz import draw_dot, explain
+    loss.backward()
+    draw_dot(loss)                 # inline in Jupyter; .render("graph", format="png")
+    print(explain(loss, w))        # ∂loss/∂w, path by path
+"""
+
+from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
+from .explain import Explanation, Factor, Path, explain
+from .names import display_number, format_number, lesson_name, node_names, role
+
+__all__ = ["draw_dot", "explain", "Explanation", "Path", "Factor",
+           "DotNotFoundError", "GraphTooLargeError",
+           "node_names", "lesson_name", "role", "format_number", "display_number"]

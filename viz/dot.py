@@ -328,7 +328,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
                      color=FADED if fade else border, penwidth=str(width),
                      fontcolor=FADED if fade else "#111827", margin="0.08,0.03")
 
-    for key in dict.fromkeys(groups.values()):
+    for key in sorted(set(groups.values())):
         _draw_neuron(diagram, key, [n for n in nodes if groups.get(n) == key], names,
                      root, show_grad, gradients_known, largest, precision, marked)
         roles_seen.append("neuron")
@@ -398,8 +398,8 @@ def _draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[
     fade = bool(marked) and not any(n in marked for n in members)
     header = f'<TR><TD COLSPAN="3"><B>neuron {j} · layer {layer}</B></TD></TR>'
     rows = [header]
-    order_key = {".z": 0, ".a": 1}
-    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), n.label))
+    order_key = {".z": 0, ".a": 1, ".b": 3}           # z, a, then w₁ w₂ …, then b
+    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), len(n.label), n.label))
     for n in shown:
         grad_cell = ""
         if show_grad:

@@ -53,8 +53,9 @@ class Factor(tuple):
 
 @dataclass
 class Path:
-    """One path from the output down to ``wrt``: its nodes (output first), its
-    factors (in the same order) and their product."""
+    """One path from the output down to ``wrt``: every node on it (output first),
+    the names of its named nodes (what the text shows), its factors (in the same
+    order) and their product."""
 
     nodes: list[Value]
     names: list[str]
@@ -332,6 +333,12 @@ def _named(node: Value, output: Value, wrt: Value) -> bool:
         bool(node.label) and not isinstance(node, Constant))
 
 
+def _chain_names(chain: list[Value], names: dict[Value, str], output: Value,
+                 wrt: Value) -> list[str]:
+    """The named nodes of a path (labelled nodes, leaves, ends): what a reader follows."""
+    return [names[n] for i, n in enumerate(chain) if i == 0 or _named(n, output, wrt)]
+
+
 def _factors(edges: list[tuple[Value, int]], names: dict[Value, str], output: Value,
              wrt: Value) -> list[Factor]:
     """Factors of a path given as (node, input position) edges, output first.
@@ -442,7 +449,7 @@ def _grouped(output: Value, wrt: Value, reaches: set[Value], names: dict[Value, 
         delta = Factor(f"∂{_atom(names[output])}/∂{_atom(names[top])}", f"δ({names[top]})",
                        adjoint.get(top, 0.0))
         chain = [top] + [n.inputs[p] for n, p in edges]
-        terms.append(Path(nodes=chain, names=[names[n] for n in chain],
+        terms.append(Path(nodes=chain, names=_chain_names(chain, names, output, wrt),
                           factors=[delta] + _factors(edges, names, output, wrt)))
     return terms
 
@@ -470,7 +477,7 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4) 
         paths = []
         for edges in _enumerate(output, wrt, reaches):
             chain = [output] + [n.inputs[p] for n, p in edges]
-            paths.append(Path(nodes=chain, names=[names[n] for n in chain],
+            paths.append(Path(nodes=chain, names=_chain_names(chain, names, output, wrt),
                               factors=_factors(edges, names, output, wrt)))
         total = math.fsum(p.product for p in paths)
         return Explanation(names[output], names[wrt], paths, total, count,
