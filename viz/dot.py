@@ -101,7 +101,7 @@ def _diagram_class() -> type:
         def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> dict:
             try:
                 return super()._repr_mimebundle_(*args, **kwargs)
-            except graphviz.ExecutableNotFound:
+            except (DotNotFoundError, graphviz.ExecutableNotFound):
                 return {"text/plain": INSTALL_HINT}
 
     return Diagram

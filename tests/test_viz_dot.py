@@ -1,0 +1,270 @@
+"""viz.draw_dot: the DOT source says what the diagram shows; one real render per format."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+graphviz = pytest.importorskip("graphviz")
+
+from engine import Value, order  # noqa: E402
+from viz import explain  # noqa: E402
+from viz.dot import (  # noqa: E402
+    GRAD_NEGATIVE,
+    GRAD_POSITIVE,
+    GRAD_ZERO,
+    HIGHLIGHT,
+    INSTALL_HINT,
+    ROLE_FILL,
+    DotNotFoundError,
+    GraphTooLargeError,
+    draw_dot,
+)
+from viz.names import display_number  # noqa: E402
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` not installed")
+
+
+def neuron() -> tuple[Value, dict[str, Value]]:
+    """micrograd's neuron: o = tanh(x1·w1 + x2·w2 + b), after backward."""
+    v = {"x1": Value(2.0, "x1"), "x2": Value(0.0, "x2"), "w1": Value(-3.0, "w1"),
+         "w2": Value(1.0, "w2"), "b": Value(6.8813735870195432, "b")}
+    n = v["x1"] * v["w1"] + v["x2"] * v["w2"] + v["b"]
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    v["n"], v["o"] = n, o
+    return o, v
+
+
+def node_line(source: str, node_id: str) -> str:
+    """The DOT statement of one node (its attributes)."""
+    match = re.search(rf"^\s*{node_id} \[.*?\]$", source, re.M | re.S)
+    assert match, f"no node {node_id} in the DOT source"
+    return match.group(0)
+
+
+def ids_by_value(root: Value) -> dict[Value, str]:
+    return {n: f"v{i}" for i, n in enumerate(order(root))}
+
+
+def test_every_value_shows_its_name_data_and_grad() -> None:
+    o, v = neuron()
+    source = draw_dot(o).source
+    ids = ids_by_value(o)
+    expected_names = {"x1": "x₁", "x2": "x₂", "w1": "w₁", "w2": "w₂", "b": "b", "n": "n",
+                      "o": "o"}
+    for key, name in expected_names.items():
+        line = node_line(source, ids[v[key]])
+        assert f"<B>{name}</B>" in line
+        assert f"data {display_number(v[key].data)}" in line
+        assert f"grad {display_number(v[key].grad)}" in line
+    # the engine's numbers, as hand-derived: ∂o/∂n = 1 − tanh²(n), ∂o/∂x1 = w1·(1 − o²)
+    assert f"grad {display_number(1 - v['o'].data ** 2)}" in node_line(source, ids[v["n"]])
+    # unlabelled intermediates are named by expressions of their inputs
+    assert "<B>x₁·w₁</B>" in source and "<B>x₁·w₁ + x₂·w₂</B>" in source
+
+
+def test_op_nodes_show_the_op_symbol() -> None:
+    o, _ = neuron()
+    labels = re.findall(r"^\s*op\d+ \[label=\"?([^\s\"]+)\"?", draw_dot(o).source, re.M)
+    assert sorted(labels) == sorted(["×", "×", "+", "+", "tanh"])
+
+
+def test_no_grad_rows_when_show_grad_is_false() -> None:
+    o, _ = neuron()
+    assert "grad " not in draw_dot(o, show_grad=False, legend=False).source
+
+
+def test_roles_are_told_apart_by_fill_and_a_legend() -> None:
+    x, w = Value(2.0, "x1"), Value(0.5, "L1.N1.w1")
+    out = x * w * 3
+    out.backward()
+    source = draw_dot(out).source
+    ids = ids_by_value(out)
+    assert ROLE_FILL["input"] in node_line(source, ids[x])
+    assert ROLE_FILL["parameter"] in node_line(source, ids[w])
+    assert ROLE_FILL["output"] in node_line(source, ids[out])
+    constant = next(n for n in ids if n.op is None and n.label == "3")
+    assert ROLE_FILL["constant"] in node_line(source, ids[constant])
+    for word in ("input", "parameter", "constant", "intermediate", "output"):
+        assert f"> {word} </TD>" in source              # the legend names each role shown
+    assert "> input </TD>" not in draw_dot(out, legend=False).source
+
+
+def test_gradient_sign_colours_the_border_and_zero_is_dashed() -> None:
+    a, b = Value(-1.0, "a"), Value(2.0, "b")
+    dead = (a * b).relu()                  # ReLU(−2) = 0: nothing flows back
+    out = dead + b * -3.0                  # ∂out/∂b = −3 (through the live branch)
+    out.backward()
+    assert a.grad == 0.0 and b.grad == -3.0
+    source = draw_dot(out).source
+    ids = ids_by_value(out)
+    assert f'color="{GRAD_NEGATIVE}"' in node_line(source, ids[b])
+    assert f'color="{GRAD_POSITIVE}"' in node_line(source, ids[out])
+    dead_line = node_line(source, ids[a])
+    assert "dashed" in dead_line and f'color="{GRAD_ZERO}"' in dead_line
+    # the edge into ReLU carries a local derivative of 0: drawn dashed
+    relu_op = f"op{ids[dead][1:]}"
+    edge = re.search(rf"{ids[dead.inputs[0]]} -> {relu_op} \[(.*?)\]", source)
+    assert edge and "dashed" in edge.group(1)
+
+
+def test_larger_gradients_get_thicker_borders() -> None:
+    small, large = Value(1.0, "small"), Value(1.0, "large")
+    out = small * 1e-4 + large * 10.0
+    out.backward()
+    source = draw_dot(out).source
+    ids = ids_by_value(out)
+    width = {v: float(re.search(r'penwidth="?([\d.]+)', node_line(source, ids[v])).group(1))
+             for v in (small, large)}
+    assert width[large] > width[small]
+
+
+def test_operand_order_is_marked_for_sub_div_and_pow() -> None:
+    a, b = Value(5.0, "a"), Value(2.0, "b")
+    for root in (a - b, a / b, a ** b):
+        source = draw_dot(root).source
+        ids = ids_by_value(root)
+        op = f"op{ids[root][1:]}"
+        assert re.search(rf"{ids[a]} -> {op} \[[^\]]*headlabel=a", source)
+        assert re.search(rf"{ids[b]} -> {op} \[[^\]]*headlabel=b", source)
+    commutative = a * b
+    assert "headlabel" not in draw_dot(commutative).source
+
+
+def test_a_constant_exponent_is_written_on_the_power_node() -> None:
+    x = Value(3.0, "x")
+    root = x ** 2
+    source = draw_dot(root).source
+    assert re.search(r'label="\^2"', source)
+    assert len(re.findall(r"^\s*v\d+ \[", source, re.M)) == 2          # x and x², no "2" box
+
+
+def test_show_local_writes_each_local_derivative_on_its_edge() -> None:
+    o, v = neuron()
+    source = draw_dot(o, show_local=True).source
+    ids = ids_by_value(o)
+    for node in order(o):
+        for child, local in zip(node.inputs, node.local_grads):
+            label = f"∂ {display_number(local)}"
+            assert re.search(rf"{ids[child]} -> op{ids[node][1:]} \[[^\]]*label=\"{label}\"",
+                             source), (child, node)
+    # ∂o/∂n = 1 − o² by hand
+    assert f"∂ {display_number(1 - v['o'].data ** 2)}" in source
+
+
+def test_numbers_keep_significant_digits() -> None:
+    x = Value(3e-6, "x")
+    root = x * 1.0
+    source = draw_dot(root, precision=3).source
+    assert "data 3×10⁻⁶" in source and "0.0000" not in source
+    y = Value(1.23456789, "y")
+    assert "data 1.23<" in draw_dot(y * 1.0, precision=3).source
+
+
+def test_highlight_marks_a_set_and_fades_the_rest() -> None:
+    o, v = neuron()
+    source = draw_dot(o, highlight=[v["n"], v["o"]]).source
+    ids = ids_by_value(o)
+    assert f'color="{HIGHLIGHT}"' in node_line(source, ids[v["n"]])
+    assert f'color="{HIGHLIGHT}"' not in node_line(source, ids[v["x1"]])
+    assert re.search(rf"op{ids[v['o']][1:]} -> {ids[v['o']]} \[[^\]]*{HIGHLIGHT}", source)
+
+
+def test_highlight_takes_the_paths_of_an_explanation() -> None:
+    o, v = neuron()
+    why = explain(o, v["w1"])
+    source = draw_dot(o, highlight=why).source
+    ids = ids_by_value(o)
+    on_path = {n for path in why.paths for n in path.nodes}
+    for node in order(o):
+        if node.op is None and node.label in {"x1", "x2", "w2", "b"}:
+            assert f'color="{HIGHLIGHT}"' not in node_line(source, ids[node])
+    for node in on_path:
+        assert f'color="{HIGHLIGHT}"' in node_line(source, ids[node])
+
+
+def test_too_many_nodes_says_what_to_do_instead() -> None:
+    x = Value(1.0, "x")
+    root = x
+    for _ in range(40):
+        root = root * 1.01 + 0.5
+    with pytest.raises(GraphTooLargeError, match=r"draw_network.*collapse='neuron'"):
+        draw_dot(root, max_nodes=50)
+    assert draw_dot(root, max_nodes=None).source                      # no limit
+
+
+def test_collapse_neuron_draws_one_box_per_neuron() -> None:
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(3, [4, 4, 1], activation="tanh", seed=1)
+    y = Value(0.5, "y")
+    loss = (model([0.1, -0.2, 0.3]) - y) ** 2
+    loss.backward()
+    with pytest.raises(GraphTooLargeError):
+        draw_dot(loss, max_nodes=60)
+    source = draw_dot(loss, collapse="neuron", max_nodes=60).source
+    boxes = re.findall(r"^\s*(neuron_L\d+_N\d+) \[", source, re.M)
+    assert len(boxes) == 4 + 4 + 1
+    # every weight and its grad is shown in its neuron's box, in the lessons' notation
+    w = model.layers[1].neurons[2].w[3]                                # W^(2)_34
+    box = node_line(source, "neuron_L2_N3")
+    assert "w₃₄⁽²⁾" in box and display_number(w.grad) in box
+    z = model.layers[1].neurons[2].z
+    assert f"δ {display_number(z.grad)}" in box                        # δ = ∂L/∂z
+    # no multiplication op survives inside the boxes: only the loss's own ops are drawn
+    ops = re.findall(r"^\s*op\d+ \[label=\"?([^\s\"]+)", source, re.M)
+    assert sorted(ops) == sorted(["−", "^2"])
+
+
+def test_bad_arguments_are_named() -> None:
+    x = Value(1.0, "x")
+    with pytest.raises(TypeError, match="draw_dot: root"):
+        draw_dot(1.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_dot(x, rankdir="XY")
+    with pytest.raises(ValueError, match="precision"):
+        draw_dot(x, precision=0)
+    with pytest.raises(ValueError, match="collapse"):
+        draw_dot(x, collapse="layer")
+    with pytest.raises(TypeError, match="highlight"):
+        draw_dot(x, highlight=[1.0])
+
+
+def test_it_is_a_graphviz_digraph_that_shows_in_jupyter() -> None:
+    o, _ = neuron()
+    diagram = draw_dot(o)
+    assert isinstance(diagram, graphviz.Digraph)
+    assert hasattr(diagram, "_repr_mimebundle_")
+
+
+@needs_dot
+def test_rendered_svg_parses_as_xml_and_shows_the_names(tmp_path) -> None:
+    o, _ = neuron()
+    svg = draw_dot(o).pipe(format="svg").decode("utf-8")
+    tree = ElementTree.fromstring(svg)
+    assert tree.tag.endswith("svg")
+    text = "".join(tree.itertext())
+    for name in ("x₁", "w₁", "tanh", "data 0.7071", "grad 1"):
+        assert name in text
+    png = draw_dot(o).render(tmp_path / "graph", format="png", cleanup=True)
+    with open(png, "rb") as handle:
+        assert handle.read(8) == b"\x89PNG\r\n\x1a\n"
+    bundle = draw_dot(o)._repr_mimebundle_()
+    assert "image/svg+xml" in bundle
+
+
+def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch) -> None:
+    o, _ = neuron()
+    diagram = draw_dot(o)
+    monkeypatch.setenv("PATH", str(tmp_path))              # a PATH with no `dot` on it
+    with pytest.raises(DotNotFoundError, match="apt-get install graphviz"):
+        diagram.pipe(format="svg")
+    with pytest.raises(DotNotFoundError, match="brew install graphviz"):
+        diagram.render(tmp_path / "graph", format="png")
+    assert diagram._repr_mimebundle_() == {"text/plain": INSTALL_HINT}
+    assert "digraph" in diagram.source                     # the DOT text still works

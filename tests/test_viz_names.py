@@ -1,0 +1,146 @@
+"""viz.names: every node gets a readable name, in the lessons' notation where it can."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import Constant, Value
+from viz.names import display_number, format_number, lesson_name, node_names, role
+
+
+@pytest.mark.parametrize("label, expected", [
+    ("L2.N1.z", "z₁⁽²⁾"),        # z^(2)_1
+    ("L1.N2.a", "a₂⁽¹⁾"),        # a^(1)_2
+    ("L1.N2.w3", "w₂₃⁽¹⁾"),      # W^(1)_23: into neuron 2 from neuron 3
+    ("L2.N1.b", "b₁⁽²⁾"),        # b^(2)_1
+    ("L12.N3.w14", "w₃,₁₄⁽¹²⁾"),  # two-digit indices get a comma: no ambiguity
+    ("x1", "x₁"),
+    ("w_2", "w₂"),
+])
+def test_lesson_name_follows_the_lessons_notation(label: str, expected: str) -> None:
+    assert lesson_name(label) == expected
+
+
+@pytest.mark.parametrize("label", ["loss", "L1.N2", "L1.N2.q", "xy1", "", "L1.N2.w"])
+def test_lesson_name_is_none_for_other_labels(label: str) -> None:
+    assert lesson_name(label) is None
+
+
+def test_lesson_name_rejects_non_strings() -> None:
+    with pytest.raises(TypeError, match="lesson_name"):
+        lesson_name(3)  # type: ignore[arg-type]
+
+
+def test_intermediates_are_named_by_expressions_of_their_inputs() -> None:
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(1.0, "b")
+    xw = x * w
+    n = xw + b
+    n.label = "n"
+    out = n.tanh()
+    names = node_names(out)
+    assert names[x] == "x" and names[w] == "w" and names[b] == "b"
+    assert names[xw] == "x·w"
+    assert names[n] == "n"                       # a label wins over an expression
+    assert names[out] == "tanh(n)"
+
+
+def test_expression_of_a_sum_of_products() -> None:
+    x, w, b = Value(2.0, "x"), Value(-3.0, "w"), Value(1.0, "b")
+    root = x * w + b
+    assert node_names(root)[root] == "x·w + b"
+
+
+def test_parentheses_only_where_the_order_needs_them() -> None:
+    a, b, c = Value(1.0, "a"), Value(2.0, "b"), Value(3.0, "c")
+    cases = [
+        (a - (b + c), "a − (b + c)"),
+        ((a - b) + c, "a − b + c"),
+        ((a + b) * c, "(a + b)·c"),
+        (a / (b * c), "a/(b·c)"),
+        ((a + b) ** 2, "(a + b)²"),
+        (-(a * b), "−(a·b)"),
+        (a + (-b), "a + (−b)"),
+        (a * -1.5, "a·(−1.5)"),
+        ((a * b).sigmoid(), "σ(a·b)"),
+        ((a + b).relu(), "ReLU(a + b)"),
+    ]
+    for root, expected in cases:
+        assert node_names(root)[root] == expected
+
+
+def test_constants_are_named_by_their_number() -> None:
+    x = Value(1.0, "x")
+    root = 3e-6 * x
+    constant = next(n for n in node_names(root) if isinstance(n, Constant))
+    assert node_names(root)[constant] == "3×10⁻⁶"
+
+
+def test_long_or_repeated_expressions_fall_back_to_short_ids() -> None:
+    a, b = Value(1.0, "alpha_long_name"), Value(2.0, "beta_long_name")
+    long = a * b
+    assert node_names(long, max_length=16)[long] == "v1"
+    assert node_names(long, max_length=40)[long] == "alpha_long_name·beta_long_name"
+    x, y = Value(1.0, "x"), Value(2.0, "y")
+    first, second = x * y, x * y                   # two nodes, same expression
+    names = node_names(first + second)
+    assert names[first] != names[second]
+    assert {names[first], names[second]} == {"x·y", "v1"}
+
+
+def test_an_unlabelled_leaf_gets_an_id() -> None:
+    x = Value(1.0)
+    root = x * 2
+    names = node_names(root)
+    assert names[x] == "v1" and names[root] == "v1·2"
+
+
+def test_nn_labels_become_lesson_names() -> None:
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [2, 1], activation="tanh", seed=0)
+    out = model([0.5, -1.0])
+    names = node_names(out)
+    by_label = {n.label: names[n] for n in names if n.label}
+    assert by_label["L1.N2.w1"] == "w₂₁⁽¹⁾"
+    assert by_label["L1.N1.z"] == "z₁⁽¹⁾"
+    assert by_label["L1.N1.a"] == "a₁⁽¹⁾"
+    assert by_label["x1"] == "x₁"
+
+
+def test_roles() -> None:
+    x, w = Value(2.0, "x1"), Value(0.5, "L1.N1.w1")
+    hand = Value(0.1, "w")
+    product = x * w
+    root = product * 3 + hand
+    three = next(n for n in node_names(root) if isinstance(n, Constant))
+    assert role(root, root) == "output"
+    assert role(product, root) == "intermediate"
+    assert role(three, root) == "constant"
+    assert role(w, root) == "parameter"              # an nn parameter label
+    assert role(x, root) == "input"
+    assert role(hand, root) == "input"               # a hand-made leaf: an input …
+    assert role(hand, root, parameters=[hand]) == "parameter"   # … unless we say so
+    assert role(w, root, parameters=[hand]) == "input"
+    with pytest.raises(TypeError, match="role"):
+        role(1.0, root)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("x, text", [(3e-6, "3e-06"), (-0.0, "0"), (0.5, "0.5"),
+                                     (123456.0, "1.235e+05"), (2.0, "2")])
+def test_format_number_keeps_significant_digits(x: float, text: str) -> None:
+    assert format_number(x, 4) == text
+    assert format_number(x, 4) == (f"{x:.4g}" if x else "0")
+
+
+@pytest.mark.parametrize("x, text", [(3e-6, "3×10⁻⁶"), (-3e-6, "−3×10⁻⁶"), (1e-7, "10⁻⁷"),
+                                     (-2.5, "−2.5"), (123456.0, "1.235×10⁵")])
+def test_display_number_reads_well_on_a_slide(x: float, text: str) -> None:
+    assert display_number(x, 4) == text
+
+
+def test_bad_arguments_are_named() -> None:
+    with pytest.raises(ValueError, match="precision"):
+        format_number(1.0, 0)
+    with pytest.raises(TypeError, match="node_names"):
+        node_names(3.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="max_length"):
+        node_names(Value(1.0), max_length=0)
