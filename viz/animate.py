@@ -1,0 +1,487 @@
+"""A backward pass you can step through: one self-contained HTML page.
+
+``animate_backward(output, "backprop.html")`` draws ``output``'s graph once (with
+graphviz's ``dot``, as inline SVG) and adds a few lines of JavaScript that step
+through it: first the forward pass, node by node in the engine's ``order``, each
+value appearing as it is computed; then the backward pass, the gradient arriving
+at each node in reverse order, with the chain-rule sum that produced it. Prev/next
+buttons, a slider, a play button and the arrow keys move between frames. The page
+needs no network (no external script, style or font).
+
+Frames (see :func:`frames`): one per node of ``order(output)`` going forward, then
+one per node in reverse order going backward, except constants (a number in a
+formula has no gradient anyone asks for). So a graph of N nodes, C of them
+constants, has ``N + (N − C)`` frames.
+"""
+
+from __future__ import annotations
+
+import ast
+import html
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any
+
+from engine import Constant, Value, grad, order
+
+from .dot import ROLE_FILL, new_diagram
+from .names import display_number, node_names, role
+
+__all__ = ["Frame", "frames", "animate_backward"]
+
+_SVG_NS = "{http://www.w3.org/2000/svg}"
+
+_FORWARD_COLOUR = "#ea580c"     # the node being computed
+_BACKWARD_COLOUR = "#dc2626"    # the node receiving its gradient
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step of the animation.
+
+    ``phase`` is ``"forward"`` or ``"backward"``; ``node`` is the index, in
+    ``order(output)``, of the node this step computes (its value going forward,
+    its gradient going backward); ``caption`` says how, in plain text."""
+
+    phase: str
+    node: int
+    caption: str
+    detail: str = ""
+
+
+def _paren(name: str) -> str:
+    """A name fit to stand inside ∂…/∂… or a product: parenthesised when it is a sum,
+    product, quotient, power or negation (``x·w + b``), not when it is a symbol or a
+    call (``w₁``, ``σ(z)``)."""
+    if name[:1] in "−-":
+        return f"({name})"
+    depth = 0
+    for char in name:
+        depth += char == "("
+        depth -= char == ")"
+        if depth == 0 and char in " +−-·/^×÷":
+            return f"({name})"
+    return name
+
+
+def _signed(x: float, precision: int) -> str:
+    """A number as a factor in a product: negative numbers in parentheses."""
+    text = display_number(x, precision)
+    return f"({text})" if text.startswith("−") else text
+
+
+def _op_text(node: Value, names: dict[Value, str], use_values: bool, precision: int) -> str:
+    """``node``'s op applied to its inputs, by name (``x × w``) or by value (``0.5 × 2``)."""
+    assert node.op is not None
+    parts = [_signed(v.data, precision) if use_values else _paren(names[v]) for v in node.inputs]
+    op = node.op
+    if op.name == "neg":
+        return f"−({parts[0]})" if use_values and not parts[0].startswith("(") else f"−{parts[0]}"
+    if op.name in ("pow", "powv"):
+        return f"{parts[0]} ^ {parts[1]}"
+    if len(parts) == 2:
+        return f"{parts[0]} {op.symbol} {parts[1]}"
+    inner = parts[0][1:-1] if parts[0].startswith("(") and parts[0].endswith(")") else parts[0]
+    return f"{op.symbol}({inner})"
+
+
+def _output_symbol(output: Value, names: dict[Value, str]) -> str:
+    """What to call the output inside ∂/∂: its own name when short, else y (or L)."""
+    if output.label and len(names[output]) <= 6:
+        return names[output]
+    taken = set(names.values())
+    return next(s for s in ("y", "L", "out", "f") if s not in taken)
+
+
+def frames(output: Value, precision: int = 4) -> list[Frame]:
+    """The animation's steps for ``output``'s graph: forward over ``order(output)``,
+    then backward over it reversed, skipping constants (see the module docstring).
+
+    Gradients come from ``engine.grad``, so ``.grad`` fields are left untouched."""
+    if not isinstance(output, Value):
+        raise TypeError(f"frames: output must be a Value, got {type(output).__name__}")
+    nodes = order(output)
+    return _frames(output, nodes, node_names(output), grad(output, nodes), precision)
+
+
+def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
+            grads: list[float], precision: int) -> list[Frame]:
+    index = {node: i for i, node in enumerate(nodes)}
+    gradient = dict(zip(nodes, grads))
+    num = lambda x: display_number(x, precision)          # noqa: E731
+    result = []
+    for i, node in enumerate(nodes):
+        name = names[node]
+        if node.op is None:
+            kind = role(node, output)
+            caption = (f"{name} is a constant" if kind == "constant" else
+                       f"{name} = {num(node.data)}  (an {kind}, given)" if kind == "input" else
+                       f"{name} = {num(node.data)}  (a {kind}, given)")
+            result.append(Frame("forward", i, caption))
+            continue
+        symbolic = _op_text(node, names, use_values=False, precision=precision)
+        numeric = _op_text(node, names, use_values=True, precision=precision)
+        head = f"{name} = {symbolic}" if _is_alias(node, name) else name
+        if node is output and not output.label:
+            head = f"{_output_symbol(output, names)} = {symbolic}"
+        result.append(Frame("forward", i, f"{head} = {numeric} = {num(node.data)}"))
+
+    consumers: dict[Value, list[tuple[Value, int]]] = {node: [] for node in nodes}
+    for node in nodes:
+        for slot, child in enumerate(node.inputs):
+            consumers[child].append((node, slot))
+    out = _output_symbol(output, names)
+    for node in reversed(nodes):
+        if isinstance(node, Constant):
+            continue
+        i = index[node]
+        name = out if node is output else _paren(names[node])
+        lhs = f"∂{out}/∂{name}"
+        if node is output:
+            result.append(Frame("backward", i, f"{lhs} = 1  (the seed: the output "
+                                               f"changes one for one with itself)"))
+            continue
+        symbols, numbers, rules = [], [], []
+        for consumer, slot in consumers[node]:
+            local = consumer.local_grads[slot]
+            c = out if consumer is output else _paren(names[consumer])
+            rule = _rule(consumer, slot, names, out if consumer is output else None)
+            if consumer is output:          # ∂y/∂y = 1: the local gradient is the term
+                symbols.append(_paren(rule) if len(consumers[node]) > 1 else rule)
+                numbers.append(_signed(local, precision))
+            else:
+                symbols.append(f"∂{out}/∂{c} · ∂{c}/∂{name}")
+                numbers.append(f"{_signed(gradient[consumer], precision)} × "
+                               f"{_signed(local, precision)}")
+            shown = f" = {rule}" if rule.replace("-", "−") != num(local) else ""
+            rules.append(f"∂{c}/∂{name}{shown} = {num(local)}")
+        caption = lhs
+        if [symbol.replace("-", "−") for symbol in symbols] != [num(gradient[node])]:
+            caption += f" = {' + '.join(symbols)}"
+        if numbers != [num(gradient[node])] and numbers != [_signed(gradient[node], precision)]:
+            caption += f" = {' + '.join(numbers)}"
+        caption += f" = {num(gradient[node])}"
+        detail = ("local gradient" + ("s" if len(rules) > 1 else "") + " from the op table: "
+                  + ";  ".join(rules))
+        result.append(Frame("backward", i, caption, detail))
+    return result
+
+
+def _is_alias(node: Value, name: str) -> bool:
+    """Whether ``name`` hides how the node was made (a label, or a short id ``v3``)
+    rather than spelling it out (``x·w + b``)."""
+    return bool(node.label) or re.fullmatch(r"v\d+", name) is not None
+
+
+def _rule(node: Value, slot: int, names: dict[Value, str], out_name: str | None) -> str:
+    """The op table's rule for ∂node/∂input[slot], written with the nodes' names.
+
+    A conditional rule (ReLU's ``1.0 if a > 0.0 else 0.0``) shows the branch taken,
+    with its condition when the condition is a comparison."""
+    assert node.op is not None
+    rule = ast.parse(node.op.local_rules[slot].replace("out * out", "out ** 2"),
+                     mode="eval").body
+    values = {"a": node.inputs[0].data, "out": node.data,
+              "b": node.inputs[1].data if len(node.inputs) > 1 else 0.0}
+    condition = ""
+    while isinstance(rule, ast.IfExp):
+        taken = _truth(rule.test, values)
+        if isinstance(rule.test, ast.Compare):
+            test = ast.unparse(rule.test) if taken else f"not {ast.unparse(rule.test)}"
+            condition = f" (as {test})"
+        rule = rule.body if taken else rule.orelse
+    symbols = {"a": _paren(names[node.inputs[0]]),
+               "b": _paren(names[node.inputs[1]]) if len(node.inputs) > 1 else "b",
+               "out": out_name or _paren(names[node])}
+    return _pretty(ast.unparse(rule) + condition, symbols)
+
+
+def _truth(test: ast.expr, values: dict[str, float]) -> bool:
+    """Decide a rule's condition: a name, a number, or one comparison of them."""
+    def number(node: ast.expr) -> float:
+        if isinstance(node, ast.Name):
+            return values[node.id]
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+            return float(node.value)
+        raise ValueError(f"animate: cannot read the rule condition {ast.unparse(test)!r}")
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        left, right = number(test.left), number(test.comparators[0])
+        compare = {ast.Gt: left > right, ast.GtE: left >= right, ast.Lt: left < right,
+                   ast.LtE: left <= right, ast.Eq: left == right, ast.NotEq: left != right}
+        return compare[type(test.ops[0])]
+    return bool(number(test))
+
+
+def _pretty(rule: str, symbols: dict[str, str]) -> str:
+    """Python rule text for a page: names for a, b, out; 1.0 → 1; * → ·; ** 2 → ²."""
+    rule = re.sub(r"\b(a|b|out)\b", lambda m: symbols[m.group(0)], rule)
+    rule = re.sub(r"(\d+)\.0\b", r"\1", rule)
+    for plain, pretty in ((" ** 2", "²"), (" * ", "·"), (" ** ", "^"), (" - ", " − "),
+                          (" >= ", " ≥ "), (" <= ", " ≤ ")):
+        rule = rule.replace(plain, pretty)
+    return rule
+
+
+# ---- the drawing ------------------------------------------------------------------------
+def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
+             grads: list[float], precision: int, rankdir: str) -> Any:
+    """The graph as a graphviz.Digraph with every value and gradient filled in (so
+    each box is laid out wide enough); the page hides what is not yet computed."""
+    dot = new_diagram("backward", rankdir=rankdir)
+    index = {node: i for i, node in enumerate(nodes)}
+    for i, (node, g) in enumerate(zip(nodes, grads)):
+        if isinstance(node, Constant):
+            lines = [names[node]]                  # a number: its name is its value
+        else:
+            name = names[node]
+            if node is output and not node.label:
+                out = _output_symbol(output, names)
+                name = out if _is_alias(node, name) else f"{out} = {name}"
+            lines = [name, f"data {display_number(node.data, precision)}",
+                     f"grad {display_number(g, precision)}"]
+        dot.node(f"n{i}", "\n".join(lines), id=f"n{i}", shape="box", style="rounded,filled",
+                 fillcolor=ROLE_FILL[role(node, output)], color="#334155")
+        if node.op is not None:
+            dot.node(f"op{i}", node.op.symbol, id=f"op{i}", shape="circle", width="0.42",
+                     fixedsize="true", fontsize="10" if len(node.op.symbol) > 2 else "12",
+                     style="filled", fillcolor="#f8fafc", color="#94a3b8")
+            dot.edge(f"op{i}", f"n{i}", id=f"o{i}")
+            for slot, child in enumerate(node.inputs):
+                dot.edge(f"n{index[child]}", f"op{i}", id=f"e{index[child]}_{i}_{slot}")
+    return dot
+
+
+def _svg_for_page(svg_bytes: bytes) -> str:
+    """graphviz's SVG as inline HTML: no XML prolog, no DOCTYPE, no namespace URLs
+    (an HTML parser puts <svg> in the SVG namespace by itself), and each value box's
+    text lines tagged so the script can fill them in."""
+    root = ET.fromstring(svg_bytes)
+    for element in root.iter():
+        if element.tag.startswith(_SVG_NS):
+            element.tag = element.tag[len(_SVG_NS):]
+        for key in [k for k in element.attrib if k.startswith("{")]:
+            del element.attrib[key]                         # xlink:* (unused here)
+    for group in root.iter("g"):
+        gid = group.get("id", "")
+        if group.get("class") == "node" and gid.startswith("n"):
+            texts = group.findall("text")
+            for text, kind in zip(texts, ("name", "data", "grad")):
+                text.set("class", kind)
+                text.set("data-full", text.text or "")
+    for title in list(root.iter("title")):
+        title.text = ""                                    # no "n3" tooltips
+    root.set("class", "graph")
+    root.set("style", f"max-width: 100%; width: {root.get('width')}; height: auto")
+    root.attrib.pop("height", None)
+    root.attrib.pop("width", None)
+    return ET.tostring(root, encoding="unicode")
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside <script>: no "</script>" or "<!--" can close or confuse it."""
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
+                     title: str | None = None, precision: int = 4,
+                     rankdir: str = "LR") -> str:
+    """Write (when ``path`` is given) and return one HTML page that steps through
+    ``output``'s forward values and then its backward pass, node by node.
+
+    The page is self-contained (inline SVG, CSS and script; nothing fetched) and
+    works offline. Frames are defined by :func:`frames`. Needs graphviz's ``dot``
+    (raises ``graphviz.ExecutableNotFound`` if it is not installed)."""
+    if not isinstance(output, Value):
+        raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"animate_backward: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
+        raise ValueError(f"animate_backward: precision must be an int ≥ 1, got {precision!r}")
+    nodes = order(output)
+    names = node_names(output)
+    grads = grad(output, nodes)
+    steps = _frames(output, nodes, names, grads, precision)
+    svg = _svg_for_page(_diagram(output, nodes, names, grads, precision, rankdir)
+                        .pipe(format="svg"))
+    edges_in: list[list[str]] = [[] for _ in nodes]   # drawn edges that make node i
+    edges_out: list[list[str]] = [[] for _ in nodes]  # drawn edges gradient leaves i by
+    index = {node: i for i, node in enumerate(nodes)}
+    for i, node in enumerate(nodes):
+        if node.op is not None:
+            edges_in[i].append(f"o{i}")
+            for slot, child in enumerate(node.inputs):
+                edge = f"e{index[child]}_{i}_{slot}"
+                edges_in[i].append(edge)
+                edges_out[index[child]].append(edge)
+                edges_out[index[child]].append(f"o{i}")
+    data = {
+        "frames": [{"phase": f.phase, "node": f.node, "caption": f.caption,
+                    "detail": f.detail} for f in steps],
+        "hasOp": [node.op is not None for node in nodes],
+        "edgesIn": edges_in,
+        "edgesOut": edges_out,
+        "forwardCount": len(nodes),
+    }
+    heading = title if title is not None else (
+        f"Backpropagation through {names[output]} = {display_number(output.data, precision)}")
+    page = (_PAGE.replace("__TITLE__", html.escape(heading))
+                 .replace("__SVG__", svg)
+                 .replace("__DATA__", _json_for_script(data))
+                 .replace("__NODES__", str(len(nodes)))
+                 .replace("__FORWARD__", _FORWARD_COLOUR)
+                 .replace("__BACKWARD__", _BACKWARD_COLOUR))
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(page)
+    return page
+
+
+_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>__TITLE__</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
+         margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #0f172a; }
+  h1 { font-size: 1.3rem; font-weight: 600; }
+  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.75rem;
+            overflow-x: auto; background: #fff; }
+  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.75rem 0; }
+  .controls input[type=range] { flex: 1; }
+  button { font: inherit; padding: 0.25rem 0.8rem; border: 1px solid #94a3b8;
+           border-radius: 6px; background: #f8fafc; cursor: pointer; }
+  button:disabled { opacity: 0.4; cursor: default; }
+  #step { min-width: 11rem; font-variant-numeric: tabular-nums; }
+  #phase { font-weight: 600; }
+  #phase.forward { color: __FORWARD__; } #phase.backward { color: __BACKWARD__; }
+  #caption { font-size: 1.1rem; font-family: "Cambria Math", "STIX Two Math", Georgia, serif;
+             min-height: 1.6em; }
+  #detail { color: #475569; font-size: 0.9rem; min-height: 1.3em; }
+  .hint { color: #64748b; font-size: 0.85rem; }
+  svg.graph .node text.data.pending, svg.graph .node text.grad.pending { fill: #94a3b8; }
+  svg.graph .node text.grad { fill: #b91c1c; }
+  svg.graph .node.waiting path, svg.graph .node.waiting polygon,
+  svg.graph .node.waiting ellipse { stroke-dasharray: 4 3; opacity: 0.65; }
+  svg.graph .node.now-forward path, svg.graph .node.now-forward polygon,
+  svg.graph .node.now-forward ellipse { stroke: __FORWARD__; stroke-width: 3; }
+  svg.graph .node.now-backward path, svg.graph .node.now-backward polygon,
+  svg.graph .node.now-backward ellipse { stroke: __BACKWARD__; stroke-width: 3; }
+  svg.graph .edge.flow-forward path { stroke: __FORWARD__; stroke-width: 2.5; }
+  svg.graph .edge.flow-forward polygon { stroke: __FORWARD__; fill: __FORWARD__; }
+  svg.graph .edge.flow-backward path { stroke: __BACKWARD__; stroke-width: 2.5;
+           stroke-dasharray: 6 3; }
+  svg.graph .edge.flow-backward polygon { stroke: __BACKWARD__; fill: __BACKWARD__; }
+</style>
+</head>
+<body>
+<h1>__TITLE__</h1>
+<div class="figure">__SVG__</div>
+<div class="controls">
+  <button id="first" title="first frame (Home)">⏮</button>
+  <button id="prev" title="previous frame (←)">◀ prev</button>
+  <button id="play" title="play / pause (space)">▶ play</button>
+  <button id="next" title="next frame (→)">next ▶</button>
+  <button id="last" title="last frame (End)">⏭</button>
+  <input id="slider" type="range" min="0" value="0" aria-label="frame">
+  <span id="step"></span>
+</div>
+<p><span id="phase"></span> <span id="caption"></span></p>
+<p id="detail"></p>
+<p class="hint">__NODES__ nodes: first the forward pass computes each value in
+topological order (inputs first); then the backward pass hands each node its gradient,
+the sum over the arrows leaving it of (gradient there) × (local gradient), from the
+output back to the inputs. Keys: ← → step, Home/End jump, space plays.</p>
+<script>
+"use strict";
+const DATA = __DATA__;
+const frames = DATA.frames;
+const slider = document.getElementById("slider");
+slider.max = frames.length - 1;
+const byNode = [];              // node i -> [frame it gets its value, frame it gets its grad]
+frames.forEach((f, k) => {
+  byNode[f.node] = byNode[f.node] || [Infinity, Infinity];
+  byNode[f.node][f.phase === "forward" ? 0 : 1] = k;
+});
+function texts(i, kind) {
+  const g = document.getElementById("n" + i);
+  return g ? g.querySelectorAll("text." + kind) : [];
+}
+function setText(i, kind, shown) {
+  texts(i, kind).forEach(t => {
+    const full = t.getAttribute("data-full");
+    t.textContent = shown ? full : full.replace(/ .*$/, " ?");
+    t.classList.toggle("pending", !shown);
+  });
+}
+function mark(id, cls, on) {
+  const el = document.getElementById(id);
+  if (el) el.classList.toggle(cls, on);
+}
+let current = 0;
+function show(k) {
+  current = Math.max(0, Math.min(frames.length - 1, k));
+  const f = frames[current];
+  byNode.forEach((at, i) => {
+    const valued = at[0] <= current, graded = at[1] <= current;
+    setText(i, "data", valued);
+    setText(i, "grad", graded);
+    const now = i === f.node;
+    mark("n" + i, "waiting", !valued);
+    mark("n" + i, "now-forward", now && f.phase === "forward");
+    mark("n" + i, "now-backward", now && f.phase === "backward");
+    if (DATA.hasOp[i]) {
+      mark("op" + i, "waiting", !valued);
+      mark("op" + i, "now-forward", now && f.phase === "forward");
+    }
+  });
+  document.querySelectorAll("svg.graph .edge").forEach(e => {
+    e.classList.remove("flow-forward", "flow-backward");
+  });
+  const flowing = f.phase === "forward" ? DATA.edgesIn[f.node] : DATA.edgesOut[f.node];
+  flowing.forEach(id => mark(id, "flow-" + f.phase, true));
+  slider.value = current;
+  document.getElementById("step").textContent =
+    "frame " + (current + 1) + " / " + frames.length;
+  const phase = document.getElementById("phase");
+  phase.textContent = f.phase === "forward" ? "forward:" : "backward:";
+  phase.className = f.phase;
+  document.getElementById("caption").textContent = f.caption;
+  document.getElementById("detail").textContent = f.detail;
+  document.getElementById("first").disabled = document.getElementById("prev").disabled =
+    current === 0;
+  document.getElementById("last").disabled = document.getElementById("next").disabled =
+    current === frames.length - 1;
+}
+let timer = null;
+function play(on) {
+  if (timer) { clearInterval(timer); timer = null; }
+  if (on) {
+    if (current === frames.length - 1) show(0);
+    timer = setInterval(() => {
+      if (current >= frames.length - 1) play(false); else show(current + 1);
+    }, 1100);
+  }
+  document.getElementById("play").textContent = timer ? "⏸ pause" : "▶ play";
+}
+document.getElementById("first").onclick = () => { play(false); show(0); };
+document.getElementById("prev").onclick = () => { play(false); show(current - 1); };
+document.getElementById("next").onclick = () => { play(false); show(current + 1); };
+document.getElementById("last").onclick = () => { play(false); show(frames.length - 1); };
+document.getElementById("play").onclick = () => play(!timer);
+slider.oninput = () => { play(false); show(Number(slider.value)); };
+document.addEventListener("keydown", ev => {
+  if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return;
+  const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0,
+                  End: frames.length - 1 };
+  if (ev.key in moves) { play(false); show(moves[ev.key]); ev.preventDefault(); }
+  else if (ev.key === " ") { play(!timer); ev.preventDefault(); }
+});
+show(0);
+</script>
+</body>
+</html>
+"""
