@@ -541,4 +541,10 @@ def _tex(text: str) -> str:
 
 
 def _paren_tex(text: str) -> str:
-    return f"({text})" if text.startswith("-") or " + " in text or " - " in text else text
+    """Parentheses around a factor that is a sum or starts with a minus sign."""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch in "({[") - (ch in ")}]")
+        if depth == 0 and ch in "+-" and (i == 0 or text[i - 1] == " "):
+            return f"({text})"
+    return text
