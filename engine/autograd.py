@@ -65,12 +65,22 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
     seed = _check_gradient(gradient, "backward")
     nodes = order(root)
     leaves = []
-    for node in nodes:
-        if node.op is not None:
-            node.grad = 0.0
-        else:
+    held = []          # leaves' earlier gradients, added back in one step at the end so
+    for node in nodes:  # that two calls give exactly twice (not a re-rounded sum)
+        if node.op is None:
             leaves.append(node)
-    root.grad += seed
+            if node.grad:
+                held.append((node, node.grad))
+        node.grad = 0.0
+    root.grad = seed
+    try:
+        _propagate(nodes, leaves)
+    finally:
+        for node, earlier in held:
+            node.grad += earlier
+
+
+def _propagate(nodes: list[Value], leaves: list[Value]) -> None:
     if MODE.get().anomaly:
         return _backward_checked(nodes)
     for node in reversed(nodes):               # inputs are the node's slots (value.py)
