@@ -73,6 +73,11 @@ OP_CASES: dict[str, OpCase] = {case.name: case for case in (
 )}
 
 
+class _Cases(dict):
+    def __repr__(self) -> str:           # short, for hypothesis' falsifying examples
+        return f"<{len(self)} op cases>"
+
+
 @pytest.fixture(params=sorted(OPS))
 def op_case(request: pytest.FixtureRequest) -> OpCase:
     """Each op of ``engine.OPS`` in turn, with its case."""
@@ -88,7 +93,7 @@ def op_cases() -> dict[str, OpCase]:
     missing = sorted(set(OPS) - set(OP_CASES))
     if missing:
         pytest.fail(f"ops without a test case in tests/conftest.py: {missing}")
-    return OP_CASES
+    return _Cases(OP_CASES)
 
 
 def _central_difference(f: Callable[[list[float]], float], point: list[float], i: int,
