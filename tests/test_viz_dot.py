@@ -268,3 +268,12 @@ def test_without_dot_the_error_says_how_to_install_it(tmp_path, monkeypatch) -> 
         diagram.render(tmp_path / "graph", format="png")
     assert diagram._repr_mimebundle_() == {"text/plain": INSTALL_HINT}
     assert "digraph" in diagram.source                     # the DOT text still works
+
+
+def test_with_show_local_the_operand_and_its_derivative_share_one_label() -> None:
+    a, b = Value(3.0, "a"), Value(2.0, "b")
+    root = a / b                                   # ∂/∂a = 1/b, ∂/∂b = −a/b²
+    source = draw_dot(root, show_local=True).source
+    assert f'label="a: ∂ {display_number(1 / 2.0)}"' in source
+    assert f'label="b: ∂ {display_number(-3.0 / 2.0 ** 2)}"' in source
+    assert "headlabel" not in source

@@ -11,10 +11,11 @@ of named local derivatives. Names follow the lessons' notation (``z₁⁽²⁾``
     print(explain(loss, w))        # ∂loss/∂w, path by path
 """
 
+from .animate import animate_backward
 from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
 from .names import display_number, format_number, lesson_name, node_names, role
 
-__all__ = ["draw_dot", "explain", "Explanation", "Path", "Factor",
+__all__ = ["draw_dot", "explain", "animate_backward", "Explanation", "Path", "Factor",
            "DotNotFoundError", "GraphTooLargeError",
            "node_names", "lesson_name", "role", "format_number", "display_number"]

@@ -368,14 +368,16 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
                      "penwidth": "2.5" if on_path else "1.0"}
             if no_flow:
                 attrs["style"] = "dashed"
-            if ordered:
-                attrs["headlabel"] = "ab"[position]
+            operand = "ab"[position] if ordered else ""
+            if show_local:                         # one label: "a: ∂ 0.25", or "∂ 0.25"
+                local_text = f"∂ {display_number(float(local), precision)}"
+                attrs["label"] = f"{operand}: {local_text}" if operand else local_text
+                attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
+            elif operand:
+                attrs["headlabel"] = operand
                 attrs["labelfontsize"] = "9"
                 attrs["labelfontcolor"] = NEUTRAL
                 attrs["labeldistance"] = "1.4"
-            if show_local:
-                attrs["label"] = f"∂ {display_number(float(local), precision)}"
-                attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
             diagram.edge(unit[child], op_id, **attrs)
 
     if legend:

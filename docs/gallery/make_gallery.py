@@ -1,0 +1,141 @@
+"""Make the diagrams of docs/gallery.md: ``python docs/gallery/make_gallery.py``.
+
+Each function below is one picture; its body is the code shown beside the picture
+in the gallery (written from the functions' own source, so the page and the
+pictures cannot drift apart). The PNGs are written next to this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import io
+import sys
+import textwrap
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))        # run from a checkout without installing
+
+from engine import Value  # noqa: E402
+from nn import MLP  # noqa: E402
+from viz import draw_dot, explain  # noqa: E402
+
+
+def neuron():
+    """One tanh neuron (micrograd's example), after backward: roles, data, grads."""
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2, b = Value(-3.0, "w1"), Value(1.0, "w2"), Value(6.8813735870195432, "b")
+    n = x1 * w1 + x2 * w2 + b
+    n.label = "n"
+    o = n.tanh()
+    o.label = "o"
+    o.backward()
+    return draw_dot(o, parameters=[w1, w2, b])
+
+
+def local_derivatives():
+    """∂out/∂input on every edge, and which operand is which for − ÷ ^."""
+    a, b, c = Value(3.0, "a"), Value(1.0, "b"), Value(2.0, "c")
+    f = (a - b) / c ** 2
+    f.label = "f"
+    f.backward()
+    return draw_dot(f, show_local=True)
+
+
+def dead_relu():
+    """A dead ReLU: zero gradients are dashed; tiny ones keep their digits."""
+    x, w = Value(1.5, "x"), Value(-2.0, "w")
+    h = (x * w).relu()                 # ReLU(−3) = 0: no gradient flows back
+    y = h + 3e-6 * x                   # a tiny side path: 3×10⁻⁶, never 0.0000
+    y.label = "y"
+    y.backward()
+    return draw_dot(y, parameters=[w])
+
+
+def network_by_neuron():
+    """The lessons' 2-2-2-1 network, each neuron's Σ w·a + b, z and a in one box."""
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.2, -0.6], [0.7, 0.1]],
+                              [[0.9, -0.5]]],
+                             [[0.1, -0.2], [0.05, 0.0], [0.2]],
+                             activation="sigmoid", output_activation="sigmoid")
+    y_hat = model([1.0, 2.0])
+    loss = (y_hat - Value(1.0, "y")) ** 2
+    loss.label = "L"
+    loss.backward()
+    return draw_dot(loss, collapse="neuron")
+
+
+def explain_paths():
+    """The two paths of δ₁⁽¹⁾ = ∂L/∂z₁⁽¹⁾ (worked result 3), highlighted."""
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.2, -0.6], [0.7, 0.1]],
+                              [[0.9, -0.5]]],
+                             [[0.1, -0.2], [0.05, 0.0], [0.2]],
+                             activation="sigmoid", output_activation="sigmoid")
+    loss = (model([1.0, 2.0]) - Value(1.0, "y")) ** 2
+    loss.label = "L"
+    loss.backward()
+    z11 = model.layers[0].neurons[0].z           # z₁⁽¹⁾
+    why = explain(loss, z11)
+    print(why)
+    return draw_dot(loss, collapse="neuron", highlight=why)
+
+
+PICTURES = {"neuron": neuron, "local_derivatives": local_derivatives, "dead_relu": dead_relu,
+            "network_by_neuron": network_by_neuron, "explain_paths": explain_paths}
+
+
+INTRO = """# Gallery: computation graphs with `draw_dot`
+
+Every picture below was made by `docs/gallery/make_gallery.py`; the code beside it is
+that script's own code (run in a notebook, the last line shows the diagram inline;
+`.render("name", format="png")` saves it). Names follow the lessons' notation:
+`x₁`, `w₂₃⁽¹⁾`, `z₁⁽²⁾`, `a₁⁽²⁾`, `δ`.
+
+How to read a diagram: the fill says what a node is (legend below each picture:
+input, parameter, constant, intermediate, output); the border says what the
+gradient ∂output/∂node is — blue positive, red negative, thicker for larger |grad|,
+dashed grey for exactly 0. Circles are ops. Edges into − ÷ ^ say which operand is
+`a` and which is `b` (as in the op table).
+"""
+
+
+def body(function) -> str:
+    """A picture's code as a notebook cell: its body, the final ``return`` dropped."""
+    lines = inspect.getsource(function).splitlines()[1:]
+    code = textwrap.dedent("\n".join(lines))
+    code = code.split('"""', 2)[2].lstrip("\n")            # drop the docstring
+    return code.replace("return draw_dot(", "draw_dot(")
+
+
+def gallery_page(printed: dict[str, str]) -> str:
+    """The Markdown page: per picture, its title, the PNG, its code and what it printed."""
+    parts = [INTRO]
+    for name, make in PICTURES.items():
+        title = inspect.getdoc(make).rstrip(".")
+        section = (f"## {title}\n\n![{name}](gallery/{name}.png)\n\n"
+                   "```python\nfrom engine import Value\nfrom nn import MLP\n"
+                   f"from viz import draw_dot, explain\n\n{body(make).rstrip()}\n```\n")
+        if printed.get(name):
+            section += f"\nprints\n\n```text\n{printed[name].rstrip()}\n```\n"
+        parts.append(section)
+    return "\n".join(parts)
+
+
+def main() -> None:
+    printed = {}
+    for name, make in PICTURES.items():
+        output = io.StringIO()
+        with contextlib.redirect_stdout(output):
+            diagram = make()
+        printed[name] = output.getvalue()
+        diagram.attr(dpi="110")                  # crisp on slides and retina screens
+        path = diagram.render(HERE / name, format="png", cleanup=True)
+        print(f"wrote {Path(path).relative_to(HERE.parents[1])}")
+    page = HERE.parent / "gallery.md"
+    page.write_text(gallery_page(printed), encoding="utf-8")
+    print(f"wrote {page.relative_to(HERE.parents[1])}")
+
+
+if __name__ == "__main__":
+    main()
