@@ -52,7 +52,7 @@ def _check_gradient(gradient: Any, who: str) -> float:
         gradient = gradient.data
     if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
         raise TypeError(f"{who}: gradient must be a number (the output is a scalar), "
-                        f"got {type(gradient).__name__}")
+                        f"got {type(gradient).__name__} {gradient!r}")
     return float(gradient)
 
 
@@ -142,12 +142,16 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     are Values built from the same rules, so they can be differentiated again:
     ``grad(grad(y, x, create_graph=True), x)`` is ∂²y/∂x²."""
     if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__} {output!r}")
     single = isinstance(wrt, Value)
-    targets = [wrt] if single else list(wrt)  # type: ignore[arg-type]
+    try:
+        targets = [wrt] if single else list(wrt)  # type: ignore[arg-type]
+    except TypeError:
+        targets = [wrt]                         # not iterable: reported just below
     for t in targets:
         if not isinstance(t, Value):
-            raise TypeError(f"grad: wrt must be Values, got {type(t).__name__}")
+            raise TypeError(f"grad: wrt must be a Value or a sequence of Values, "
+                            f"got {type(t).__name__} {t!r}")
     adjoint: dict[Value, Any] = {output: 1.0}
     for node in reversed(order(output)):
         g = adjoint.get(node)

@@ -36,7 +36,7 @@ class Value:
         self.data = _as_float(data, type(self).__name__)
         if not isinstance(label, str):
             raise TypeError(f"{type(self).__name__}: label must be a str, "
-                            f"got {type(label).__name__}")
+                            f"got {type(label).__name__} {label!r}")
         self.grad = 0.0
         self.inputs: tuple[Value, ...] = ()
         self.local_grads: tuple[Any, ...] = ()
