@@ -1,9 +1,11 @@
 """chaingrad's viz: see the chain rule at work.
 
 ``draw_dot`` draws a computation graph (names, data, grads, roles, local
-derivatives); ``explain`` writes a gradient out as a sum over paths of products
-of named local derivatives. Names follow the lessons' notation (``z₁⁽²⁾``,
-``w₂₃⁽¹⁾``) wherever the graph was built by ``nn``.
+derivatives); ``draw_network`` draws an MLP as in the lessons' figures;
+``animate_backward`` steps through forward and backward in one HTML page;
+``explain`` writes a gradient out as a sum over paths of products of named local
+derivatives. Names follow the lessons' notation (``z₁⁽²⁾``, ``w₂₃⁽¹⁾``) wherever
+the graph was built by ``nn``.
 
     from viz import draw_dot, explain
     loss.backward()
@@ -15,7 +17,8 @@ from .animate import animate_backward
 from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
 from .names import display_number, format_number, lesson_name, node_names, role
+from .network import draw_network
 
-__all__ = ["draw_dot", "explain", "animate_backward", "Explanation", "Path", "Factor",
-           "DotNotFoundError", "GraphTooLargeError",
+__all__ = ["draw_dot", "draw_network", "explain", "animate_backward",
+           "Explanation", "Path", "Factor", "DotNotFoundError", "GraphTooLargeError",
            "node_names", "lesson_name", "role", "format_number", "display_number"]
