@@ -185,7 +185,9 @@ class Constant(Value):
     __slots__ = ()
 
     def __init__(self, data: Number, label: str | None = None) -> None:
-        super().__init__(data, f"{float(data):g}" if label is None else label)
+        super().__init__(data, "" if label is None else label)
+        if label is None:
+            self.label = f"{self.data:g}"
 
 
 class TracedValue(Value):
@@ -199,10 +201,15 @@ def _as_float(data: Any, who: str) -> float:
     if type(data) is float:
         return data
     if isinstance(data, (int, float)) and not isinstance(data, bool):
-        return float(data)
+        try:
+            return float(data)
+        except OverflowError:                 # an int beyond 1.8e308
+            raise _too_large(who, data) from None
     if hasattr(data, "__float__") and not isinstance(data, (complex, bool, str, bytes)):
         try:                                  # numpy scalars, Fraction, Decimal …
             return float(data)
+        except OverflowError:
+            raise _too_large(who, data) from None
         except (TypeError, ValueError):
             pass
     raise TypeError(f"{who}: expected a real number (int or float), got "
@@ -214,9 +221,24 @@ def _operand(other: Any, op: Op) -> Value:
     if isinstance(other, Value):
         return other
     if isinstance(other, (int, float)) and not isinstance(other, bool):
-        return Constant(other)
+        try:
+            return Constant(other)
+        except OverflowError:
+            raise _too_large(f"{op.name} ({op.symbol})", other) from None
     raise TypeError(f"{op.name} ({op.symbol}): operands must be Values or real numbers, "
                     f"got {type(other).__name__} {other!r}")
+
+
+def _too_large(who: str, data: Any) -> OverflowError:
+    """An int (or Fraction …) beyond the largest float, shown by its size: printing
+    all its digits could itself fail (Python caps int-to-str at 4300 digits)."""
+    try:
+        digits = len(str(abs(int(data))))
+    except ValueError:
+        digits = int(abs(int(data)).bit_length() * math.log10(2)) + 1
+    return OverflowError(f"{who}: the number ≈ {'-' if data < 0 else ''}10^{digits - 1} "
+                         f"({type(data).__name__}, {digits} digits) is too large for a float "
+                         f"(at most ≈ 1.8e308)")
 
 
 def _compare(other: Any) -> float | None:
