@@ -2,6 +2,7 @@
 
 from .autograd import backward, grad, order, zero_grad
 from .check import GradcheckError, gradcheck, gradgradcheck, numerical_grad
+from .compile import Program, compile
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .ops import OPS, Op
 from .testing import assert_grad
@@ -10,4 +11,5 @@ from .value import Constant, Value, exp, log, relu, sigmoid, tanh
 __all__ = ["Value", "Constant", "Op", "OPS", "order", "backward", "grad", "zero_grad",
            "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "exp", "log", "relu", "sigmoid", "tanh",
-           "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError", "assert_grad"]
+           "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError", "assert_grad",
+           "compile", "Program"]

@@ -1,0 +1,502 @@
+"""``engine.compile``: a built graph written out as straight-line Python.
+
+Eager mode pays for a Python object per node, every time. A graph whose *shape*
+stays fixed — a training loss over a fixed data set, say — can instead be
+written out once as source code: one local variable per node, the forward rule
+of each op from the table, then the chain rule backwards, one line per edge,
+with each local derivative ∂node/∂input inlined from the table's rule strings::
+
+    v3 = w * x                 # forward: the rule "a * b" with a → w, b → x
+    ...
+    d_v3 = d_v4 if v3 > 0.0 else 0.0   # backward through ReLU: d_v3 = ReLU′(v3) · d_v4
+    d_w = x * d_v3             # ∂v3/∂w = x: the rule "b"
+
+``compile()`` runs that source through Python's ``compile()`` once. The program
+takes new numbers for the chosen input leaves and never creates a Value; every
+other leaf is frozen at its current value (inlined as a number). Branches inside
+ops (ReLU) are decided again on each call. ``program.source`` is the chain rule
+written out — worth reading once.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import keyword
+import math
+import re
+from typing import Any, Sequence, Union
+
+from .autograd import order
+from .ops import FORWARD_NAMES, Op
+from .rules import substitute
+from .value import Value, _derivative_error, _domain_error
+
+Number = Union[int, float]
+
+__all__ = ["compile", "Program"]
+
+# Names the generated code uses itself: never given to a node.
+_RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
+             *FORWARD_NAMES, *dir(builtins)} | set(keyword.kwlist)
+
+
+def compile(output: Value, inputs: Value | Sequence[Value]) -> Program:
+    """The graph ending at ``output`` as a program of the ``inputs`` (leaf Values).
+
+    ``program(numbers)`` is the output at new input numbers;
+    ``program.value_and_grad(numbers)`` is ``(output, [∂output/∂input, ...])``.
+    Leaves not among ``inputs`` are constants, frozen at their current ``data``.
+    For training, pass the parameters as ``inputs``: the data points then become
+    constants, and each step is one call."""
+    if not isinstance(output, Value):
+        raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
+    single = isinstance(inputs, Value)
+    inputs = [inputs] if single else list(inputs)  # type: ignore[list-item]
+    nodes = order(output)
+    in_graph = set(nodes)
+    seen: set[Value] = set()
+    for i, leaf in enumerate(inputs):
+        if not isinstance(leaf, Value):
+            raise TypeError(f"compile: inputs[{i}] must be a Value, got {type(leaf).__name__}")
+        if leaf.op is not None:
+            raise ValueError(f"compile: inputs[{i}] {_show(leaf)} is not a leaf (it was made by "
+                             f"{leaf.op.name}); inputs must be leaves: parameters, data, or "
+                             f"Values you made with Value(...)")
+        if leaf not in in_graph:
+            raise ValueError(f"compile: inputs[{i}] {_show(leaf)} is not a leaf of the graph: "
+                             f"the output does not depend on it")
+        if leaf in seen:
+            raise ValueError(f"compile: inputs[{i}] {_show(leaf)} is given twice")
+        seen.add(leaf)
+    return Program(output, inputs, nodes)
+
+
+def _show(v: Value) -> str:
+    return f"Value(data={v.data:.6g}{f', label={v.label!r}' if v.label else ''})"
+
+
+class Program:
+    """A graph compiled to Python source: see ``engine.compile``.
+
+    ``program(numbers)`` → output; ``program.value_and_grad(numbers)`` →
+    ``(output, gradients)``; ``program.source`` → the generated code."""
+
+    def __init__(self, output: Value, inputs: list[Value], nodes: list[Value]) -> None:
+        self.inputs: tuple[Value, ...] = tuple(inputs)
+        self._output = output
+        self._nodes = nodes
+        writer = _Writer(output, self.inputs, nodes)
+        #: the generated source: ``forward(numbers)`` and ``value_and_grad(numbers)``
+        self.source: str = writer.source()
+        #: the variable that holds each input in ``source``, in input order
+        self.input_names: tuple[str, ...] = tuple(writer.names[leaf] for leaf in self.inputs)
+        scope: dict[str, Any] = {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan,
+                                 "fail": self._fail, "count_error": self._count_error,
+                                 "checked": self._checked, "finite": _finite}
+        exec(builtins.compile(self.source, f"<engine.compile: {len(nodes)} nodes>", "exec"), scope)
+        self._forward = scope["forward"]
+        #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
+        #: function (no method call in between), so it can be passed around.
+        self.value_and_grad = scope["value_and_grad"]
+
+    def __call__(self, numbers: Sequence[Number]) -> float:
+        """The output at the given input numbers (no gradients)."""
+        return self._forward(numbers)
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.input_names[:6]) + (", …" if len(self.inputs) > 6 else "")
+        return f"<engine.compile program: {len(self._nodes)} nodes, inputs ({names})>"
+
+    # ---- the slow paths the generated code calls when something is off ----------
+    def _count_error(self, numbers: Any) -> Exception:
+        try:
+            got = f"got {len(numbers)}"
+        except TypeError:
+            return TypeError(f"compiled program: numbers must be a sequence of "
+                             f"{len(self.inputs)} numbers, got {type(numbers).__name__}")
+        return ValueError(f"compiled program: expected {len(self.inputs)} numbers (one per "
+                          f"input: {', '.join(self.input_names)}), {got}")
+
+    def _fail(self, numbers: Sequence[Any], error: Exception) -> Exception:
+        """An error raised inside the generated code, explained as eager mode would:
+        the op, its input values and labels."""
+        found = self._replay(numbers, gradients=True)
+        return found if found is not None else error
+
+    def _checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None) -> Any:
+        """Called when the result is not a finite float: non-real numbers are a
+        TypeError; ints are fine (computed again as floats); a NaN/inf made from
+        finite numbers is an error naming the op, as in eager mode."""
+        converted = [_real(x, i) for i, x in enumerate(numbers)]
+        if any(type(x) is not float for x in numbers):
+            return (self._forward(converted) if grads is None
+                    else self.value_and_grad(converted))
+        if all(math.isfinite(x) for x in converted):
+            found = self._replay(converted, gradients=grads is not None)
+            if found is not None:
+                raise found
+        return out if grads is None else (out, grads)
+
+    def _replay(self, numbers: Sequence[Any], gradients: bool) -> Exception | None:
+        """Run the graph again op by op on floats, as eager mode does, and return
+        the error eager mode would raise (or None)."""
+        numbers = [_real(x, i) for i, x in enumerate(numbers)]
+        values: dict[Value, float] = dict(zip(self.inputs, numbers))
+        active = set(self.inputs)
+        for node in self._nodes:
+            if node.op is None or node in values:
+                values.setdefault(node, node.data)
+                continue
+            op: Op = node.op
+            args = [values[v] for v in node.inputs]
+            shown = tuple(Value(x, v.label) if v in active else v
+                          for x, v in zip(args, node.inputs))
+            try:
+                out = op.forward(*args)
+            except (ArithmeticError, ValueError) as error:
+                return _domain_error(op, shown, error)
+            if not math.isfinite(out) and all(math.isfinite(x) for x in args):
+                return OverflowError(f"{op.name}: the result {out} overflows a float; "
+                                     f"inputs: {', '.join(f'{x!r}' for x in args)} "
+                                     f"(in a compiled program)")
+            if gradients and any(v in active for v in node.inputs):
+                try:
+                    op.local(*args, out)
+                except ArithmeticError as error:
+                    return _derivative_error(op, shown, error)
+            values[node] = out
+            if any(v in active for v in node.inputs):
+                active.add(node)
+        if gradients:
+            # Forward is finite everywhere: a gradient overflowed on the way back.
+            _, grads = self._interpreted_grads(values, active)
+            for leaf, g in zip(self.inputs, grads):
+                if not math.isfinite(g):
+                    return OverflowError(
+                        f"compiled program: the gradient reaching input "
+                        f"{self.input_names[self.inputs.index(leaf)]} is {g}; run the graph "
+                        f"eagerly under engine.detect_anomaly() to find the op where it "
+                        f"overflowed")
+        return None
+
+    def _interpreted_grads(self, values: dict[Value, float],
+                           active: set[Value]) -> tuple[float, list[float]]:
+        adjoint: dict[Value, float] = {self._output: 1.0}
+        for node in reversed(self._nodes):
+            g = adjoint.get(node)
+            if g is None or node.op is None or node not in active:
+                continue
+            args = [values[v] for v in node.inputs]
+            for child, local in zip(node.inputs, node.op.local(*args, values[node])):
+                if child in active:
+                    adjoint[child] = adjoint.get(child, 0.0) + local * g
+        return values[self._output], [adjoint.get(leaf, 0.0) for leaf in self.inputs]
+
+
+def _finite(values: list[float]) -> bool:
+    """All finite? One C-speed sum; an inf or NaN anywhere makes it non-finite."""
+    try:
+        return math.isfinite(math.fsum(values))
+    except (OverflowError, ValueError):          # finite but huge, or inf − inf
+        return all(math.isfinite(x) for x in values)
+
+
+def _real(x: Any, i: int) -> float:
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        raise TypeError(f"compiled program: numbers[{i}] must be a real number (int or "
+                        f"float), got {type(x).__name__} {x!r}")
+    return float(x)
+
+
+# ---- writing the source -----------------------------------------------------------
+_IDENTIFIER = re.compile(r"\W")
+_SLOTS = {"a": "__a__", "b": "__b__", "out": "__out__"}   # placeholders in a parsed rule
+_TIGHT = (ast.Name, ast.Constant, ast.Call, ast.UnaryOp)  # need no parentheses before `*`
+
+
+class _Template:
+    """A rule of the table parsed once: its text with placeholders for a, b and
+    out, and — when the rule is a branch ``x if test else y`` — its three parts,
+    so a product with it can be pushed into both arms."""
+
+    __slots__ = ("text", "letters", "tight", "branch")
+
+    def __init__(self, tree: ast.expr) -> None:
+        self.text = ast.unparse(tree)
+        self.letters = tuple(k for k, slot in _SLOTS.items() if slot in self.text)
+        self.tight = isinstance(tree, _TIGHT) or (
+            isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div, ast.Pow)))
+        self.branch = (None if not isinstance(tree, ast.IfExp) else
+                       (_Template(tree.test), _Template(tree.body), _Template(tree.orelse)))
+
+    def fill(self, names: dict[str, str]) -> str:
+        text = self.text
+        for letter in self.letters:
+            text = text.replace(_SLOTS[letter], names[letter])
+        return text
+
+
+_TEMPLATES: dict[tuple, _Template] = {}
+_FOLDABLE: dict[str, frozenset[str]] = {}
+_FOLDED: dict[str, float | None] = {}
+_FOLD_NAMES = {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan}
+
+
+class _Fold(ast.NodeTransformer):
+    """Fold every subexpression over numbers only (``2.0 - 1.0`` → ``1.0``) and
+    every branch whose test is a number (``x if 2.0 else 0.0`` → ``x``)."""
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        node = super().generic_visit(node)
+        if isinstance(node, ast.IfExp):
+            test = _value(node.test)
+            if test is not None:
+                return node.body if test else node.orelse
+            return node
+        if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)) and not any(
+                isinstance(n, ast.Name) and n.id not in FORWARD_NAMES for n in ast.walk(node)):
+            try:
+                value = eval(ast.unparse(node), dict(_FOLD_NAMES))
+            except (ArithmeticError, ValueError, TypeError):
+                return node
+            if isinstance(value, bool):
+                return ast.Constant(value)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                return _literal(float(value))
+        return node
+
+
+def _value(tree: ast.expr) -> float | bool | None:
+    """The number a folded literal stands for, or None."""
+    if isinstance(tree, ast.Constant) and isinstance(tree.value, (int, float)):
+        return tree.value
+    if (isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.USub)
+            and isinstance(tree.operand, ast.Constant)):
+        return -tree.operand.value
+    return None
+
+
+def _literal(x: float) -> ast.expr:
+    if x < 0.0 or (x == 0.0 and math.copysign(1.0, x) < 0.0):
+        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-x))
+    return ast.Constant(x)
+
+
+def _foldable(rule: str) -> frozenset[str]:
+    """The letters of ``rule`` that, when a number, let part of the rule be folded:
+    those inside an operation on numbers (``b`` in ``a ** (b - 1.0)``, or the test
+    of ``… if b else 0.0``), not a bare operand (``b`` in the rule ``b``)."""
+    found = _FOLDABLE.get(rule)
+    if found is None:
+        tree = ast.parse(rule, mode="eval").body
+        letters: set[str] = set()
+        for node in ast.walk(tree):
+            if node is tree or not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare,
+                                                     ast.Call)):
+                continue
+            free = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in _SLOTS}
+            if len(free) == 1:
+                letters |= free
+        if isinstance(tree, ast.IfExp):
+            letters |= {n.id for n in ast.walk(tree.test)
+                        if isinstance(n, ast.Name) and n.id in _SLOTS}
+        found = _FOLDABLE[rule] = frozenset(letters)
+    return found
+
+
+def _template(rule: str, numbers: dict[str, float]) -> _Template:
+    """``rule`` parsed once per set of numbers worth folding into it."""
+    fixed = tuple(sorted((k, v) for k, v in numbers.items() if k in _foldable(rule)))
+    found = _TEMPLATES.get((rule, fixed))
+    if found is None:
+        names: dict[str, str | float] = {**_SLOTS, **dict(fixed)}
+        tree = _Fold().visit(substitute(rule, names))
+        found = _TEMPLATES[rule, fixed] = _Template(tree)
+    return found
+
+
+def _atom(x: float) -> str:
+    """A number as source that is safe anywhere an operand goes."""
+    text = repr(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+def _fold(text: str) -> float | None:
+    """The value of an expression over numbers only, or None if it raises."""
+    if text not in _FOLDED:
+        try:
+            value = eval(text, {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan})
+        except (ArithmeticError, ValueError):
+            value = None
+        _FOLDED[text] = float(value) if isinstance(value, (int, float)) else None
+    return _FOLDED[text]
+
+
+class _Writer:
+    """Names every node and writes ``forward`` and ``value_and_grad``."""
+
+    def __init__(self, output: Value, inputs: tuple[Value, ...], nodes: list[Value]) -> None:
+        self.output = output
+        self.inputs = inputs
+        self.active = self._active(nodes, set(inputs))
+        self.taken: set[str] = set(_RESERVED)
+        self.names: dict[Value, str] = {}
+        for i, leaf in enumerate(inputs):
+            self.names[leaf] = self._fresh(leaf.label, f"x{i + 1}")
+        count = 0
+        for node in self.active:
+            if node not in self.names:
+                count += 1
+                self.names[node] = self._fresh(node.label, f"v{count}")
+
+    @staticmethod
+    def _active(nodes: list[Value], inputs: set[Value]) -> list[Value]:
+        """The nodes that depend on an input; every other node is a frozen number."""
+        live: set[Value] = set()
+        active = []
+        for n in nodes:
+            if n in inputs or (n.op is not None and (n.input_a in live or n.input_b in live)):
+                live.add(n)
+                active.append(n)
+        return active
+
+    def _fresh(self, label: str, fallback: str) -> str:
+        """A variable name from the node's label when it can be one, else ``fallback``."""
+        name = _IDENTIFIER.sub("_", label.strip()) if label else ""
+        if not name or not name.isidentifier() or name[0].isdigit():
+            name = fallback
+        base, k = name, 1
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+    def _operands(self, node: Value) -> tuple[dict[str, str], dict[str, float]]:
+        """Source for a, b, out of this node, and the numbers among them (frozen inputs)."""
+        names = {"out": self.names.get(node, "")}
+        numbers = {}
+        for letter, v in zip("ab", node.inputs):
+            name = self.names.get(v)
+            if name is None:
+                numbers[letter] = v.data
+                name = _atom(v.data)
+            names[letter] = name
+        return names, numbers
+
+    def _times(self, rule: _Template, names: dict[str, str], d: str) -> str | None:
+        """``local · d`` as source, simplified: None for a zero local derivative,
+        ``d`` for 1, ``-d`` for −1; a branch (ReLU′) gets the product in each arm."""
+        if rule.branch is not None:
+            test, body, orelse = rule.branch
+            yes = self._times(body, names, d)
+            no = self._times(orelse, names, d)
+            if yes is None and no is None:
+                return None
+            return f"{yes or '0.0'} if {test.fill(names)} else {no or '0.0'}"
+        text = rule.fill(names)
+        if all(names[k][0] in "(0123456789" or names[k] in ("inf", "nan")
+               for k in rule.letters):
+            x = _fold(text)                     # depends on no variable: a number
+            if x is not None:
+                if x == 0.0:
+                    return None
+                if x == 1.0:
+                    return d
+                if x == -1.0:
+                    return f"-{d}"
+                return f"{_atom(x)} * {d}"
+        return f"{text} * {d}" if rule.tight else f"({text}) * {d}"
+
+    def forward_lines(self) -> list[str]:
+        lines = []
+        for node in self.active:
+            if node.op is not None:
+                names, numbers = self._operands(node)
+                rule = _template(node.op.forward_rule, numbers)
+                lines.append(f"{self.names[node]} = {rule.fill(names)}")
+        return lines
+
+    def backward_lines(self) -> list[str]:
+        """One line per edge that carries a gradient. ``grad[v]`` is the variable
+        holding ∂output/∂v so far; a node with a single path back from the output
+        shares its consumer's variable (a sum passes its gradient through
+        unchanged), and gets its own only when a second contribution arrives."""
+        out = self.names[self.output]
+        own = {self.output}
+        grad = {self.output: f"d_{out}" if f"d_{out}" not in self.taken else self._fresh("", "d")}
+        self.taken.add(grad[self.output])
+        lines = [f"{grad[self.output]} = 1.0"]
+        active = set(self.active)
+        for node in reversed(self.active):
+            d = grad.get(node)
+            if node.op is None or d is None:
+                continue
+            names, numbers = self._operands(node)
+            for v, rule in zip(node.inputs, node.op.local_rules):
+                if v not in active:
+                    continue
+                step = self._times(_template(rule, numbers), names, d)
+                if step is None:
+                    continue
+                if v not in grad:
+                    if step.isidentifier() and v.op is not None:   # the same: share it
+                        grad[v] = step
+                        continue
+                    grad[v] = self._fresh("d_" + self.names[v], "d")
+                    own.add(v)
+                    lines.append(f"{grad[v]} = {step}")
+                elif v not in own:
+                    shared, grad[v] = grad[v], self._fresh("d_" + self.names[v], "d")
+                    own.add(v)
+                    if step[0] == "-" and step[1:].isidentifier():
+                        lines.append(f"{grad[v]} = {shared} - {step[1:]}")
+                    elif " if " in step:                  # a branch binds loosest
+                        lines.append(f"{grad[v]} = {shared} + ({step})")
+                    else:
+                        lines.append(f"{grad[v]} = {shared} + {step}")
+                elif step[0] == "-" and step[1:].isidentifier():
+                    lines.append(f"{grad[v]} -= {step[1:]}")
+                else:
+                    lines.append(f"{grad[v]} += {step}")
+        self.grad = grad
+        return lines
+
+    def source(self) -> str:
+        n = len(self.inputs)
+        unpack = f"{', '.join(self.names[v] for v in self.inputs)}{',' if n == 1 else ''} = numbers"
+        out = self.names[self.output]
+        forward = self.forward_lines() or ["pass"]
+        backward = self.backward_lines()
+        grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
+        labels = ", ".join(self.names[v] for v in self.inputs)
+        head = [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
+                f"    {unpack}", "    try:"]
+        fail = ["    except (ArithmeticError, ValueError, TypeError) as error:",
+                "        raise fail(numbers, error) from None"]
+        return "\n".join([
+            f'"""The graph of {out} as straight-line code of ({labels}).',
+            "",
+            "forward: each line is one op's forward rule from the table. backward: d_v is",
+            "∂output/∂v; each line is one edge of the chain rule, d_input += (∂node/∂input)",
+            "· d_node, from the output back (a node reached by one path shares its",
+            "consumer's d).",
+            '"""',
+            "",
+            "",
+            "def forward(numbers):", *head, *("        " + line for line in forward), *fail,
+            f"    if type({out}) is not float or {out} - {out} != 0.0:",
+            f"        return checked(numbers, {out}, None)",
+            f"    return {out}",
+            "",
+            "",
+            "def value_and_grad(numbers):", *head,
+            "        # forward", *("        " + line for line in forward),
+            "        # backward", *("        " + line for line in backward), *fail,
+            f"    grads = [{grads}]",
+            f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads):",
+            f"        return checked(numbers, {out}, grads)",
+            f"    return {out}, grads",
+            "",
+        ])

@@ -1,0 +1,384 @@
+"""engine.compile: a built graph as straight-line Python, checked against eager mode.
+
+Every expectation comes from eager mode itself (the same graph rebuilt at the new
+numbers and sent through ``backward``) or from a hand-derived formula: the
+program must agree with the engine it was compiled from to 1e-12.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import random
+
+import pytest
+
+import engine
+from engine import Constant, Value, compile
+
+TOL = 1e-12
+
+
+def close(x: float, y: float) -> bool:
+    return abs(x - y) <= TOL * max(1.0, abs(x), abs(y))
+
+
+def eager(build, numbers):
+    """Output and gradients of ``build`` at ``numbers``, the eager way."""
+    leaves = [Value(x) for x in numbers]
+    out = build(*leaves)
+    out.backward()
+    return out.data, [v.grad for v in leaves]
+
+
+def compiled_at(build, at, numbers):
+    """Build the graph at ``at``, compile it, run the program at ``numbers``."""
+    leaves = [Value(x) for x in at]
+    program = compile(build(*leaves), leaves)
+    return program.value_and_grad(numbers), program(numbers)
+
+
+def assert_same(build, at, numbers):
+    (out, grads), forward_only = compiled_at(build, at, numbers)
+    want_out, want_grads = eager(build, numbers)
+    assert close(out, want_out), (out, want_out)
+    assert close(forward_only, want_out)
+    assert len(grads) == len(want_grads)
+    for got, want in zip(grads, want_grads):
+        assert close(got, want), (grads, want_grads)
+
+
+# ---- every op of the table, at numbers other than the ones compiled at --------------
+OP_CASES = {
+    "add": (lambda a, b: a + b, [0.3, -1.2], [2.0, 0.7]),
+    "sub": (lambda a, b: a - b, [0.3, -1.2], [2.0, 0.7]),
+    "mul": (lambda a, b: a * b, [0.3, -1.2], [2.0, 0.7]),
+    "div": (lambda a, b: a / b, [0.3, -1.2], [2.0, 0.7]),
+    "pow": (lambda a: a ** 3, [0.3], [-1.7]),
+    "pow fractional": (lambda a: a ** 0.5, [0.3], [2.5]),
+    "pow negative": (lambda a: a ** -2, [0.3], [-1.5]),
+    "powv": (lambda a, b: a ** b, [1.3, 0.4], [2.5, -1.5]),
+    "rpow": (lambda a: 2.0 ** a, [0.3], [-1.1]),
+    "neg": (lambda a: -a, [0.3], [2.0]),
+    "exp": (lambda a: a.exp(), [0.3], [-2.0]),
+    "log": (lambda a: a.log(), [0.3], [4.0]),
+    "relu": (lambda a: a.relu(), [0.3], [1.9]),
+    "sigmoid": (lambda a: a.sigmoid(), [0.3], [-3.0]),
+    "tanh": (lambda a: a.tanh(), [0.3], [0.8]),
+    "constants": (lambda a: 2 * a + 1 - a / 4, [0.3], [5.0]),
+    "reflected": (lambda a: 1 / a - (3 - a), [0.3], [5.0]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(OP_CASES))
+def test_each_op_matches_eager_at_new_numbers(case):
+    build, at, numbers = OP_CASES[case]
+    assert_same(build, at, numbers)
+
+
+def test_every_op_of_the_table_is_covered():
+    names = {"add", "sub", "mul", "div", "pow", "powv", "neg", "exp", "log", "relu",
+             "sigmoid", "tanh"}
+    assert set(engine.OPS) <= names | {c.split()[0] for c in OP_CASES}
+
+
+# ---- shared nodes, diamonds, a*a ----------------------------------------------------
+def test_a_times_a_counts_both_operands():
+    # d(a·a)/da = 2a
+    (out, [g]), _ = compiled_at(lambda a: a * a, [3.0], [-1.5])
+    assert out == 2.25 and g == -3.0
+
+
+def test_diamond_b_equals_a_plus_a_then_c_equals_b_plus_b():
+    # c = 4a: dc/da = 4 whatever a is
+    (out, [g]), _ = compiled_at(lambda a: (a + a) + (a + a), [1.0], [0.25])
+    assert out == 1.0 and g == 4.0
+
+
+def test_shared_subexpression_used_three_ways():
+    def build(x, y):
+        s = x * y + x.tanh()
+        return s * s + s.sigmoid() - s / (y * y + 1)
+    assert_same(build, [0.4, -0.9], [-1.3, 0.6])
+
+
+# ---- random graphs --------------------------------------------------------------------
+def random_recipe(rng: random.Random, leaves: int, steps: int) -> list[tuple]:
+    """Steps (op, i, j) over earlier nodes; ops that are defined everywhere."""
+    recipe = []
+    for k in range(steps):
+        n = leaves + k
+        op = rng.choice(sorted(STEPS))
+        recipe.append((op, rng.randrange(n), rng.randrange(n), rng.uniform(-2, 2)))
+    return recipe
+
+
+STEPS = {
+    "add": lambda a, b, c: a + b, "sub": lambda a, b, c: a - b, "mul": lambda a, b, c: a * b,
+    "tanh": lambda a, b, c: a.tanh(), "sigmoid": lambda a, b, c: a.sigmoid(),
+    "relu": lambda a, b, c: a.relu(), "neg": lambda a, b, c: -a,
+    "const": lambda a, b, c: a * c + c, "square": lambda a, b, c: a ** 2,
+    "softplus": lambda a, b, c: (a.tanh().exp() + 1).log(),
+}
+
+
+def run_recipe(recipe, *leaves):
+    nodes = list(leaves)
+    for op, i, j, c in recipe:
+        nodes.append(STEPS[op](nodes[i], nodes[j], c))
+    total = nodes[-1]
+    for extra in (*leaves, *nodes[len(leaves):-1:3]):   # every leaf and much of the graph
+        total = total + extra.tanh()
+    return total
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_graphs_match_eager(seed):
+    rng = random.Random(seed)
+    leaves = rng.randint(1, 4)
+    recipe = random_recipe(rng, leaves, rng.randint(1, 40))
+    at = [rng.uniform(-2, 2) for _ in range(leaves)]
+    numbers = [rng.uniform(-2, 2) for _ in range(leaves)]
+    assert_same(lambda *v: run_recipe(recipe, *v), at, numbers)
+
+
+# ---- constants, frozen leaves, inputs as a subset ------------------------------------
+def test_leaves_not_given_as_inputs_are_frozen_at_their_data():
+    x, w, b = Value(2.0, "x"), Value(-0.5, "w"), Value(0.1, "b")
+    y = (w * x + b).tanh()
+    program = compile(y, [w, b])
+    x.data = 100.0                     # changing x afterwards does not reach the program
+    out, (dw, db) = program.value_and_grad([0.3, -0.2])
+    t = math.tanh(0.3 * 2.0 - 0.2)
+    assert close(out, t)
+    assert close(dw, (1 - t * t) * 2.0) and close(db, 1 - t * t)
+
+
+def test_data_points_frozen_and_parameters_as_inputs():
+    # L = Σ (w·xᵢ − yᵢ)²  ⇒  dL/dw = Σ 2 (w·xᵢ − yᵢ) xᵢ
+    xs, ys = [1.0, 2.0, -1.5], [0.5, 1.0, 0.0]
+    w = Value(0.3, "w")
+    loss = sum(((w * Value(x)) - y) ** 2 for x, y in zip(xs, ys))
+    program = compile(loss, [w])
+    out, [g] = program.value_and_grad([1.7])
+    assert close(out, sum((1.7 * x - y) ** 2 for x, y in zip(xs, ys)))
+    assert close(g, sum(2 * (1.7 * x - y) * x for x, y in zip(xs, ys)))
+
+
+def test_a_single_input_may_be_given_without_a_list():
+    x = Value(1.0)
+    program = compile(x * x * x, x)
+    out, [g] = program.value_and_grad([2.0])
+    assert out == 8.0 and g == 12.0
+
+
+def test_the_output_may_be_the_input_itself():
+    x = Value(1.0)
+    assert compile(x, [x]).value_and_grad([4.5]) == (4.5, [1.0])
+
+
+def test_an_input_with_no_path_carrying_gradient_gets_zero():
+    # z = relu(x)·0 + y: the path through x multiplies by the constant 0
+    x, y = Value(1.0), Value(2.0)
+    program = compile(x.relu() * 0.0 + y, [x, y])
+    assert program.value_and_grad([3.0, 1.0]) == (1.0, [0.0, 1.0])
+
+
+def test_int_numbers_are_accepted():
+    x = Value(1.0)
+    program = compile(x * x + 1, [x])
+    assert program.value_and_grad([3]) == (10.0, [6.0])
+    assert program([3]) == 10.0 and type(program([3])) is float
+
+
+# ---- branches are decided again on the new numbers -----------------------------------
+@pytest.mark.parametrize("at, numbers", [(0.5, -0.7), (-0.5, 0.7), (0.5, 0.0), (-2.0, -3.0)])
+def test_relu_branch_is_decided_on_the_new_numbers(at, numbers):
+    # y = relu(3x) + x:  dy/dx = 3·[3x > 0] + 1 (ReLU′(0) = 0)
+    (out, [g]), _ = compiled_at(lambda x: (3 * x).relu() + x, [at], [numbers])
+    assert out == max(0.0, 3 * numbers) + numbers
+    assert g == (3.0 if 3 * numbers > 0 else 0.0) + 1.0
+
+
+def test_relu_in_a_hidden_layer_flips_with_the_inputs():
+    def build(w1, w2, b):
+        return (w1 * 1.5 + w2 * -2.0 + b).relu() * (w1 - w2)
+    for numbers in ([1.0, 0.1, 0.0], [-1.0, 0.1, 0.0], [0.0, 0.0, 0.0], [0.2, 0.5, 2.0]):
+        assert_same(build, [0.4, -0.3, 0.1], numbers)
+
+
+# ---- the program never makes a Value, never touches a .grad -------------------------
+def test_running_a_program_creates_no_value_and_leaves_grads_alone():
+    x, w, c = Value(0.5, "x"), Value(2.0, "w"), Value(3.0, "c")
+    y = (x * w + c).sigmoid() * c
+    y.backward()
+    before = {v: v.grad for v in (x, w, c, y)}
+    program = compile(y, [x, w])
+    gc.collect()
+    count = sum(isinstance(o, Value) for o in gc.get_objects())
+    for _ in range(3):
+        program.value_and_grad([1.0, -1.0])
+        program([0.2, 0.3])
+    assert sum(isinstance(o, Value) for o in gc.get_objects()) == count
+    assert {v: v.grad for v in (x, w, c, y)} == before
+    assert (x.data, w.data, c.data) == (0.5, 2.0, 3.0)
+
+
+# ---- an MLP trained for a few steps: eager and compiled agree step for step ----------
+def small_mlp(rng: random.Random, sizes=(2, 4, 3, 1)):
+    return [[([Value(rng.uniform(-1, 1), f"L{n}.N{j + 1}.w{k + 1}") for k in range(nin)],
+              Value(0.0, f"L{n}.N{j + 1}.b")) for j in range(nout)]
+            for n, (nin, nout) in enumerate(zip(sizes[:-1], sizes[1:]), start=1)]
+
+
+def mlp_loss(layers, xs, ys):
+    params = [p for layer in layers for ws, b in layer for p in (*ws, b)]
+    losses = []
+    for row, y in zip(xs, ys):
+        x = [Value(v) for v in row]
+        for i, layer in enumerate(layers):
+            acts = [sum((w * v for w, v in zip(ws, x)), b) for ws, b in layer]
+            x = [a.relu() for a in acts] if i < len(layers) - 1 else acts
+        losses.append((1 + -y * x[0]).relu())
+    return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params), params
+
+
+def test_mlp_training_steps_match_eager():
+    rng = random.Random(3)
+    xs = [[rng.uniform(-1, 1), rng.uniform(-1, 1)] for _ in range(12)]
+    ys = [1.0 if a * b > 0 else -1.0 for a, b in xs]
+    layers = small_mlp(rng)
+    loss, params = mlp_loss(layers, xs, ys)
+    program = compile(loss, params)
+    numbers = [p.data for p in params]
+    for _ in range(5):
+        out, grads = program.value_and_grad(numbers)
+        numbers = [x - 0.05 * g for x, g in zip(numbers, grads)]
+        # eager: the graph built afresh at the current parameters
+        eager_loss, eager_params = mlp_loss(layers, xs, ys)
+        for p in eager_params:
+            p.grad = 0.0
+        eager_loss.backward()
+        assert close(out, eager_loss.data)
+        for g, p in zip(grads, eager_params):
+            assert close(g, p.grad)
+        for p in eager_params:
+            p.data -= 0.05 * p.grad
+    assert all(close(x, p.data) for x, p in zip(numbers, params))
+
+
+# ---- the source is readable ---------------------------------------------------------
+def test_source_names_variables_after_labels():
+    w, b = Value(0.5, "L1.N1.w1"), Value(0.0, "bias")
+    x = Value(2.0, "x")
+    y = (w * x + b).tanh()
+    program = compile(y, [w, b])
+    assert "L1_N1_w1, bias = numbers" in program.source
+    assert "d_L1_N1_w1" in program.source and "d_bias" in program.source
+    assert "tanh(" in program.source
+    assert program.input_names == ("L1_N1_w1", "bias")
+    assert "x" not in program.input_names          # a frozen leaf is a number
+    assert "2.0" in program.source
+
+
+def test_labels_that_are_keywords_or_builtins_are_not_used_as_names():
+    a, b = Value(1.0, "lambda"), Value(2.0, "len")
+    program = compile(a * b, [a, b])
+    assert program.value_and_grad([3.0, 4.0]) == (12.0, [4.0, 3.0])
+    assert "lambda =" not in program.source and "len, " not in program.source
+
+
+def test_relu_backward_is_written_as_a_branch():
+    x = Value(1.0, "x")
+    program = compile((x * 2).relu(), [x])
+    assert "if" in program.source.split("# backward")[1]
+
+
+# ---- errors -------------------------------------------------------------------------------
+def test_an_input_that_is_not_a_leaf_is_rejected():
+    x = Value(1.0, "x")
+    h = x * 2
+    with pytest.raises(ValueError, match=r"inputs\[0\].*not a leaf.*mul"):
+        compile(h + 1, [h])
+
+
+def test_an_input_outside_the_graph_is_rejected():
+    x, other = Value(1.0, "x"), Value(2.0, "other")
+    with pytest.raises(ValueError, match=r"inputs\[1\].*'other'.*does not depend"):
+        compile(x * 3, [x, other])
+
+
+def test_the_same_input_twice_is_rejected():
+    x = Value(1.0, "x")
+    with pytest.raises(ValueError, match="twice"):
+        compile(x * 3, [x, x])
+
+
+def test_non_values_are_type_errors():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="output must be a Value"):
+        compile(3.0, [x])
+    with pytest.raises(TypeError, match=r"inputs\[0\] must be a Value"):
+        compile(x * 2, [1.0])
+
+
+@pytest.mark.parametrize("numbers", [[1.0], [1.0, 2.0, 3.0], []])
+def test_the_wrong_count_of_numbers_is_a_value_error(numbers):
+    x, y = Value(1.0, "x"), Value(2.0, "y")
+    program = compile(x * y, [x, y])
+    with pytest.raises(ValueError, match=rf"expected 2 numbers \(one per input: x, y\), "
+                                         rf"got {len(numbers)}"):
+        program.value_and_grad(numbers)
+    with pytest.raises(ValueError, match="expected 2 numbers"):
+        program(numbers)
+
+
+def test_numbers_that_are_not_real_are_a_type_error():
+    x = Value(1.0, "x")
+    program = compile(x * 2, [x])
+    with pytest.raises(TypeError, match=r"numbers\[0\] must be a real number"):
+        program.value_and_grad(["1.0"])
+    with pytest.raises(TypeError, match=r"numbers\[0\] must be a real number"):
+        program([Value(1.0)])
+
+
+def eager_error(build, numbers):
+    with pytest.raises(Exception) as info:
+        build(*[Value(x, f"x{i}") for i, x in enumerate(numbers)]).backward()
+    return info.value
+
+
+@pytest.mark.parametrize("build, at, bad, kind, words", [
+    (lambda x: (x - 1).log(), [3.0], [1.0], ValueError, "log: cannot compute log(0.0)"),
+    (lambda x: 1 / (x - 1), [3.0], [1.0], ZeroDivisionError, "div: cannot compute"),
+    (lambda x: (x * 2).exp(), [1.0], [400.0], OverflowError, "exp"),
+    (lambda x: x * x * x, [1.0], [1e200], OverflowError, "mul"),
+    (lambda x: (x - 1) ** 0.5, [3.0], [1.0], ValueError, "pow: the local derivative"),
+])
+def test_domain_errors_name_the_op_as_eager_mode_does(build, at, bad, kind, words):
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(at)]
+    program = compile(build(*leaves), leaves)
+    with pytest.raises(kind, match=None) as info:
+        program.value_and_grad(bad)
+    assert words in str(info.value)
+    assert type(eager_error(build, bad)) is kind
+
+
+def test_forward_only_raises_for_forward_errors_but_not_derivative_ones():
+    x = Value(3.0, "x")
+    program = compile((x - 1) ** 0.5, [x])
+    assert program([1.0]) == 0.0                   # the value is fine; its slope is not
+    with pytest.raises(ValueError, match="log"):
+        compile((x - 1).log(), [x])([1.0])
+
+
+def test_infinity_given_as_a_number_flows_through_as_in_eager_mode():
+    x = Value(1.0)
+    program = compile(x * 2 + 1, [x])
+    out, [g] = program.value_and_grad([math.inf])
+    assert out == math.inf and g == 2.0
+
+
+def test_repr_names_the_inputs():
+    w = Value(1.0, "w")
+    assert "inputs (w)" in repr(compile(w * Constant(2.0), [w]))
