@@ -53,7 +53,10 @@ def _check_gradient(gradient: Any, who: str) -> float:
     if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
         raise TypeError(f"{who}: gradient must be a number (the output is a scalar), "
                         f"got {type(gradient).__name__} {gradient!r}")
-    return float(gradient)
+    seed = float(gradient)
+    if not math.isfinite(seed):
+        raise ValueError(f"{who}: gradient must be finite, got {seed!r}")
+    return seed
 
 
 def backward(root: Value, gradient: Number = 1.0) -> None:
