@@ -1,0 +1,338 @@
+"""The ``chaingrad`` command, run as a user runs it: a subprocess.
+
+Formulas are parsed against a whitelist, never eval'd: every injection attempt
+below must exit with status 2, say what is not allowed, and run nothing (a marker
+file the attempt would create stays absent).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from viz.cli import MAX_DEPTH, MAX_LENGTH, ExpressionError, build, parse_assignments
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="graphviz's `dot` is not installed (apt-get install graphviz)")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chaingrad(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "viz.cli", *args], cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=120,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+
+
+NEURON = ("tanh(x*w + b)", "x=0.5", "w=-1.2", "b=0.3")
+
+
+def tanh_neuron_grads(x: float, w: float, b: float) -> dict[str, float]:
+    d = 1 - math.tanh(x * w + b) ** 2
+    return {"x": d * w, "w": d * x, "b": d}
+
+
+# ---- the interpreter, in-process ---------------------------------------------------------
+def test_build_makes_value_ops_with_named_leaves() -> None:
+    out, leaves = build("tanh(x*w + b) + 2 ** x - -w / 4", {"x": 0.5, "w": -1.2, "b": 0.3})
+    assert list(leaves) == ["x", "w", "b"]
+    assert [leaf.label for leaf in leaves.values()] == ["x", "w", "b"]
+    assert out.data == pytest.approx(math.tanh(0.5 * -1.2 + 0.3) + 2 ** 0.5 - 1.2 / 4)
+    out.backward()
+    d = 1 - math.tanh(0.5 * -1.2 + 0.3) ** 2
+    assert leaves["x"].grad == pytest.approx(d * -1.2 + 2 ** 0.5 * math.log(2))
+    assert leaves["w"].grad == pytest.approx(d * 0.5 + 1 / 4)
+
+
+def test_every_whitelisted_function() -> None:
+    for name, f, df in [("exp", math.exp, math.exp), ("log", math.log, lambda v: 1 / v),
+                        ("relu", lambda v: max(v, 0.0), lambda v: float(v > 0)),
+                        ("sigmoid", lambda v: 1 / (1 + math.exp(-v)),
+                         lambda v: math.exp(-v) / (1 + math.exp(-v)) ** 2),
+                        ("tanh", math.tanh, lambda v: 1 - math.tanh(v) ** 2)]:
+        out, leaves = build(f"{name}(v)", {"v": 0.7})
+        out.backward()
+        assert out.data == pytest.approx(f(0.7)) and leaves["v"].grad == pytest.approx(df(0.7))
+
+
+def test_null_bytes_and_non_strings() -> None:
+    with pytest.raises(ExpressionError, match="not a valid formula"):
+        build("x\x00", {"x": 1.0})
+    with pytest.raises(TypeError, match="parse_formula: text must be a str"):
+        build(b"x", {"x": 1.0})  # type: ignore[arg-type]
+
+
+def test_formulas_may_start_with_a_minus() -> None:
+    result = chaingrad("check", "-x*w", "x=2", "w=3")
+    assert result.returncode == 0, result.stderr
+    assert chaingrad("explain", "-x", "x=2", "--wrt", "x").returncode == 0
+
+
+def test_values_are_checked() -> None:
+    assert parse_assignments(["x=0.5", " w = -1.2e0"]) == {"x": 0.5, "w": -1.2}
+    for bad, message in [(["x"], "not name=value"), (["x=abc"], "'abc' (for x) is not a number"),
+                         (["x=1", "x=2"], "given a value twice"), (["1x=2"], "not a valid name"),
+                         (["x=inf"], "must be finite"), (["x=nan"], "must be finite"),
+                         (["exp=1"], "is a function")]:
+        with pytest.raises(ExpressionError, match=re.escape(message)):
+            parse_assignments(bad)
+
+
+# ---- injection attempts: refused with status 2, nothing executed -------------------------
+INJECTIONS = [
+    "__import__('os').system('touch X')",
+    "exp(__import__('os').system('touch X'))",
+    "x.__class__.__bases__[0].__subclasses__()",
+    "x.real",
+    "().__class__",
+    "x[0]",
+    "(lambda: __import__('os').system('touch X'))()",
+    "[__import__('os').system('touch X') for _ in [1]][0]",
+    "{k: 1 for k in 'ab'}",
+    "(__import__('os').system('touch X') for _ in [1])",
+    "f\"{__import__('os').system('touch X')}\"",
+    "(y := __import__('os').system('touch X'))",
+    "exp(x=1)",
+    "exp(*[1])",
+    "open('X', 'w')",
+    "eval(\"__import__('os').system('touch X')\")",
+    "exec('import os')",
+    "getattr(x, 'real')",
+    "globals()",
+    "breakpoint()",
+    "'touch X'",
+    "b'X'",
+    "True + x",
+    "None",
+    "1j * x",
+    "x if x else x",
+    "x < 1",
+    "x and x",
+    "not x",
+    "~x",
+    "x ^ 2",
+    "x // 2",
+    "x % 2",
+    "x @ x",
+    "[x]",
+    "(x, x)",
+    "...",
+    "import os",
+    "x; __import__('os').system('touch X')",
+    "x\n__import__('os').system('touch X')",
+    "exp",
+    "exp(x, x)",
+    "1e999 * x",
+    "9" * 400 + " * x",
+    "(" * 300 + "x" + ")" * 300,
+    "-" * (MAX_DEPTH + 10) + "x",
+    "x" + " + x" * (MAX_LENGTH // 4 + 1),
+    "x" + "*x" * (MAX_DEPTH + 5),
+]
+
+
+@pytest.mark.parametrize("formula", INJECTIONS)
+def test_injection_attempts_are_refused_and_nothing_runs(formula: str, tmp_path: Path) -> None:
+    result = chaingrad("graph", formula, "x=1", cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "chaingrad graph: error:" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "X").exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["explain", "check"])
+def test_the_other_commands_refuse_too(command: str, tmp_path: Path) -> None:
+    extra = ["--wrt", "x"] if command == "explain" else []
+    result = chaingrad(command, "__import__('os').system('touch X')", "x=1", *extra,
+                       cwd=tmp_path)
+    assert result.returncode == 2 and "may be called" in result.stderr
+    assert not (tmp_path / "X").exists()
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("__import__('os').system('x')", "only the functions exp, log, relu, sigmoid, tanh"),
+    ("open('f')", "calling 'open' is not allowed"),
+    ("x.real", "attribute access not allowed"),
+    ("x[0]", "subscripts not allowed"),
+    ("lambda: 1", "lambda not allowed"),
+    ("[x for x in y]", "comprehensions not allowed"),
+    ("f'{x}'", "f-strings not allowed"),
+    ("(x := 2)", "assignment expressions (:=) not allowed"),
+    ("exp(x=1)", "keyword arguments are not allowed"),
+    ("x ^ 2", "write ** for a power"),
+    ("'s'", "str constants"),
+    ("x +", "not a valid formula"),
+    ("9" * 400, "too large for a float"),
+    ("x" + " + x" * MAX_LENGTH, f"the limit is {MAX_LENGTH}"),
+    ("-" * (MAX_DEPTH + 10) + "x", f"more than {MAX_DEPTH} deep"),
+])
+def test_refusals_say_what_is_not_allowed(formula: str, message: str) -> None:
+    result = chaingrad("graph", formula, "x=1", "y=2")
+    assert result.returncode == 2
+    assert message in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x*w", "x=1"), "no value for 'w': add w=<number>"),
+    (("x*w", "x=1", "w=2", "q=3"), "the formula does not use 'q'"),
+    (("x", "x=abc"), "'abc' (for x) is not a number"),
+    (("x", "x"), "'x' is not name=value"),
+    (("x", "x=1", "x=2"), "'x' is given a value twice"),
+    (("exp * 2",), "exp is a function: call it"),
+    (("",), "the formula is empty"),
+])
+def test_unknown_names_missing_and_bad_values(args: tuple[str, ...], message: str) -> None:
+    result = chaingrad("graph", *args)
+    assert result.returncode == 2
+    assert message in result.stderr, result.stderr
+
+
+# ---- the commands ---------------------------------------------------------------------
+@pytest.mark.parametrize("argv", [(), ("graph",), ("explain",), ("check",), ("demo",)])
+def test_help_everywhere(argv: tuple[str, ...]) -> None:
+    result = chaingrad(*argv, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith("usage: chaingrad")
+    assert "--help" in result.stdout
+
+
+def test_no_command_is_a_usage_error() -> None:
+    result = chaingrad()
+    assert result.returncode == 2 and "usage: chaingrad" in result.stderr
+
+
+def test_graph_prints_dot_with_values_and_grads() -> None:
+    result = chaingrad("graph", *NEURON)
+    assert result.returncode == 0, result.stderr
+    grads = tanh_neuron_grads(0.5, -1.2, 0.3)
+    assert result.stdout.startswith("digraph")
+    for name in "xwb":
+        assert f"<B>{name}</B>" in result.stdout
+    assert "grad 0.4576" in result.stdout                            # ∂y/∂w, 4 digits
+    assert f"{grads['w']:.4g}" == "0.4576"
+
+
+@needs_dot
+def test_graph_renders_svg(tmp_path: Path) -> None:
+    result = chaingrad("graph", *NEURON, "-o", "graph.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote graph.svg: output = {math.tanh(-0.3):.6g}\n"
+    root = ET.parse(tmp_path / "graph.svg").getroot()
+    texts = {"".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")}
+    assert {"x", "w", "b", "tanh"} <= texts
+
+
+def test_graph_writes_dot_without_dot_program(tmp_path: Path) -> None:
+    result = chaingrad("graph", "x*2", "x=3", "-o", "g.dot", cwd=tmp_path)
+    assert result.returncode == 0
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    result = chaingrad("graph", "x*2", "x=3", "-o", "noformat", cwd=tmp_path)
+    assert result.returncode == 2 and "cannot tell the format" in result.stderr
+
+
+def test_explain_sums_paths_to_the_gradient() -> None:
+    result = chaingrad("explain", *NEURON, "--wrt", "w")
+    assert result.returncode == 0, result.stderr
+    grads = tanh_neuron_grads(0.5, -1.2, 0.3)
+    assert f"= {grads['w']:.4g}" in result.stdout
+    assert "path 1" in result.stdout and "path 2" not in result.stdout
+    latex = chaingrad("explain", *NEURON, "--wrt", "b", "--format", "latex")
+    assert latex.returncode == 0 and "\\frac" in latex.stdout
+    missing = chaingrad("explain", *NEURON, "--wrt", "q")
+    assert missing.returncode == 2 and "--wrt q: not a name in the formula" in missing.stderr
+
+
+def test_explain_counts_every_path() -> None:
+    """y = x·x + x: three paths from x (two through the product, one direct)."""
+    result = chaingrad("explain", "x*x + x", "x=3", "--wrt", "x")
+    assert result.returncode == 0, result.stderr
+    assert "path 3" in result.stdout and "path 4" not in result.stdout
+    assert f"= {2 * 3 + 1:g}" in result.stdout
+
+
+def test_check_passes_and_prints_both_gradients() -> None:
+    result = chaingrad("check", *NEURON)
+    assert result.returncode == 0, result.stderr
+    grads = tanh_neuron_grads(0.5, -1.2, 0.3)
+    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:4]}
+    for name, expected in grads.items():
+        backward, numeric = float(lines[name][2]), float(lines[name][3])
+        assert backward == pytest.approx(expected, rel=1e-7)
+        assert numeric == pytest.approx(expected, rel=1e-6)
+    assert "gradient check passed" in result.stdout
+
+
+def test_check_fails_at_a_kink_with_status_1() -> None:
+    """ReLU′(0) = 0 by convention; central differences see (0.5·eps)/eps = 0.5."""
+    result = chaingrad("check", "relu(x)", "x=0")
+    assert result.returncode == 1
+    assert "gradient check FAILED" in result.stderr and "✗" in result.stderr
+
+
+def test_maths_errors_exit_1_with_the_engine_message() -> None:
+    result = chaingrad("graph", "log(x)", "x=-1")
+    assert result.returncode == 1
+    assert "log: cannot compute log(-1.0)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_xor_trains_with_the_lessons_settings() -> None:
+    result = chaingrad("demo", "xor")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "MLP(2, [2, 1], activation='relu', output_activation='sigmoid'), seed 4" in out
+    assert "mse loss, SGD lr 0.5, 5000 full-batch steps" in out
+    assert "accuracy 100%" in out and "trained: loss below 0.01" in out
+    lines = out.splitlines()
+    header = lines.index(" x1  x2  target      ŷ")
+    rows = [line.split() for line in lines[header + 1:header + 5]]
+    predictions = {(float(r[0]), float(r[1])): (int(r[2]), float(r[3])) for r in rows}
+    assert len(predictions) == 4
+    for (x1, x2), (target, y_hat) in predictions.items():
+        assert target == int(x1) ^ int(x2)
+        assert abs(y_hat - target) < 0.1
+
+
+def test_demo_says_so_when_a_seed_gets_stuck() -> None:
+    result = chaingrad("demo", "xor", "--seed", "0", "--steps", "300")
+    assert result.returncode == 0
+    assert "not trained: loss is not below 0.01" in result.stdout
+
+
+@needs_dot
+def test_demo_moons_draws_the_network(tmp_path: Path) -> None:
+    result = chaingrad("demo", "moons", "--steps", "30", "-o", "moons.svg", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "100 points" in result.stdout and "30 full-batch steps" in result.stdout
+    root = ET.parse(tmp_path / "moons.svg").getroot()
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "ŷ" in texts and any(t.startswith("δ = ") for t in texts)
+
+
+def test_demo_rejects_unknown_data_sets_and_bad_steps() -> None:
+    assert chaingrad("demo", "mnist").returncode == 2
+    result = chaingrad("demo", "xor", "--steps", "0")
+    assert result.returncode == 2 and "--steps must be at least 1" in result.stderr
+
+
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "chaingrad").exists(),
+                    reason="the console script is not installed in .venv")
+def test_console_script() -> None:
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "chaingrad"), "check", *NEURON],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "gradient check passed" in result.stdout
+
+
+def test_python_dash_m_viz() -> None:
+    result = subprocess.run([sys.executable, "-m", "viz", "check", "x*x", "x=2"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "gradient check passed" in result.stdout
