@@ -116,12 +116,15 @@ def _backward_checked(nodes: list[Value]) -> None:
             continue
         for child, local in zip(node.inputs, node.local_grads):
             step = local * g
-            if not math.isfinite(step):
+            if not math.isfinite(child.grad + step):    # the step, or the sum it makes
                 where = getattr(node, "created_at", "<made outside detect_anomaly()>")
                 inputs = ", ".join(f"{v.data!r}" for v in node.inputs)
+                what = (f"backward produced {step} (local gradient {local!r} × upstream "
+                        f"gradient {g!r})" if not math.isfinite(step) else
+                        f"backward's step {step!r}, added to the {child.grad!r} its input "
+                        f"already had, overflows")
                 raise FloatingPointError(
-                    f"{node.op.name}: backward produced {step} (local gradient {local!r} × "
-                    f"upstream gradient {g!r}); op inputs: {inputs}; the op was created at {where}")
+                    f"{node.op.name}: {what}; op inputs: {inputs}; the op was created at {where}")
             child.grad += step
 
 
