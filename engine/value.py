@@ -369,7 +369,9 @@ def _derivative_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Ex
 
 
 def _inside_engine(filename: str) -> bool:
-    return os.path.dirname(os.path.abspath(filename)) == _ENGINE_DIR
+    """A file of the engine, or code the engine generated (``<engine fast path: mul>``)."""
+    return (filename.startswith("<engine")
+            or os.path.dirname(os.path.abspath(filename)) == _ENGINE_DIR)
 
 
 def creation_site() -> str:
