@@ -1,0 +1,157 @@
+"""The Value node itself: construction, labels, comparisons on data, identity
+equality and hashing, repr, float, reflected operators and Value exponents."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from engine import Constant, Value, exp, grad, log, relu, sigmoid, tanh
+
+
+# ---- construction ----------------------------------------------------------------
+@pytest.mark.parametrize("number, expected", [(3, 3.0), (-2.5, -2.5), (Fraction(1, 4), 0.25),
+                                              (Decimal("1.5"), 1.5), (0, 0.0)])
+def test_numbers_become_floats(number, expected):
+    v = Value(number)
+    assert type(v.data) is float and v.data == expected
+    assert v.grad == 0.0 and v.label == "" and v.is_leaf
+    assert v.inputs == () and v.local_grads == () and v.op is None
+
+
+def test_label_and_constant_labels():
+    assert Value(1.0, label="w1").label == "w1"
+    assert Value(1.0, "b").label == "b"
+    y = 2.5 * Value(1.0)
+    two_and_a_half = y.inputs[0]
+    assert type(two_and_a_half) is Constant and two_and_a_half.label == "2.5"
+    assert Constant(3).label == "3" and Constant(3, label="three").label == "three"
+    assert Constant(1e20).label == "1e+20"
+
+
+def test_a_node_records_inputs_in_operand_order_and_its_local_gradients():
+    a, b = Value(3.0), Value(4.0)
+    y = a / b                                         # ∂/∂a = 1/b, ∂/∂b = −a/b²
+    assert y.inputs == (a, b) and y.op.name == "div" and not y.is_leaf
+    assert y.local_grads == (1 / 4.0, -3.0 / 16.0)
+
+
+# ---- comparisons on data, identity for equality -------------------------------------
+def test_comparisons_compare_data():
+    a, b = Value(1.0), Value(2.0)
+    assert a < b and a <= b and b > a and b >= a and not a > b
+    assert a < 1.5 and a <= 1 and a >= 1 and 3 > a and 0.5 < a
+    assert sorted([b, a, Value(-1.0)], key=float)[0].data == -1.0
+    assert sorted([b, a])[0] is a and max(a, b) is b and min([b, a]) is a
+
+
+def test_comparing_with_a_non_number_is_a_type_error():
+    with pytest.raises(TypeError):
+        _ = Value(1.0) < "2"
+
+
+def test_equality_and_hash_are_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a == a and a != b and not (a == b)
+    assert a != 1.0 and not (a == 1.0)
+    assert hash(a) == hash(a) and len({a, b}) == 2
+    grads = {a: "first", b: "second"}
+    assert grads[a] == "first" and grads[b] == "second"
+
+
+# ---- repr and float -----------------------------------------------------------------
+def test_repr_shows_data_grad_label_and_op():
+    x = Value(2.5, label="x")
+    assert repr(x) == "Value(data=2.5, grad=0, label='x')"
+    y = x * x
+    y.backward()
+    assert repr(y) == "Value(data=6.25, grad=1, op='mul')"
+    assert repr(x) == "Value(data=2.5, grad=5, label='x')"
+    assert repr(Value(1 / 3)) == "Value(data=0.333333, grad=0)"
+    assert repr(Constant(2)) == "Constant(data=2, grad=0, label='2')"
+
+
+def test_float_gives_the_data():
+    x = Value(2.25)
+    assert float(x) == 2.25 and type(float(x)) is float
+    assert math.sqrt(x) == 1.5                       # math functions take it via __float__
+    assert f"{float(x):.1f}" == "2.2"
+
+
+# ---- operators with plain numbers, both ways round ------------------------------------
+@pytest.mark.parametrize("expression, value, derivative", [
+    # f(x) at x = 2, and f′(x) by hand
+    (lambda x: 2 * x, 4.0, 2.0),
+    (lambda x: x * 2, 4.0, 2.0),
+    (lambda x: 3 + x, 5.0, 1.0),
+    (lambda x: x + 3, 5.0, 1.0),
+    (lambda x: 1 - x, -1.0, -1.0),
+    (lambda x: x - 1, 1.0, 1.0),
+    (lambda x: 1 / x, 0.5, -1 / 4),                  # −1/x²
+    (lambda x: x / 4, 0.5, 1 / 4),
+    (lambda x: 2 ** x, 4.0, 4.0 * math.log(2)),      # 2ˣ ln 2
+    (lambda x: x ** 3, 8.0, 12.0),                   # 3x²
+    (lambda x: x ** -1, 0.5, -1 / 4),
+    (lambda x: x ** 0.5, math.sqrt(2), 0.5 / math.sqrt(2)),
+    (lambda x: -x, -2.0, -1.0),
+    (lambda x: +x, 2.0, 1.0),
+])
+def test_numbers_mix_on_either_side(expression, value, derivative):
+    x = Value(2.0)
+    y = expression(x)
+    assert y.data == pytest.approx(value, rel=1e-15)
+    assert grad(y, x) == pytest.approx(derivative, rel=1e-15)
+
+
+def test_reflected_operators_keep_the_operand_order():
+    x = Value(2.0)
+    for y, op in ((1 - x, "sub"), (1 / x, "div"), (2 ** x, "powv"), (2 * x, "mul")):
+        left, right = y.inputs
+        assert y.op.name == op and type(left) is Constant and right is x
+
+
+def test_pos_returns_the_node_itself():
+    x = Value(1.0)
+    assert +x is x
+
+
+def test_a_value_exponent():
+    # z = x^y at x = 1.5, y = 2.5: ∂z/∂x = y x^(y−1), ∂z/∂y = x^y ln x
+    x, y = Value(1.5), Value(2.5)
+    z = x ** y
+    assert z.op.name == "powv" and z.inputs == (x, y)
+    assert z.data == pytest.approx(1.5 ** 2.5, rel=1e-15)
+    z.backward()
+    assert x.grad == pytest.approx(2.5 * 1.5 ** 1.5, rel=1e-15)
+    assert y.grad == pytest.approx(1.5 ** 2.5 * math.log(1.5), rel=1e-15)
+
+
+def test_a_number_exponent_is_a_constant_with_no_gradient():
+    x = Value(3.0)
+    z = x ** 2
+    assert z.op.name == "pow" and type(z.inputs[1]) is Constant
+    assert z.local_grads == (6.0, 0.0)
+
+
+# ---- the named ops as methods and as functions ----------------------------------------
+@pytest.mark.parametrize("name, f, df", [
+    ("exp", math.exp, math.exp),
+    ("log", math.log, lambda a: 1 / a),
+    ("relu", lambda a: max(a, 0.0), lambda a: float(a > 0)),
+    ("sigmoid", lambda a: 1 / (1 + math.exp(-a)), lambda a: math.exp(-a) / (1 + math.exp(-a)) ** 2),
+    ("tanh", math.tanh, lambda a: 1 / math.cosh(a) ** 2),
+])
+def test_named_ops_as_methods_and_functions(name, f, df):
+    function = {"exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh}[name]
+    for at in (0.7, 1.9):
+        x = Value(at)
+        by_method = getattr(x, name)()
+        by_function = function(x)
+        on_a_number = function(at)
+        assert by_method.data == by_function.data == on_a_number.data
+        assert by_method.data == pytest.approx(f(at), rel=1e-14)
+        assert grad(by_function, x) == pytest.approx(df(at), rel=1e-13)
+        assert isinstance(on_a_number, Value) and type(on_a_number.inputs[0]) is Constant
