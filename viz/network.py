@@ -123,7 +123,7 @@ def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
 
     ``weights`` picks each edge's label: ``"value"`` (0.5), ``"name"`` (w₁₂⁽¹⁾),
     ``"both"`` (w₁₂⁽¹⁾ = 0.5) or ``"none"`` (colour and width still show the
-    weight); the default is ``"value"`` up to 24 edges and ``"none"`` beyond, where
+    weight); the default is ``"value"`` up to 12 edges and ``"none"`` beyond, where
     labels would hide the picture. ``show_delta`` shows δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ
     (``neuron.z.grad``) in each neuron; by default once a backward pass has made
     some δ non-zero. ``show_weight_grads`` adds ∂L/∂W⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ under
@@ -132,7 +132,7 @@ def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
     layers = _check_model(model)
     edges = sum(len(n.w) for layer in layers for n in layer.neurons)
     if weights is None:
-        weights = "value" if edges <= 24 else "none"
+        weights = "value" if edges <= 12 else "none"
     if weights not in _WEIGHT_LABELS:
         raise ValueError(f"draw_network: weights must be one of {', '.join(_WEIGHT_LABELS)}, "
                          f"got {weights!r}")

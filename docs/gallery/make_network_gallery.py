@@ -1,0 +1,69 @@
+"""Make the draw_network pictures in docs/gallery/ and the animation docs/animation.html.
+
+    .venv/bin/python docs/gallery/make_network_gallery.py
+
+Each picture is drawn by the code the README fragment (docs/readme/viz_more.md) shows.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))
+
+from engine import Value  # noqa: E402
+from nn import MLP, SGD, datasets, fit, mse  # noqa: E402
+from viz.animate import animate_backward  # noqa: E402
+from viz.network import draw_network  # noqa: E402
+
+
+def lessons_2221() -> None:
+    """The lessons' 2-2-2-1 network (worked result 3), one example, after backward."""
+    model = MLP.from_weights(
+        weights=[[[0.5, -0.4], [0.3, 0.8]],          # W⁽¹⁾: weights[0][j][k] = W⁽¹⁾ⱼₖ
+                 [[1.0, -1.5], [0.7, 0.2]],          # W⁽²⁾
+                 [[1.2, -0.9]]],                     # W⁽³⁾
+        biases=[[0.1, -0.2], [0.0, 0.1], [0.05]],
+        activation="sigmoid", output_activation="sigmoid")
+    loss = mse(model([1.0, 2.0]), 1.0)               # L = (ŷ − y)², y = 1
+    loss.backward()
+    draw_network(model, weights="both").render(HERE / "network_2221", format="png",
+                                               cleanup=True)
+
+
+def xor_trained() -> None:
+    """The lessons' XOR exercise, trained, drawn at x = (1, 0) with ∂L/∂w = δ·a
+    under each weight."""
+    X, y = datasets.xor()
+    model = MLP(2, [2, 1], activation="relu", output_activation="sigmoid", seed=4)
+    fit(model, X, y, mse, SGD(model.parameters(), lr=0.5), epochs=5000, progress=False)
+    mse(model([1.0, 0.0]), 1.0).backward()
+    draw_network(model, show_weight_grads=True).render(HERE / "network_xor", format="png",
+                                                       cleanup=True)
+
+
+def exercise_341() -> None:
+    """The 3 → 4 → 1 ReLU/sigmoid exercise, one SGD example: 16 edges, so weights are
+    shown by colour and width only (labels would hide the picture)."""
+    model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
+    loss = 0.5 * (model([0.5, -1.0, 2.0]) - 1.0) ** 2
+    loss.backward()
+    draw_network(model).render(HERE / "network_341", format="png", cleanup=True)
+
+
+def animation() -> None:
+    """One tanh neuron: 6 nodes, so 6 forward + 6 backward frames."""
+    x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    y = (x * w + b).tanh()
+    animate_backward(y, HERE.parent / "animation.html")
+
+
+if __name__ == "__main__":
+    lessons_2221()
+    xor_trained()
+    exercise_341()
+    animation()
+    print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png "
+          "and docs/animation.html")
