@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Iterator, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from engine import Value
 
@@ -54,20 +54,23 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     (their position), Values are used as they are (and keep their labels)."""
     if isinstance(x, Value) or _is_number(x):
         x = [x]
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+    if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Iterable):
         raise TypeError(f"{who}: x must be a sequence of {nin} numbers or Values, "
                         f"got {type(x).__name__}")
+    if not isinstance(x, Sequence):
+        x = list(x)                                # a generator, an array …
     if len(x) != nin:
         raise ValueError(f"{who}: expected {nin} input{'s' if nin != 1 else ''}, got {len(x)}")
     values = []
     for i, xi in enumerate(x, 1):
         if isinstance(xi, Value):
             values.append(xi)
-        elif _is_number(xi):
+            continue
+        try:                                       # ints, floats, numpy scalars, Fractions
             values.append(Value(xi, label=f"x{i}"))
-        else:
+        except TypeError:
             raise TypeError(f"{who}: input {i} must be a number or a Value, "
-                            f"got {type(xi).__name__} {xi!r}")
+                            f"got {type(xi).__name__} {xi!r}") from None
     return values
 
 

@@ -185,6 +185,17 @@ def test_inputs_are_checked():
         Neuron(3, seed=0)([1.0, 2.0])
 
 
+def test_inputs_may_be_any_iterable_of_real_numbers():
+    from fractions import Fraction
+    model = MLP.from_weights([[[1.0, 10.0]]], [[0.0]])
+    assert model(iter([Fraction(1, 2), 3])).data == 30.5
+    assert model((2, 0.5)).data == 7.0
+    with pytest.raises(TypeError, match="input 1 must be a number or a Value, got bool"):
+        model([True, 1.0])
+    with pytest.raises(TypeError, match="x must be a sequence"):
+        model({"x1": 1.0, "x2": 2.0})
+
+
 def test_one_input_may_be_a_bare_number():
     model = MLP.from_weights([[[2.0]]], [[1.0]])
     assert model(3.0).data == 7.0 and model([3.0]).data == 7.0
