@@ -26,6 +26,7 @@ test: $(STAMP) system-deps
 
 demo: $(STAMP)
 	$(BIN)/python examples/tour.py
+	$(BIN)/python examples/moons.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
