@@ -1,5 +1,6 @@
-"""README stays true: its Python examples run, and a line ending in ``# → text``
-prints exactly that text."""
+"""The docs stay true: the Python examples of README.md and docs/*.md run (each
+file's blocks in order, sharing names), and a line ending in ``# → text`` prints
+exactly that text."""
 
 import contextlib
 import io
@@ -8,22 +9,29 @@ import re
 
 import pytest
 
-README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
-RUNNABLE = [b for b in BLOCKS if "..." not in b and not b.startswith("# engine/")]
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = [ROOT / "README.md", ROOT / "docs" / "nn.md", ROOT / "docs" / "viz.md"]
+
+
+def blocks(path: pathlib.Path) -> list[str]:
+    found = re.findall(r"```python\n(.*?)```", path.read_text(encoding="utf-8"), re.S)
+    return [b for b in found if "..." not in b and not b.startswith("# engine/")]
 
 
 def test_readme_has_examples():
-    assert len(RUNNABLE) >= 2
+    assert len(blocks(DOCS[0])) >= 2
 
 
-@pytest.mark.parametrize("block", RUNNABLE, ids=[f"block{i}" for i in range(len(RUNNABLE))])
-def test_readme_example_runs_and_prints_what_it_says(block, tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", DOCS, ids=[p.name for p in DOCS])
+def test_examples_run_and_print_what_they_say(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    expected = [m.group(1).strip() for m in re.finditer(r"#[^\n]*?→ ([^\n]*)", block)]
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
-    printed = out.getvalue().splitlines()
-    for line in expected:
-        assert line in printed, f"README promises {line!r}; the code printed {printed}"
+    namespace = {"__name__": "docs"}
+    for number, block in enumerate(blocks(path), 1):
+        expected = [m.group(1).strip() for m in re.finditer(r"#[^\n]*?→ ([^\n]*)", block)]
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            exec(compile(block, f"{path.name} block {number}", "exec"), namespace)
+        printed = out.getvalue().splitlines()
+        for line in expected:
+            assert line in printed, (f"{path.name} block {number} promises {line!r}; "
+                                     f"it printed {printed}")
