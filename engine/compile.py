@@ -91,17 +91,28 @@ class Program:
         self.source: str = writer.source()
         #: the variable that holds each input in ``source``, in input order
         self.input_names: tuple[str, ...] = tuple(writer.names[leaf] for leaf in self.inputs)
+        #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
+        #: function (no method call in between), so it can be passed around.
+        self.value_and_grad = self._define("value_and_grad")
+        self._forward: Any = None              # compiled on the first call, if ever
+
+    def _define(self, name: str) -> Any:
+        """Compile one of the two functions of ``source`` (Python compiles a few
+        µs per line: a big graph need not pay for a forward it never calls)."""
+        start = self.source.index(f"\ndef {name}(")
+        end = self.source.find("\n\n\ndef ", start)
+        text = self.source[start:] if end < 0 else self.source[start:end]
         scope: dict[str, Any] = {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan,
                                  "fail": self._fail, "count_error": self._count_error,
                                  "checked": self._checked, "finite": _finite}
-        exec(builtins.compile(self.source, f"<engine.compile: {len(nodes)} nodes>", "exec"), scope)
-        self._forward = scope["forward"]
-        #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
-        #: function (no method call in between), so it can be passed around.
-        self.value_and_grad = scope["value_and_grad"]
+        where = f"<engine.compile {name}: {len(self._nodes)} nodes>"
+        exec(builtins.compile(text, where, "exec"), scope)
+        return scope[name]
 
     def __call__(self, numbers: Sequence[Number]) -> float:
         """The output at the given input numbers (no gradients)."""
+        if self._forward is None:
+            self._forward = self._define("forward")
         return self._forward(numbers)
 
     def __repr__(self) -> str:
@@ -130,7 +141,7 @@ class Program:
         finite numbers is an error naming the op, as in eager mode."""
         converted = [_real(x, i) for i, x in enumerate(numbers)]
         if any(type(x) is not float for x in numbers):
-            return (self._forward(converted) if grads is None
+            return (self(converted) if grads is None
                     else self.value_and_grad(converted))
         if all(math.isfinite(x) for x in converted):
             found = self._replay(converted, gradients=grads is not None)
