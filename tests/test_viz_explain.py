@@ -156,6 +156,21 @@ def test_totals_equal_the_engine_on_random_graphs(seed: int) -> None:
                                                                             rel=1e-12, abs=1e-12)
             if not why.grouped:
                 assert len(why.paths) == why.path_count
+                # no two paths read alike
+                assert len({p.route for p in why.paths}) == len(why.paths)
+            for path in why.paths:
+                assert_factors_chain(path)
+
+
+def assert_factors_chain(path) -> None:
+    """Factor k reads ∂names[k]/∂names[k+1] (after a δ, if grouped): the factors go
+    from node to shown node with no step left out."""
+    factors = path.factors[1:] if path.factors and path.factors[0].rule.startswith("δ(") \
+        else path.factors
+    assert len(factors) == len(path.names) - 1
+    for factor, (upper, lower) in zip(factors, zip(path.names, path.names[1:])):
+        assert factor.derivative in {f"∂{u}/∂{v}" for u in (upper, f"({upper})")
+                                     for v in (lower, f"({lower})")}
 
 
 def test_totals_equal_the_engine_on_an_mlp() -> None:
@@ -183,8 +198,9 @@ def test_many_paths_are_counted_not_listed_and_grouped_by_delta() -> None:
     assert why.path_count == 2 ** 30
     assert why.grouped
     assert why.total == pytest.approx(grad(h, x), rel=1e-12)
-    # grouped by the δ of h₁, the named node nearest x: ∂h/∂x = δ(h₁)·∂h₁/∂x, two ways up
-    assert [p.names for p in why.paths] == [["h₁", "x"], ["h₁", "x"]]
+    # grouped by the δ of h₁, the named node nearest x: ∂h/∂x = δ(h₁)·∂h₁/∂x, two ways up;
+    # h₁ reaches x two ways, so neither is folded into one ∂h₁/∂x
+    assert [p.names for p in why.paths] == [["h₁", "x·0.7", "x"], ["h₁", "x·0.4", "x"]]
     assert why.paths[0].factors[0].rule == "δ(h₁)"
     assert "grouped by the δ" in str(why)
 
@@ -229,3 +245,108 @@ def test_bad_arguments_are_named() -> None:
         explain(x, 1.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_paths"):
         explain(x, x, max_paths=0)
+
+
+# ---- how a path is cut into factors, and told apart ---------------------------------------
+def test_x_times_x_plus_x_steps_through_the_product_and_names_the_operand() -> None:
+    """y = x·x + x = u + x with u = x·x: ∂y/∂u = 1, ∂u/∂x = x (twice: once per
+    operand), plus the direct ∂y/∂x = 1. Nothing is folded, because y reaches x three
+    ways, so one factor ∂y/∂x = x would not be the derivative it names."""
+    x = Value(3.0, "x")
+    why = explain(x * x + x, x)
+    assert [p.names for p in why.paths] == [["x·x + x", "x·x", "x"]] * 2 + [["x·x + x", "x"]]
+    assert [p.route for p in why.paths] == [
+        "x·x + x → x·x → x (as the 1st operand of ×)",
+        "x·x + x → x·x → x (as the 2nd operand of ×)",
+        "x·x + x → x (as the 2nd operand of +)"]
+    through_product = [("∂(x·x + x)/∂(x·x) = 1", 1.0), ("∂(x·x)/∂x = x", x.data)]
+    assert [list(p.factors) for p in why.paths] == [through_product, through_product,
+                                                   [("∂(x·x + x)/∂x = 1", 1.0)]]
+    assert why.total == 2 * x.data + 1 == grad(x * x + x, x)
+    text = str(why)
+    assert "path 1: x·x + x → x·x → x (as the 1st operand of ×)" in text
+    assert "path 2: x·x + x → x·x → x (as the 2nd operand of ×)" in text
+
+
+def test_a_times_a_has_two_paths_one_per_operand() -> None:
+    a = Value(-1.5, "a")
+    why = explain(a * a, a)
+    assert [p.route for p in why.paths] == ["a·a → a (as the 1st operand of ×)",
+                                            "a·a → a (as the 2nd operand of ×)"]
+    assert [list(p.factors) for p in why.paths] == [[("∂(a·a)/∂a = a", a.data)]] * 2
+    assert why.total == 2 * a.data
+
+
+def test_a_neuron_folds_its_sum_into_the_weight_factor() -> None:
+    """tanh(x·w + b): ∂y/∂(x·w + b) = 1 − y², then ∂(x·w + b)/∂w = x — the + is
+    folded (x·w + b reaches w one way), and no step is skipped."""
+    x, w, b = Value(0.5, "x"), Value(-1.2, "w"), Value(0.3, "b")
+    y = (x * w + b).tanh()
+    path, = explain(y, w).paths
+    assert path.names == ["tanh(x·w + b)", "x·w + b", "w"]
+    assert [f.name for f in path.factors] == [
+        "∂tanh(x·w + b)/∂(x·w + b) = 1 − tanh(x·w + b)²", "∂(x·w + b)/∂w = x"]
+    assert [f.value for f in path.factors] == [1 - math.tanh(0.5 * -1.2 + 0.3) ** 2, 0.5]
+    # to b, the + at the bottom joins the factor above: ∂y/∂b = 1 − y², one step
+    assert list(explain(y, b).paths[0].factors) == [("∂tanh(x·w + b)/∂b = 1 − tanh(x·w + b)²",
+                                                     y.local_grads[0])]
+
+
+def test_minus_signs_are_folded_into_the_rule() -> None:
+    """c − x·w reaches w one way: ∂(c − x·w)/∂w = −x. y − x/z: the − and the
+    quotient rule's −x/z² make +x/z², written as a teacher would."""
+    x, w, c = Value(2.0, "x"), Value(0.5, "w"), Value(4.0, "c")
+    assert list(explain(c - x * w, w).paths[0].factors) == [("∂(c − x·w)/∂w = −x", -2.0)]
+    y, z = Value(1.0, "y"), Value(4.0, "z")
+    factor, = explain(y - x / z, z).paths[0].factors
+    assert factor.name == "∂(y − x/z)/∂z = x/z²"
+    assert factor.value == pytest.approx(x.data / z.data ** 2, rel=1e-15)
+    factor, = explain(w * -x, x).paths[0].factors
+    assert factor == ("∂(w·(−x))/∂x = −w", -w.data)
+
+
+def test_a_quotient_minus_a_square() -> None:
+    """x/y − y² reaches y two ways, so each keeps its ±1 step; the quotient rule
+    reads −x/y², not the op table's −out/b = −(x/y)/y."""
+    x, y = Value(2.0, "x"), Value(3.0, "y")
+    out = x / y - y ** 2
+    why = explain(out, y)
+    assert [p.names for p in why.paths] == [["x/y − y²", "x/y", "y"], ["x/y − y²", "y²", "y"]]
+    assert [f.name for p in why.paths for f in p.factors] == [
+        "∂(x/y − y²)/∂(x/y) = 1", "∂(x/y)/∂y = −x/y²", "∂(x/y − y²)/∂y² = −1", "∂y²/∂y = 2·y"]
+    assert [p.product for p in why.paths] == [pytest.approx(-2.0 / 9.0, rel=1e-15), -6.0]
+    assert why.total == pytest.approx(-2.0 / 9.0 - 6.0, rel=1e-15)
+    assert list(explain(out, x).paths[0].factors) == [("∂(x/y − y²)/∂x = 1/y", 1 / 3)]
+    latex = why.latex()
+    assert r"\frac{\partial (x/y - y^{2})}{\partial y}" in latex
+    assert r"&= (-x/y^{2}) && = -0.2222" not in latex and r"&= -x/y^{2} && = -0.2222" in latex
+
+
+def test_relu_at_its_kink_says_which_derivative_it_took() -> None:
+    x = Value(0.0, "x")
+    why = explain(x.relu(), x)
+    assert list(why.paths[0].factors) == [("∂ReLU(x)/∂x = [x > 0]", 0.0)]
+    assert why.notes == ["x = 0 is ReLU's kink, where it has no derivative: "
+                         "chaingrad (like PyTorch) takes ReLU′(0) = 0"]
+    assert str(why).endswith("takes ReLU′(0) = 0.")
+    assert "ReLU′(0) = 0" in why.markdown()
+    assert explain(Value(0.1, "x").relu(), x).notes == []
+
+
+def test_every_step_of_a_composition_is_shown() -> None:
+    x = Value(2.0, "x")
+    why = explain(x.log().exp(), x)
+    assert why.paths[0].names == ["exp(log(x))", "log(x)", "x"]
+    assert [f.value for f in why.paths[0].factors] == [pytest.approx(2.0), 0.5]
+    assert r"\exp (\log (x)) \cdot (1/x)" in why.latex()        # not ⋅ 1/x
+
+
+def test_one_path_says_so_once() -> None:
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    why = explain(x * w, x)
+    text, markdown, latex = str(why), why.markdown(), why.latex()
+    assert text.splitlines()[0] == ("∂(x·w)/∂x = −3, the product of the local derivatives "
+                                    "along its one path")
+    assert "product =" not in text                              # one factor: it is the product
+    assert "**product**" not in markdown and markdown.count("−3") == 2
+    assert latex.count("&") == 3                                # one row: no separate total

@@ -7,11 +7,24 @@ out, each factor named and valued, in the lessons' notation:
     ∂z₁⁽²⁾/∂a₁⁽¹⁾ = w₁₁⁽²⁾ = 0.2
 
 A factor's rule is the op table's local-derivative rule with the inputs' names put
-in (∂(a·b)/∂a = b → the name of b). Edges whose local derivative is identically 1
-(the + of Σ w·a + b) are folded into the next factor, so a factor goes from one
-named node to the next, as in the lessons. The number of paths is counted first
-(dynamic programming over ``engine.order``); past ``max_paths`` the sum is grouped
-by the δ of the nearest named nodes above ``wrt`` (the recurrence) instead.
+in (∂(a·b)/∂a = b → the name of b). How a path is cut into factors:
+
+* every local derivative that is not ±1 is a factor of its own;
+* the ±1 edges of + and − are folded into the factor below them, so the Σ inside
+  a neuron disappears as in the lessons (z = Σₖ wₖaₖ + b gives ∂z/∂aₖ = wₖ,
+  and tanh(x·w + b) gives ∂(x·w + b)/∂w = x); at the end of a stretch between
+  named nodes they join the factor above (∂L/∂a = 2·(a − y) through a − y);
+* a fold is made only when it is honest: when the factor's top reaches its bottom
+  by this one way alone, so ∂top/∂bottom is that whole derivative. In x·x + x,
+  which reaches x three ways, nothing is folded: path 1 is
+  ∂(x·x + x)/∂(x·x) = 1 · ∂(x·x)/∂x = x;
+* a step that is one of several ways from a node to its input (both operands of
+  x·x) says which operand it took: ``x·x → x (as the 1st operand of ×)``. So no
+  two paths read alike, and every node where a factor starts or ends is shown.
+
+The number of paths is counted first (dynamic programming over ``engine.order``);
+past ``max_paths`` the sum is grouped by the δ of the nearest named nodes above
+``wrt`` (the recurrence) instead.
 """
 
 from __future__ import annotations
@@ -54,12 +67,20 @@ class Factor(tuple):
 @dataclass
 class Path:
     """One path from the output down to ``wrt``: every node on it (output first),
-    the names of its named nodes (what the text shows), its factors (in the same
-    order) and their product."""
+    the names of the nodes where its factors start and end (what the text shows),
+    its factors (in the same order) and their product. ``via[i]`` says which
+    operand the step to ``names[i]`` took when that is ambiguous (``"(as the 1st
+    operand of ×)"``), else ``""``; ``route`` is the line the text prints."""
 
     nodes: list[Value]
     names: list[str]
     factors: list[Factor]
+    via: list[str] = field(default_factory=list)
+
+    @property
+    def route(self) -> str:
+        via = self.via or [""] * len(self.names)
+        return " → ".join(f"{name} {how}" if how else name for name, how in zip(self.names, via))
 
     @property
     def product(self) -> float:
@@ -77,7 +98,7 @@ class Explanation:
     paths, ``grouped`` is True and each term starts with the δ = ∂output/∂node of
     a named node above ``wrt`` (which itself sums many paths) instead.
     ``total``: the sum, equal to the engine's gradient; ``path_count``: how many
-    paths there are in all."""
+    paths there are in all; ``notes``: remarks a teacher would add (ReLU′(0))."""
 
     output_name: str
     wrt_name: str
@@ -87,6 +108,7 @@ class Explanation:
     grouped: bool = False
     precision: int = 4
     deltas: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def gradient_name(self) -> str:
@@ -96,31 +118,43 @@ class Explanation:
         return display_number(x, self.precision)
 
     def _headline(self) -> str:
-        what = (f"a sum over {self.path_count:,} paths, grouped by the δ = "
-                f"∂{_atom(self.output_name)}/∂node of the nodes nearest "
-                f"{self.wrt_name}" if self.grouped else
-                f"the sum over {self.path_count:,} path{'s' * (self.path_count != 1)} "
-                "of products of local derivatives")
+        if not self.paths:
+            return (f"{self.gradient_name} = 0: no path leads from {self.output_name} "
+                    f"down to {self.wrt_name}")
+        if self.grouped:
+            what = (f"a sum over {self.path_count:,} paths, grouped by the δ = "
+                    f"∂{_atom(self.output_name)}/∂node of the nodes nearest {self.wrt_name}")
+        elif self.path_count == 1:
+            what = "the product of the local derivatives along its one path"
+        else:
+            what = f"the sum over {self.path_count:,} paths of products of local derivatives"
         return f"{self.gradient_name} = {self._num(self.total)}, {what}"
+
+    def _sum(self) -> str:
+        """``∂o/∂x = p₁ + p₂ = total`` when there is more than one term."""
+        terms = " + ".join(_paren(self._num(p.product)) for p in self.paths)
+        return f"{self.gradient_name} = {terms} = {self._num(self.total)}"
 
     def __str__(self) -> str:
         lines = [self._headline()]
         for number, path in enumerate(self.paths, 1):
             lines.append("")
             kind = "term" if self.grouped else "path"
-            lines.append(f"{kind} {number}: {' → '.join(path.names)}")
+            lines.append(f"{kind} {number}: {path.route}")
             width = max((len(f.derivative) for f in path.factors), default=0)
             rule_width = max((len(f.rule) for f in path.factors), default=0)
             for f in path.factors:
-                lines.append(f"  {f.derivative:<{width}} = {f.rule:<{rule_width}} = "
-                             f"{self._num(f.value)}")
-            lines.append(f"  product = {self._num(path.product)}")
-        if not self.paths:
-            lines.append(f"(no path leads from {self.output_name} to {self.wrt_name}: "
-                         "the gradient is 0)")
-        if len(self.paths) != 1:
-            sum_text = " + ".join(_paren(self._num(p.product)) for p in self.paths) or "0"
-            lines += ["", f"{self.gradient_name} = {sum_text} = {self._num(self.total)}"]
+                value = self._num(f.value)
+                if f.rule == value:                        # a number: say it once
+                    lines.append(f"  {f.derivative:<{width}} = {value}")
+                else:
+                    lines.append(f"  {f.derivative:<{width}} = {f.rule:<{rule_width}} = {value}")
+            if len(path.factors) > 1:
+                lines.append(f"  product = {self._num(path.product)}")
+        if len(self.paths) > 1:
+            lines += ["", self._sum()]
+        if self.notes:
+            lines += [""] + [f"Note: {note}." for note in self.notes]
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -132,13 +166,16 @@ class Explanation:
         lines = [f"**{self._headline()}**"]
         for number, path in enumerate(self.paths, 1):
             kind = "Term" if self.grouped else "Path"
-            lines += ["", f"{kind} {number}: {' → '.join(path.names)}", "",
+            lines += ["", f"{kind} {number}: {_md(path.route)}", "",
                       "| factor | rule | value |", "|---|---|---:|"]
             for f in path.factors:
                 lines.append(f"| {_md(f.derivative)} | {_md(f.rule)} | {self._num(f.value)} |")
-            lines.append(f"| **product** | | **{self._num(path.product)}** |")
-        sum_text = " + ".join(_paren(self._num(p.product)) for p in self.paths) or "0"
-        lines += ["", f"{self.gradient_name} = {sum_text} = **{self._num(self.total)}**"]
+            if len(path.factors) > 1:
+                lines.append(f"| **product** | | **{self._num(path.product)}** |")
+        if len(self.paths) > 1:
+            lines += ["", _md(self._sum())]
+        if self.notes:
+            lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
         return "\n".join(lines)
 
     def latex(self) -> str:
@@ -147,17 +184,17 @@ class Explanation:
         rows = []
         for number, path in enumerate(self.paths):
             lead = "=" if number == 0 else "+"
-            rules = r" \cdot ".join(_paren_tex(_tex(f.rule)) for f in path.factors) or "1"
-            values = r" \cdot ".join(_paren_tex(_tex(self._num(f.value)))
-                                     for f in path.factors) or "1"
-            rows.append(f"&{lead} {rules} && = {values} = {_tex(self._num(path.product))}")
-        if not rows:
-            rows.append("&= 0")
-        head = (rf"\frac{{\partial {_tex(self.output_name)}}}"
-                rf"{{\partial {_tex(self.wrt_name)}}}")
-        return ("\\begin{aligned}\n" + head + " "
-                + " \\\\\n".join(rows)
-                + f" \\\\\n&= {_tex(self._num(self.total))}\n\\end{{aligned}}")
+            factors = [f for f in path.factors if f.rule != "1"]     # a product drops its 1s
+            rules = _product_tex([_tex(f.rule) for f in factors], first=number == 0)
+            values = [_tex(self._num(f.value)) for f in factors]
+            product = _tex(self._num(path.product))
+            shown = f"{_product_tex(values)} = {product}" if len(values) > 1 else product
+            rows.append(f"&{lead} {rules} && = {shown}")
+        if len(rows) != 1:
+            rows.append(f"&= {_tex(self._num(self.total))}")
+        head = (rf"\frac{{\partial {_tex(_atom(self.output_name))}}}"
+                rf"{{\partial {_tex(_atom(self.wrt_name))}}}")
+        return "\\begin{aligned}\n" + head + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 # ---- names inside expressions ---------------------------------------------------------
@@ -200,8 +237,9 @@ class _RuleText:
         self.names = names          # a / b / out → display name
         self.numbers = numbers      # a / b that are constants → their number
 
-    def render(self, rule: str) -> str:
-        return self._text(ast.parse(rule, mode="eval").body)[0]
+    def render(self, rule: str | ast.expr) -> str:
+        tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
+        return self._text(tree)[0]
 
     def _number(self, node: ast.expr) -> float | None:
         """The value of a subexpression made only of numbers, else None."""
@@ -305,8 +343,27 @@ class _RuleText:
         return f"{left}{symbol}{right}", prec
 
 
-def _rule_text(node: Value, position: int, names: dict[Value, str]) -> str:
-    """The local rule ∂node/∂input[position], from the op table, over node names."""
+#: Teaching forms of op-table rules, for display only (values come from the engine):
+#: the table's ∂(a/b)/∂b = −out/b reads −(x/y)/y on a slide; a teacher writes −x/y².
+_DISPLAY_RULES = {("div", 1): "-a / b ** 2"}
+
+
+def _negated(node: ast.expr) -> ast.expr:
+    """``−node`` with the sign folded in where it reads better (−(−a/b²) → a/b²)."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return node.operand
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
+        return ast.Constant(-node.value)
+    if (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div))
+            and isinstance(node.left, ast.UnaryOp) and isinstance(node.left.op, ast.USub)):
+        return ast.BinOp(node.left.operand, node.op, node.right)
+    return ast.UnaryOp(ast.USub(), node)
+
+
+def _rule_text(node: Value, position: int, names: dict[Value, str],
+               negate: bool = False) -> str:
+    """The local rule ∂node/∂input[position], from the op table, over node names
+    (negated when the factor also crosses an odd number of −1 edges)."""
     op = node.op
     assert op is not None
     slots = "ab"[: op.arity]
@@ -314,66 +371,124 @@ def _rule_text(node: Value, position: int, names: dict[Value, str]) -> str:
     text = _RuleText(
         names={**{s: names[v] for s, v in bound.items()}, "out": names[node]},
         numbers={s: v.data for s, v in bound.items() if isinstance(v, Constant)})
-    return text.render(op.local_rules[position])
+    rule = ast.parse(_DISPLAY_RULES.get((op.name, position), op.local_rules[position]),
+                     mode="eval").body
+    return text.render(_negated(rule) if negate else rule)
 
 
-def _is_identity_rule(node: Value, position: int) -> bool:
-    """True when the rule is the number 1 (the + of a sum, the a of a − b)."""
+def _unit_sign(node: Value, position: int) -> float | None:
+    """±1 when the rule is the number ±1 (the edges of + and −, and of unary −), else None."""
     assert node.op is not None
     try:
-        return float(node.op.local_rules[position]) == 1.0
+        number = float(node.op.local_rules[position])
     except ValueError:
-        return False
+        return None
+    return number if number in (1.0, -1.0) else None
+
+
+_ORDINAL = {0: "1st", 1: "2nd"}
+_OPERAND = {("div", 0): "the numerator", ("div", 1): "the denominator",
+            ("pow", 0): "the base", ("pow", 1): "the exponent",
+            ("powv", 0): "the base", ("powv", 1): "the exponent"}
+
+
+def _operand(node: Value, position: int) -> str:
+    """Which operand an edge is, in words: ``(as the 1st operand of ×)``."""
+    assert node.op is not None
+    role = _OPERAND.get((node.op.name, position),
+                        f"the {_ORDINAL[position]} operand of {node.op.symbol}")
+    return f"(as {role})"
 
 
 # ---- paths ---------------------------------------------------------------------------------
 def _named(node: Value, output: Value, wrt: Value) -> bool:
-    """Where a factor may start or end: labelled nodes, leaves, the output and wrt."""
+    """Where a factor must start or end: labelled nodes, leaves, the output and wrt."""
     return node is output or node is wrt or node.op is None or (
         bool(node.label) and not isinstance(node, Constant))
 
 
-def _chain_names(chain: list[Value], names: dict[Value, str], output: Value,
-                 wrt: Value) -> list[str]:
-    """The named nodes of a path (labelled nodes, leaves, ends): what a reader follows."""
-    return [names[n] for i, n in enumerate(chain) if i == 0 or _named(n, output, wrt)]
+class _PathWriter:
+    """Writes a path (a list of (node, input position) edges, output first) as
+    factors, the way the chain rule is written on a board.
 
+    Every local derivative that is not ±1 is one factor. The ±1 edges of + and −
+    are folded into the factor below them (the + of Σ w·a + b: ∂z/∂a = w), or, at
+    the end of a stretch between named nodes, into the one above (∂L/∂a = 2·(a − y)
+    through the − of a − y). A fold is only made when it is honest: when the
+    factor's top reaches its bottom by this one way alone, so that ∂top/∂bottom is
+    the whole derivative. Otherwise (x·x + x, where x·x + x reaches x three ways)
+    each edge is its own factor: ∂(x·x + x)/∂(x·x) = 1, ∂(x·x)/∂x = x. A step that
+    is still one of several ways down (the two operands of x·x) says which operand
+    it took, so no two paths read alike."""
 
-def _factors(edges: list[tuple[Value, int]], names: dict[Value, str], output: Value,
-             wrt: Value) -> list[Factor]:
-    """Factors of a path given as (node, input position) edges, output first.
+    def __init__(self, nodes: list[Value], names: dict[Value, str], output: Value,
+                 wrt: Value) -> None:
+        self.nodes, self.names, self.output, self.wrt = nodes, names, output, wrt
+        self.notes: list[str] = []
+        self._ways: dict[Value, dict[Value, int]] = {}
 
-    Runs of identity edges are folded into the next non-identity edge of the same
-    stretch between named nodes (its derivative reads from the stretch's top), or,
-    at the end of a stretch, into the previous one."""
-    factors: list[Factor] = []
-    stretch: list[tuple[Value, int]] = []
+    def ways(self, top: Value, bottom: Value) -> int:
+        """How many paths lead from ``top`` down to ``bottom``: 0, 1 or 2 (two or more)."""
+        counts = self._ways.get(bottom)
+        if counts is None:
+            counts = {bottom: 1}
+            for node in self.nodes:                      # inputs before outputs
+                if node is not bottom:
+                    total = sum(counts.get(child, 0) for child in node.inputs)
+                    if total:
+                        counts[node] = min(total, 2)
+            self._ways[bottom] = counts
+        return counts.get(top, 0)
 
-    def close(stretch: list[tuple[Value, int]]) -> None:
-        if not stretch:
-            return
-        top = stretch[0][0]
-        bottom = stretch[-1][0].inputs[stretch[-1][1]]
-        real = [i for i, (n, p) in enumerate(stretch) if not _is_identity_rule(n, p)]
-        if not real:
-            factors.append(Factor(f"∂{_atom(names[top])}/∂{_atom(names[bottom])}", "1", 1.0))
-            return
-        for k, i in enumerate(real):
-            node, position = stretch[i]
-            upper = top if k == 0 else node
-            lower = bottom if k == len(real) - 1 else node.inputs[position]
-            factors.append(Factor(f"∂{_atom(names[upper])}/∂{_atom(names[lower])}",
-                                  _rule_text(node, position, names),
-                                  node.local_grads[position]))
+    def _groups(self, edges: list[tuple[Value, int]], chain: list[Value]) -> list[tuple[int, int]]:
+        """The factors as (top, bottom) indices into ``chain``."""
+        named = [i for i, n in enumerate(chain)
+                 if i in (0, len(chain) - 1) or _named(n, self.output, self.wrt)]
+        groups: list[tuple[int, int]] = []
+        for start, end in zip(named, named[1:]):
+            real = [k for k in range(start, end) if _unit_sign(*edges[k]) is None]
+            cuts = [start, *(k + 1 for k in real[:-1]), end]
+            for i, j in zip(cuts, cuts[1:]):
+                if j - i > 1 and self.ways(chain[i], chain[j]) > 1:     # not honest: unfold
+                    groups.extend((k, k + 1) for k in range(i, j))
+                else:
+                    groups.append((i, j))
+        return groups
 
-    for node, position in edges:
-        stretch.append((node, position))
-        child = node.inputs[position]
-        if _named(child, output, wrt):
-            close(stretch)
-            stretch = []
-    close(stretch)
-    return factors
+    def _factor(self, edges: list[tuple[Value, int]], chain: list[Value], i: int,
+                j: int) -> Factor:
+        names = self.names
+        derivative = f"∂{_atom(names[chain[i]])}/∂{_atom(names[chain[j]])}"
+        value, negative, real = 1.0, False, None
+        for node, position in edges[i:j]:
+            value *= node.local_grads[position]
+            sign = _unit_sign(node, position)
+            if sign is None:
+                real = (node, position)
+            elif sign < 0:
+                negative = not negative
+        if real is None:
+            return Factor(derivative, "−1" if negative else "1", value)
+        node, position = real
+        assert node.op is not None
+        if node.op.name == "relu" and node.inputs[0].data == 0.0:
+            note = (f"{names[node.inputs[0]]} = 0 is ReLU's kink, where it has no derivative: "
+                    "chaingrad (like PyTorch) takes ReLU′(0) = 0")
+            if note not in self.notes:
+                self.notes.append(note)
+        return Factor(derivative, _rule_text(node, position, names, negative), value)
+
+    def path(self, edges: list[tuple[Value, int]], top: Value,
+             first: Factor | None = None) -> Path:
+        """The Path for ``edges`` (which start at ``top``), with ``first`` (a δ) in front."""
+        chain = [top] + [node.inputs[position] for node, position in edges]
+        groups = self._groups(edges, chain)
+        factors = [] if first is None else [first]
+        factors += [self._factor(edges, chain, i, j) for i, j in groups]
+        via = [""] + [_operand(*edges[i]) if j == i + 1 and self.ways(chain[i], chain[j]) > 1
+                      else "" for i, j in groups]
+        return Path(nodes=chain, names=[self.names[chain[0]]]
+                    + [self.names[chain[j]] for _, j in groups], factors=factors, via=via)
 
 
 def _count_paths(nodes: list[Value], output: Value, wrt: Value) -> tuple[int, set[Value]]:
@@ -421,9 +536,10 @@ def _adjoints(nodes: list[Value], output: Value) -> dict[Value, float]:
     return adjoint
 
 
-def _grouped(output: Value, wrt: Value, reaches: set[Value], names: dict[Value, str],
-             adjoint: dict[Value, float], max_terms: int) -> list[Path]:
+def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, float],
+             max_terms: int) -> list[Path]:
     """Terms δ(N)·∂N/∂wrt for the named nodes N nearest above wrt (the recurrence)."""
+    output, wrt, names = writer.output, writer.wrt, writer.names
     consumers: dict[Value, list[tuple[Value, int]]] = {}
     for node in reaches:
         for position, child in enumerate(node.inputs):
@@ -448,9 +564,7 @@ def _grouped(output: Value, wrt: Value, reaches: set[Value], names: dict[Value, 
         top = edges[0][0]
         delta = Factor(f"∂{_atom(names[output])}/∂{_atom(names[top])}", f"δ({names[top]})",
                        adjoint.get(top, 0.0))
-        chain = [top] + [n.inputs[p] for n, p in edges]
-        terms.append(Path(nodes=chain, names=_chain_names(chain, names, output, wrt),
-                          factors=[delta] + _factors(edges, names, output, wrt)))
+        terms.append(writer.path(edges, top, first=delta))
     return terms
 
 
@@ -473,21 +587,18 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4) 
     if wrt not in names:
         names = {**names, wrt: lesson_name(wrt.label) or wrt.label or "x"}
     count, reaches = _count_paths(nodes, output, wrt)
+    writer = _PathWriter(nodes, names, output, wrt)
     if count <= max_paths:
-        paths = []
-        for edges in _enumerate(output, wrt, reaches):
-            chain = [output] + [n.inputs[p] for n, p in edges]
-            paths.append(Path(nodes=chain, names=_chain_names(chain, names, output, wrt),
-                              factors=_factors(edges, names, output, wrt)))
+        paths = [writer.path(edges, output) for edges in _enumerate(output, wrt, reaches)]
         total = math.fsum(p.product for p in paths)
         return Explanation(names[output], names[wrt], paths, total, count,
-                           precision=precision)
+                           precision=precision, notes=writer.notes)
     adjoint = _adjoints(nodes, output)
-    terms = _grouped(output, wrt, reaches, names, adjoint, max_paths)
+    terms = _grouped(writer, reaches, adjoint, max_paths)
     deltas = {t.factors[0].rule[2:-1]: t.factors[0].value for t in terms}
     total = math.fsum(t.product for t in terms)
     return Explanation(names[output], names[wrt], terms, total, count, grouped=True,
-                       precision=precision, deltas=deltas)
+                       precision=precision, deltas=deltas, notes=writer.notes)
 
 
 _SUB_DIGITS = dict(zip("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-"))
@@ -540,11 +651,25 @@ def _tex(text: str) -> str:
     return "".join(out)
 
 
-def _paren_tex(text: str) -> str:
-    """Parentheses around a factor that is a sum or starts with a minus sign."""
+def _product_tex(factors: list[str], first: bool = False) -> str:
+    """Factors joined by ⋅, each in parentheses where it would otherwise run into
+    its neighbours (a sum, a leading minus, a quotient next to other factors); a
+    lone factor only needs them after a + (``+ (−x/y²)``), not as the first term."""
+    if not factors:
+        return "1"
+    if len(factors) == 1:
+        return factors[0] if first else _paren_tex(factors[0])
+    return r" \cdot ".join(_paren_tex(f, quotient=True) for f in factors)
+
+
+def _paren_tex(text: str, quotient: bool = False) -> str:
+    r"""Parentheses around a factor that is a sum or starts with a minus sign (or,
+    with ``quotient``, is a quotient: ``e^x \cdot (1/x)``, not ``e^x \cdot 1/x``)."""
     depth = 0
     for i, ch in enumerate(text):
         depth += (ch in "({[") - (ch in ")}]")
         if depth == 0 and ch in "+-" and (i == 0 or text[i - 1] == " "):
+            return f"({text})"
+        if depth == 0 and ch == "/" and quotient:
             return f"({text})"
     return text
