@@ -252,11 +252,19 @@ def test_explain_sums_paths_to_the_gradient() -> None:
 
 
 def test_explain_counts_every_path() -> None:
-    """y = x·x + x: three paths from x (two through the product, one direct)."""
+    """y = x·x + x: three paths from x (two through the product, one direct), each
+    line telling which operand it took, so no two read alike."""
     result = chaingrad("explain", "x*x + x", "x=3", "--wrt", "x")
     assert result.returncode == 0, result.stderr
     assert "path 3" in result.stdout and "path 4" not in result.stdout
     assert f"= {2 * 3 + 1:g}" in result.stdout
+    routes = [line.split(": ", 1)[1] for line in result.stdout.splitlines()
+              if line.startswith("path ")]
+    assert routes == ["x·x + x → x·x → x (as the 1st operand of ×)",
+                      "x·x + x → x·x → x (as the 2nd operand of ×)",
+                      "x·x + x → x (as the 2nd operand of +)"]
+    assert "  ∂(x·x + x)/∂(x·x) = 1\n" in result.stdout
+    assert f"  ∂(x·x)/∂x         = x = {3:g}\n" in result.stdout
 
 
 def test_check_passes_and_prints_both_gradients() -> None:
@@ -268,14 +276,35 @@ def test_check_passes_and_prints_both_gradients() -> None:
         backward, numeric = float(lines[name][2]), float(lines[name][3])
         assert backward == pytest.approx(expected, rel=1e-7)
         assert numeric == pytest.approx(expected, rel=1e-6)
-    assert "gradient check passed" in result.stdout
+    assert "✗" not in result.stdout
+    assert result.stdout.splitlines()[-1] == ("gradient check passed "
+                                              "(eps=1e-06, atol=1e-05, rtol=0.001)")
 
 
-def test_check_fails_at_a_kink_with_status_1() -> None:
-    """ReLU′(0) = 0 by convention; central differences see (0.5·eps)/eps = 0.5."""
-    result = chaingrad("check", "relu(x)", "x=0")
+def test_check_fails_at_a_kink_with_one_table_and_a_one_line_verdict() -> None:
+    """ReLU′(0) = 0 by convention; central differences see (0.5·eps)/eps = 0.5, so
+    y's row fails and x's (whose factor relu(y) is 0 both ways) passes."""
+    result = chaingrad("check", "relu(x)*y + relu(y)", "x=0", "y=0")
     assert result.returncode == 1
-    assert "gradient check FAILED" in result.stderr and "✗" in result.stderr
+    table = result.stdout.splitlines()
+    assert len(table) == 3 and table[0].split() == ["input", "value", "backward", "finite",
+                                                    "diff", "difference"]
+    rows = {line.split()[0]: line.split() for line in table[1:]}
+    assert [float(v) for v in rows["y"][1:5]] == [0.0, 0.0, pytest.approx(0.5, rel=1e-6),
+                                                  pytest.approx(0.5, rel=1e-6)]
+    assert rows["y"][-1] == "✗" and "✗" not in rows["x"]
+    verdict = result.stderr.splitlines()
+    assert verdict == ["chaingrad check: gradient check FAILED for y: |backward − finite diff| "
+                       "> atol + rtol·|finite diff| (eps=1e-06, atol=1e-05, rtol=0.001)"]
+
+
+def test_check_says_when_finite_differences_leave_the_domain() -> None:
+    """log(x) at x = 1e-7 is fine, but x − eps is negative: status 1 and a hint."""
+    result = chaingrad("check", "log(x)", "x=1e-7")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot take finite differences (eps=1e-06)" in result.stderr
+    assert "try a smaller --eps" in result.stderr
+    assert chaingrad("check", "log(x)", "x=1e-7", "--eps", "1e-9").returncode == 0
 
 
 def test_maths_errors_exit_1_with_the_engine_message() -> None:
