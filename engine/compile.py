@@ -28,17 +28,20 @@ import re
 from typing import Any, Sequence, Union
 
 from .autograd import order
-from .ops import FORWARD_NAMES, Op
+from .ops import FORWARD_NAMES, LOCAL_NAMES, Op
 from .rules import substitute
 from .value import Value, _derivative_error, _domain_error
 
 Number = Union[int, float]
+# The functions rules may call, on floats (a local rule's own helpers, then the
+# forward ones: on floats the two ``log``s agree, and math.log is the faster).
+_RULE_NAMES: dict[str, Any] = {**LOCAL_NAMES, **FORWARD_NAMES}
 
 __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
 _RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
-             *FORWARD_NAMES, *dir(builtins)} | set(keyword.kwlist)
+             *_RULE_NAMES, *dir(builtins)} | set(keyword.kwlist)
 
 
 def compile(output: Value, inputs: Value | Sequence[Value]) -> Program:
@@ -102,7 +105,7 @@ class Program:
         start = self.source.index(f"\ndef {name}(")
         end = self.source.find("\n\n\ndef ", start)
         text = self.source[start:] if end < 0 else self.source[start:end]
-        scope: dict[str, Any] = {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan,
+        scope: dict[str, Any] = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan,
                                  "fail": self._fail, "count_error": self._count_error,
                                  "checked": self._checked, "finite": _finite}
         where = f"<engine.compile {name}: {len(self._nodes)} nodes>"
@@ -251,7 +254,7 @@ class _Template:
 _TEMPLATES: dict[tuple, _Template] = {}
 _FOLDABLE: dict[str, frozenset[str]] = {}
 _FOLDED: dict[str, float | None] = {}
-_FOLD_NAMES = {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan}
+_FOLD_NAMES = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan}
 
 
 class _Fold(ast.NodeTransformer):
@@ -266,7 +269,7 @@ class _Fold(ast.NodeTransformer):
                 return node.body if test else node.orelse
             return node
         if isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call)) and not any(
-                isinstance(n, ast.Name) and n.id not in FORWARD_NAMES for n in ast.walk(node)):
+                isinstance(n, ast.Name) and n.id not in _RULE_NAMES for n in ast.walk(node)):
             try:
                 value = eval(ast.unparse(node), dict(_FOLD_NAMES))
             except (ArithmeticError, ValueError, TypeError):
@@ -337,7 +340,7 @@ def _fold(text: str) -> float | None:
     """The value of an expression over numbers only, or None if it raises."""
     if text not in _FOLDED:
         try:
-            value = eval(text, {**FORWARD_NAMES, "inf": math.inf, "nan": math.nan})
+            value = eval(text, dict(_FOLD_NAMES))
         except (ArithmeticError, ValueError):
             value = None
         _FOLDED[text] = float(value) if isinstance(value, (int, float)) else None

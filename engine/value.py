@@ -482,7 +482,7 @@ def fast_path(self):
 
 
 def _install_fast_paths() -> None:
-    from .ops import FORWARD_NAMES
+    from .ops import FORWARD_NAMES, LOCAL_NAMES
     from .rules import render
     names = {"a": "x", "b": "y", "out": "out"}
     for table, template in ((_FAST_BINARY, _BINARY_TEMPLATE), (_FAST_UNARY, _UNARY_TEMPLATE)):
@@ -490,7 +490,7 @@ def _install_fast_paths() -> None:
             local = [render(rule, names) for rule in op.local_rules]
             source = template.format(forward=render(op.forward_rule, names),
                                      local_a=local[0], local_b=local[-1])
-            scope = {**FORWARD_NAMES, "__name__": __name__, "Value": Value, "OP": op,
+            scope = {**LOCAL_NAMES, **FORWARD_NAMES, "__name__": __name__, "Value": Value, "OP": op,
                      "FORWARD": op.forward, "LOCAL": op.local, "MODE": MODE,
                      "PLAIN": _PLAIN_MODE, "_new": _new, "_binary": _binary,
                      "_unary": _unary, "_operand": _operand}
