@@ -68,11 +68,15 @@ def _pairs(pred: Prediction, target: Target, who: str) -> list[tuple[Value, floa
 
 
 def _reduce(terms: list[Value], reduction: str) -> Value:
-    """The mean or the sum of the per-element terms."""
+    """The mean or the sum of the per-element terms, labelled L as in the lessons.
+    A mean of one term is that term (no ÷ 1 node for diagrams to show)."""
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    return total / len(terms) if reduction == "mean" else total
+    if reduction == "mean" and len(terms) > 1:
+        total = total / len(terms)
+    total.label = "L"
+    return total
 
 
 def _check_reduction(reduction: object, who: str) -> None:
