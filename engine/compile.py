@@ -41,17 +41,20 @@ __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
 _RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
-             *_RULE_NAMES, *dir(builtins)} | set(keyword.kwlist)
+             "extra", *_RULE_NAMES, *dir(builtins)} | set(keyword.kwlist)
 
 
-def compile(output: Value, inputs: Value | Sequence[Value]) -> Program:
+def compile(output: Value, inputs: Value | Sequence[Value], *,
+            extra: Sequence[Value] = ()) -> Program:
     """The graph ending at ``output`` as a program of the ``inputs`` (leaf Values).
 
     ``program(numbers)`` is the output at new input numbers;
     ``program.value_and_grad(numbers)`` is ``(output, [∂output/∂input, ...])``.
     Leaves not among ``inputs`` are constants, frozen at their current ``data``.
     For training, pass the parameters as ``inputs``: the data points then become
-    constants, and each step is one call."""
+    constants, and each step is one call. ``extra`` nodes of the graph (say, the
+    model's predictions inside a loss) are returned too, as a third item:
+    ``(output, gradients, [extra values])``."""
     if not isinstance(output, Value):
         raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
     single = isinstance(inputs, Value)
@@ -72,7 +75,14 @@ def compile(output: Value, inputs: Value | Sequence[Value]) -> Program:
         if leaf in seen:
             raise ValueError(f"compile: inputs[{i}] {_show(leaf)} is given twice")
         seen.add(leaf)
-    return Program(output, inputs, nodes)
+    extra = list(extra)
+    for i, node in enumerate(extra):
+        if not isinstance(node, Value):
+            raise TypeError(f"compile: extra[{i}] must be a Value, got {type(node).__name__}")
+        if node not in in_graph:
+            raise ValueError(f"compile: extra[{i}] {_show(node)} is not a node of the graph "
+                             f"of the output")
+    return Program(output, inputs, nodes, extra)
 
 
 def _show(v: Value) -> str:
@@ -85,11 +95,13 @@ class Program:
     ``program(numbers)`` → output; ``program.value_and_grad(numbers)`` →
     ``(output, gradients)``; ``program.source`` → the generated code."""
 
-    def __init__(self, output: Value, inputs: list[Value], nodes: list[Value]) -> None:
+    def __init__(self, output: Value, inputs: list[Value], nodes: list[Value],
+                 extra: Sequence[Value] = ()) -> None:
         self.inputs: tuple[Value, ...] = tuple(inputs)
+        self.extra: tuple[Value, ...] = tuple(extra)
         self._output = output
         self._nodes = nodes
-        writer = _Writer(output, self.inputs, nodes)
+        writer = _Writer(output, self.inputs, nodes, self.extra)
         #: the generated source: ``forward(numbers)`` and ``value_and_grad(numbers)``
         self.source: str = writer.source()
         #: the variable that holds each input in ``source``, in input order
@@ -138,7 +150,8 @@ class Program:
         found = self._replay(numbers, gradients=True)
         return found if found is not None else error
 
-    def _checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None) -> Any:
+    def _checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None,
+                 extra: list[Any] | None = None) -> Any:
         """Called when the result is not a finite float: non-real numbers are a
         TypeError; ints are fine (computed again as floats); a NaN/inf made from
         finite numbers is an error naming the op, as in eager mode."""
@@ -150,7 +163,9 @@ class Program:
             found = self._replay(converted, gradients=grads is not None)
             if found is not None:
                 raise found
-        return out if grads is None else (out, grads)
+        if grads is None:
+            return out
+        return (out, grads) if extra is None else (out, grads, extra)
 
     def _replay(self, numbers: Sequence[Any], gradients: bool) -> Exception | None:
         """Run the graph again op by op on floats, as eager mode does, and return
@@ -350,9 +365,11 @@ def _fold(text: str) -> float | None:
 class _Writer:
     """Names every node and writes ``forward`` and ``value_and_grad``."""
 
-    def __init__(self, output: Value, inputs: tuple[Value, ...], nodes: list[Value]) -> None:
+    def __init__(self, output: Value, inputs: tuple[Value, ...], nodes: list[Value],
+                 extra: tuple[Value, ...] = ()) -> None:
         self.output = output
         self.inputs = inputs
+        self.extra = extra
         self.active = self._active(nodes, set(inputs))
         self.taken: set[str] = set(_RESERVED)
         self.names: dict[Value, str] = {}
@@ -485,6 +502,7 @@ class _Writer:
         backward = self.backward_lines()
         grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
         labels = ", ".join(self.names[v] for v in self.inputs)
+        extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
         head = [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
                 f"    {unpack}", "    try:"]
         fail = ["    except (ArithmeticError, ValueError, TypeError) as error:",
@@ -509,8 +527,9 @@ class _Writer:
             "        # forward", *("        " + line for line in forward),
             "        # backward", *("        " + line for line in backward), *fail,
             f"    grads = [{grads}]",
+            *([f"    extra = [{extra}]"] if self.extra else []),
             f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads):",
-            f"        return checked(numbers, {out}, grads)",
-            f"    return {out}, grads",
+            f"        return checked(numbers, {out}, grads{', extra' if self.extra else ''})",
+            f"    return {out}, grads{', extra' if self.extra else ''}",
             "",
         ])

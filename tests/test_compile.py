@@ -267,6 +267,30 @@ def test_mlp_training_steps_match_eager():
     assert all(close(x, p.data) for x, p in zip(numbers, params))
 
 
+def test_extra_nodes_are_returned_at_the_new_numbers():
+    # loss = Σ (w·xᵢ − yᵢ)² with the predictions w·xᵢ asked for as extras
+    xs, ys = [1.0, -2.0], [0.5, 1.0]
+    w, c = Value(0.3, "w"), Value(7.0, "c")
+    predictions = [w * x for x in xs]
+    frozen = c * 2                                          # does not depend on w
+    loss = sum((p - y) ** 2 for p, y in zip(predictions, ys)) + frozen
+    program = compile(loss, [w], extra=[*predictions, frozen])
+    out, [g], extra = program.value_and_grad([1.5])
+    assert extra == [1.5 * 1.0, 1.5 * -2.0, 14.0]
+    assert close(out, sum((1.5 * x - y) ** 2 for x, y in zip(xs, ys)) + 14.0)
+    assert close(g, sum(2 * (1.5 * x - y) * x for x, y in zip(xs, ys)))
+    assert program([1.5]) == out
+    assert program.value_and_grad([3])[2][:2] == [3.0, -6.0]      # ints: computed as floats
+
+
+def test_extra_must_be_a_node_of_the_graph():
+    w, other = Value(0.3), Value(1.0)
+    with pytest.raises(ValueError, match=r"extra\[0\].*not a node of the graph"):
+        compile(w * 2, [w], extra=[other])
+    with pytest.raises(TypeError, match=r"extra\[0\] must be a Value"):
+        compile(w * 2, [w], extra=[1.0])
+
+
 # ---- the source is readable ---------------------------------------------------------
 def test_source_names_variables_after_labels():
     w, b = Value(0.5, "L1.N1.w1"), Value(0.0, "bias")
@@ -382,3 +406,43 @@ def test_infinity_given_as_a_number_flows_through_as_in_eager_mode():
 def test_repr_names_the_inputs():
     w = Value(1.0, "w")
     assert "inputs (w)" in repr(compile(w * Constant(2.0), [w]))
+
+
+# ---- nn.fit(..., compile=True): the same training, through one program -------------
+def _trained(compiled: bool, loss: str, X, y, nouts, epochs=8, optimizer="sgd"):
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, nouts, seed=5)
+    params = model.parameters()
+    opt = (nn.SGD(params, lr=0.1, momentum=0.9) if optimizer == "sgd"
+           else nn.Adam(params, lr=0.01))
+    history = nn.fit(model, X, y, loss, opt, epochs=epochs, progress=False, compile=compiled)
+    return history, [p.data for p in params]
+
+
+@pytest.mark.parametrize("loss, nouts, optimizer", [
+    ("hinge", [8, 1], "sgd"), ("mse", [6, 6, 1], "adam"),
+    ("softmax_cross_entropy", [8, 3], "sgd")])
+def test_fit_compiled_trains_exactly_as_eager(loss, nouts, optimizer):
+    nn = pytest.importorskip("nn")
+    X, y = nn.datasets.moons(40, seed=1)
+    if loss == "hinge":
+        y = [1.0 if t == 1 else -1.0 for t in y]
+    elif loss == "mse":
+        y = [float(t) for t in y]
+    eager_history, eager_params = _trained(False, loss, X, y, nouts, optimizer=optimizer)
+    compiled_history, compiled_params = _trained(True, loss, X, y, nouts, optimizer=optimizer)
+    assert len(compiled_history) == len(eager_history) == 8
+    for got, want in zip(compiled_history.loss, eager_history.loss):
+        assert close(got, want)
+    assert compiled_history.accuracy == eager_history.accuracy
+    for got, want in zip(compiled_params, eager_params):
+        assert close(got, want)
+
+
+def test_fit_compiled_needs_the_full_batch():
+    nn = pytest.importorskip("nn")
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [2, 1], seed=0)
+    with pytest.raises(ValueError, match="compile=True.*drop batch_size"):
+        nn.fit(model, X, y, "mse", nn.SGD(model.parameters(), lr=0.1), epochs=1,
+               batch_size=2, progress=False, compile=True)
