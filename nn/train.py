@@ -13,7 +13,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
-from engine import Value, no_grad
+from engine import Value, no_grad, order
+from engine import compile as compile_graph
 
 from .losses import LOSSES, bce_with_logits
 from .rng import Seed, as_rng
@@ -146,7 +147,7 @@ def _diverged(epoch: int, epochs: int, batch: int, batches: int, what: str,
 
 def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
         loss: Loss | str, optimizer: Any, epochs: int, batch_size: int | None = None,
-        progress: bool = True, *, seed: Seed = None) -> History:
+        progress: bool = True, *, seed: Seed = None, compile: bool = False) -> History:
     """Train ``model`` on (X, y) for ``epochs`` passes and return the ``History``.
 
     Each step: ``optimizer.zero_grad()``, the model on every example of a batch,
@@ -156,7 +157,11 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     shuffled every epoch (by ``seed``) and cut into mini-batches.
 
     ``progress=True`` shows a tqdm bar with the loss (and accuracy). A NaN or
-    infinite loss or parameter raises ``DivergenceError`` naming the epoch."""
+    infinite loss or parameter raises ``DivergenceError`` naming the epoch.
+
+    ``compile=True`` (full batch only) builds the loss graph over all of X once,
+    compiles it with ``engine.compile`` (parameters as inputs, data frozen) and
+    trains through the program: same numbers, many times faster per epoch."""
     who = "fit"
     if not callable(model):
         raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
@@ -183,6 +188,14 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     rng = as_rng(seed, who) if batch_size is not None else None
     threshold = 0.0 if loss is bce_with_logits else None
     measure: bool | None = None                   # decided on the first predictions
+    program = None
+    if compile:
+        if batch_size is not None:
+            raise ValueError(f"{who}: compile=True trains on all of X at once (one graph, "
+                             f"compiled once); drop batch_size")
+        if params is None:
+            raise TypeError(f"{who}: compile=True needs an optimizer with .params (e.g. nn.SGD)")
+        program = _CompiledLoss(model, X, y, loss, params, who)
 
     bar = _progress_bar(epochs) if progress else None
     history = History()
@@ -200,15 +213,19 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
                 targets = [y[i] for i in chunk]
                 optimizer.zero_grad()
                 try:
-                    predictions = [model(X[i]) for i in chunk]
-                    value = loss(predictions, targets)
+                    if program is not None:               # gradients land in p.grad
+                        value, predictions = program.step()
+                    else:
+                        predictions = [model(X[i]) for i in chunk]
+                        value = loss(predictions, targets)
                     if not isinstance(value, Value):
                         raise TypeError(f"{who}: the loss must return a Value, "
                                         f"got {type(value).__name__}")
                     if not math.isfinite(value.data):
                         raise _diverged(epoch, epochs, b + 1, batches,
                                         f"the loss is {value.data}", optimizer)
-                    value.backward()
+                    if program is None:
+                        value.backward()
                 except OverflowError as error:
                     raise _diverged(epoch, epochs, b + 1, batches,
                                     f"a number overflowed ({error})", optimizer) from error
@@ -238,6 +255,41 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
         if bar is not None:
             bar.close()
     return history
+
+
+class _CompiledLoss:
+    """``fit(compile=True)``: the loss over all of X, built once and compiled with
+    the parameters as inputs and the predictions as extra outputs."""
+
+    def __init__(self, model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
+                 loss: Loss, params: Sequence[Value], who: str) -> None:
+        predictions = [model(x) for x in X]
+        value = loss(predictions, list(y))
+        if not isinstance(value, Value):
+            raise TypeError(f"{who}: the loss must return a Value, got {type(value).__name__}")
+        self.sizes = [len(p) if isinstance(p, (list, tuple)) else None for p in predictions]
+        flat = [v for p in predictions for v in (p if isinstance(p, (list, tuple)) else [p])]
+        in_graph = set(order(value))
+        self.params = [p for p in params if p in in_graph]   # a parameter unused gets 0
+        # Predictions in the graph come back from the program; any other is a number.
+        self.tracked = [isinstance(v, Value) and v in in_graph for v in flat]
+        self.fixed = [None if t else _data(v) for t, v in zip(self.tracked, flat)]
+        self.program = compile_graph(value, self.params,
+                                     extra=[v for t, v in zip(self.tracked, flat) if t])
+
+    def step(self) -> tuple[Value, list[Any]]:
+        """The loss (a leaf Value) and the predictions at the current parameters;
+        ∂loss/∂p is added to each ``p.grad``, as ``backward()`` would."""
+        out, grads, *extra = self.program.value_and_grad([p.data for p in self.params])
+        for p, g in zip(self.params, grads):
+            p.grad += g
+        computed = iter(extra[0] if extra else ())
+        flat = [next(computed) if t else x for t, x in zip(self.tracked, self.fixed)]
+        predictions, i = [], 0
+        for n in self.sizes:
+            predictions.append(flat[i] if n is None else flat[i:i + n])
+            i += 1 if n is None else n
+        return Value(out), predictions
 
 
 def _progress_bar(epochs: int) -> Any:
