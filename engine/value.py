@@ -309,8 +309,9 @@ def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value
     finite_inputs = all(math.isfinite(v.data) for v in inputs)
     if not math.isfinite(out):
         if finite_inputs:
+            where = f"; the op was created at {creation_site()}" if mode.anomaly else ""
             raise OverflowError(f"{op.name}: {_call(op, inputs)} = {out} overflows a float; "
-                                f"inputs: {_describe(inputs)}")
+                                f"inputs: {_describe(inputs)}{where}")
         if mode.anomaly:
             raise FloatingPointError(
                 f"{op.name}: produced {out} in forward from inputs {_describe(inputs)}; "
@@ -426,7 +427,8 @@ _FAST_UNARY = {"__neg__": NEG, "exp": EXP, "log": LOG, "relu": RELU,
 
 _BINARY_TEMPLATE = """
 def fast_path(self, other):
-    if type(other) is not Value or OP.local is not LOCAL or OP.forward is not FORWARD:
+    if (type(other) is not Value or MODE.get() != PLAIN
+            or OP.local is not LOCAL or OP.forward is not FORWARD):
         return _binary(OP, self, _operand(other, OP))
     x = self.data
     y = other.data
@@ -434,7 +436,7 @@ def fast_path(self, other):
         out = {forward}
     except (ArithmeticError, ValueError):
         return _binary(OP, self, other)
-    if MODE.get() != PLAIN or out - out != 0.0:
+    if out - out != 0.0:
         return _binary(OP, self, other)
     try:
         local_a = {local_a}
@@ -455,14 +457,14 @@ def fast_path(self, other):
 
 _UNARY_TEMPLATE = """
 def fast_path(self):
-    if OP.local is not LOCAL or OP.forward is not FORWARD:
+    if MODE.get() != PLAIN or OP.local is not LOCAL or OP.forward is not FORWARD:
         return _unary(OP, self)
     x = self.data
     try:
         out = {forward}
     except (ArithmeticError, ValueError):
         return _unary(OP, self)
-    if MODE.get() != PLAIN or out - out != 0.0:
+    if out - out != 0.0:
         return _unary(OP, self)
     try:
         local_a = {local_a}

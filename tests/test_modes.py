@@ -166,6 +166,22 @@ def test_an_overflowing_sum_of_finite_steps_is_caught_in_backward():
     assert str(info.value).startswith("mul:") and HERE in str(info.value)
 
 
+def overflow(x):
+    return x * 1e300
+
+
+def test_an_overflow_in_forward_names_the_users_line_under_anomaly_mode():
+    x = Value(1e10, "x")
+    with pytest.raises(OverflowError) as plain:
+        overflow(x)
+    assert "created at" not in str(plain.value)           # no stack walk outside the mode
+    with detect_anomaly(), pytest.raises(OverflowError) as info:
+        overflow(x)
+    line = overflow.__code__.co_firstlineno + 1
+    assert str(info.value).startswith("mul:") and "a = 10000000000.0 ('x')" in str(info.value)
+    assert f"{HERE}:{line} in overflow" in str(info.value)
+
+
 def test_nodes_made_outside_the_mode_are_reported_as_such():
     x = Value(1e-300)
     y = make_log(x)
