@@ -151,11 +151,11 @@ def test_show_local_writes_each_local_derivative_on_its_edge() -> None:
     ids = ids_by_value(o)
     for node in order(o):
         for child, local in zip(node.inputs, node.local_grads):
-            label = f"∂ {display_number(local)}"
+            label = f"∂ = {display_number(local)}"
             assert re.search(rf"{ids[child]} -> op{ids[node][1:]} \[[^\]]*label=\"{label}\"",
                              source), (child, node)
     # ∂o/∂n = 1 − o² by hand
-    assert f"∂ {display_number(1 - v['o'].data ** 2)}" in source
+    assert f"∂ = {display_number(1 - v['o'].data ** 2)}" in source
 
 
 def test_numbers_keep_significant_digits() -> None:
@@ -274,6 +274,6 @@ def test_with_show_local_the_operand_and_its_derivative_share_one_label() -> Non
     a, b = Value(3.0, "a"), Value(2.0, "b")
     root = a / b                                   # ∂/∂a = 1/b, ∂/∂b = −a/b²
     source = draw_dot(root, show_local=True).source
-    assert f'label="a: ∂ {display_number(1 / 2.0)}"' in source
-    assert f'label="b: ∂ {display_number(-3.0 / 2.0 ** 2)}"' in source
+    assert f'label="a: ∂ = {display_number(1 / 2.0)}"' in source
+    assert f'label="b: ∂ = {display_number(-3.0 / 2.0 ** 2)}"' in source
     assert "headlabel" not in source

@@ -369,8 +369,8 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
             if no_flow:
                 attrs["style"] = "dashed"
             operand = "ab"[position] if ordered else ""
-            if show_local:                         # one label: "a: ∂ 0.25", or "∂ 0.25"
-                local_text = f"∂ {display_number(float(local), precision)}"
+            if show_local:                         # one label: "a: ∂ = 0.25", or "∂ = 0.25"
+                local_text = f"∂ = {display_number(float(local), precision)}"
                 attrs["label"] = f"{operand}: {local_text}" if operand else local_text
                 attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
             elif operand:
