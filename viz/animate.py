@@ -27,7 +27,7 @@ from typing import Any
 
 from engine import Constant, Value, grad, order
 
-from .dot import ROLE_FILL, new_diagram
+from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
 from .names import display_number, node_names, role
 
 __all__ = ["Frame", "frames", "animate_backward"]
@@ -269,7 +269,7 @@ def _svg_for_page(svg_bytes: bytes) -> str:
         if group.get("class") == "node" and gid.startswith("n"):
             texts = group.findall("text")
             for text, kind in zip(texts, ("name", "data", "grad")):
-                text.set("class", kind)
+                text.set("class", kind if kind != "grad" else f"grad {_sign(text.text or '')}")
                 text.set("data-full", text.text or "")
     for title in list(root.iter("title")):
         title.text = ""                                    # no "n3" tooltips
@@ -278,6 +278,14 @@ def _svg_for_page(svg_bytes: bytes) -> str:
     root.attrib.pop("height", None)
     root.attrib.pop("width", None)
     return ET.tostring(root, encoding="unicode")
+
+
+def _sign(grad_line: str) -> str:
+    """'pos', 'neg' or 'zero' for a "grad …" line: gradients wear draw_dot's colours."""
+    number = grad_line.removeprefix("grad").strip()
+    if number.startswith(("−", "-")):
+        return "neg"
+    return "zero" if number in ("0", "") else "pos"
 
 
 def _json_for_script(data: Any) -> str:
@@ -293,7 +301,7 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
 
     The page is self-contained (inline SVG, CSS and script; nothing fetched) and
     works offline. Frames are defined by :func:`frames`. Needs graphviz's ``dot``
-    (raises ``graphviz.ExecutableNotFound`` if it is not installed)."""
+    (raises ``viz.DotNotFoundError``, saying how to install it, if it is missing)."""
     if not isinstance(output, Value):
         raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
     if rankdir not in ("LR", "TB", "RL", "BT"):
@@ -332,7 +340,10 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
                  .replace("__DATA__", _json_for_script(data))
                  .replace("__NODES__", str(len(nodes)))
                  .replace("__FORWARD__", _FORWARD_COLOUR)
-                 .replace("__BACKWARD__", _BACKWARD_COLOUR))
+                 .replace("__BACKWARD__", _BACKWARD_COLOUR)
+                 .replace("__GRAD_POSITIVE__", GRAD_POSITIVE)
+                 .replace("__GRAD_NEGATIVE__", GRAD_NEGATIVE)
+                 .replace("__GRAD_ZERO__", GRAD_ZERO))
     if path is not None:
         with open(path, "w", encoding="utf-8") as file:
             file.write(page)
@@ -362,8 +373,10 @@ _PAGE = """<!DOCTYPE html>
              min-height: 1.6em; }
   #detail { color: #475569; font-size: 0.9rem; min-height: 1.3em; }
   .hint { color: #64748b; font-size: 0.85rem; }
+  svg.graph .node text.grad.pos { fill: __GRAD_POSITIVE__; }
+  svg.graph .node text.grad.neg { fill: __GRAD_NEGATIVE__; }
+  svg.graph .node text.grad.zero { fill: __GRAD_ZERO__; }
   svg.graph .node text.data.pending, svg.graph .node text.grad.pending { fill: #94a3b8; }
-  svg.graph .node text.grad { fill: #b91c1c; }
   svg.graph .node.waiting path, svg.graph .node.waiting polygon,
   svg.graph .node.waiting ellipse { stroke-dasharray: 4 3; opacity: 0.65; }
   svg.graph .node.now-forward path, svg.graph .node.now-forward polygon,
@@ -381,11 +394,11 @@ _PAGE = """<!DOCTYPE html>
 <h1>__TITLE__</h1>
 <div class="figure">__SVG__</div>
 <div class="controls">
-  <button id="first" title="first frame (Home)">⏮</button>
+  <button id="first" title="first frame (Home)">|◀</button>
   <button id="prev" title="previous frame (←)">◀ prev</button>
   <button id="play" title="play / pause (space)">▶ play</button>
   <button id="next" title="next frame (→)">next ▶</button>
-  <button id="last" title="last frame (End)">⏭</button>
+  <button id="last" title="last frame (End)">▶|</button>
   <input id="slider" type="range" min="0" value="0" aria-label="frame">
   <span id="step"></span>
 </div>
