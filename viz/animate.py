@@ -269,8 +269,10 @@ def _svg_for_page(svg_bytes: bytes) -> str:
         if group.get("class") == "node" and gid.startswith("n"):
             texts = group.findall("text")
             for text, kind in zip(texts, ("name", "data", "grad")):
-                text.set("class", kind if kind != "grad" else f"grad {_sign(text.text or '')}")
+                text.set("class", kind)
                 text.set("data-full", text.text or "")
+                if kind == "grad":
+                    text.set("data-sign", _sign(text.text or ""))
     for title in list(root.iter("title")):
         title.text = ""                                    # no "n3" tooltips
     root.set("class", "graph")
@@ -373,10 +375,10 @@ _PAGE = """<!DOCTYPE html>
              min-height: 1.6em; }
   #detail { color: #475569; font-size: 0.9rem; min-height: 1.3em; }
   .hint { color: #64748b; font-size: 0.85rem; }
-  svg.graph .node text.grad.pos { fill: __GRAD_POSITIVE__; }
-  svg.graph .node text.grad.neg { fill: __GRAD_NEGATIVE__; }
-  svg.graph .node text.grad.zero { fill: __GRAD_ZERO__; }
-  svg.graph .node text.data.pending, svg.graph .node text.grad.pending { fill: #94a3b8; }
+  svg.graph .node text.grad[data-sign="pos"] { fill: __GRAD_POSITIVE__; }
+  svg.graph .node text.grad[data-sign="neg"] { fill: __GRAD_NEGATIVE__; }
+  svg.graph .node text.grad[data-sign="zero"] { fill: __GRAD_ZERO__; }
+  svg.graph .node text.data.pending, svg.graph .node text.grad.pending[data-sign] { fill: #94a3b8; }
   svg.graph .node.waiting path, svg.graph .node.waiting polygon,
   svg.graph .node.waiting ellipse { stroke-dasharray: 4 3; opacity: 0.65; }
   svg.graph .node.now-forward path, svg.graph .node.now-forward polygon,
