@@ -303,8 +303,60 @@ def test_check_says_when_finite_differences_leave_the_domain() -> None:
     result = chaingrad("check", "log(x)", "x=1e-7")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "cannot take finite differences (eps=1e-06)" in result.stderr
-    assert "try a smaller --eps" in result.stderr
+    assert "try a smaller --eps (--eps 1e-09 works here)" in result.stderr
     assert chaingrad("check", "log(x)", "x=1e-7", "--eps", "1e-9").returncode == 0
+
+
+def test_check_suggests_a_smaller_eps_only_when_one_helps() -> None:
+    """log(x + 1e-300) at x = 0 is defined, but x − eps is outside log's domain for
+    every eps > 0: no "smaller --eps" advice, a statement of what the method needs."""
+    result = chaingrad("check", "log(x + 1e-300)", "x=0")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot take finite differences (eps=1e-06)" in result.stderr
+    assert "smaller --eps does not help" in result.stderr
+    assert "try a smaller --eps" not in result.stderr
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--eps", "-1", "must be a number > 0"), ("--eps", "0", "must be a number > 0"),
+    ("--eps", "nan", "must be a finite number"), ("--eps", "inf", "must be a finite number"),
+    ("--eps", "tiny", "not a number"), ("--atol", "-0.5", "must be a number ≥ 0"),
+    ("--rtol", "nan", "must be a finite number"),
+])
+def test_check_tolerances_are_usage_errors(option: str, value: str, message: str) -> None:
+    result = chaingrad("check", "x*x", "x=1", option, value)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"argument {option}: {message}" in result.stderr
+    assert "finite differences" not in result.stderr        # refused before any maths
+
+
+def test_check_accepts_a_zero_tolerance() -> None:
+    """atol = 0 turns the absolute term off, as in engine.gradcheck: d(x·x)/dx at 1 is 2."""
+    result = chaingrad("check", "x*x", "x=1", "--atol", "0")
+    assert result.returncode == 0, result.stderr
+    assert "atol=0" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["graph", "check"])
+def test_an_overflowing_gradient_exits_1_with_the_engine_message(command: str) -> None:
+    """d log(x)/dx = 1/x overflows a float at x = 1e-310: backward raises
+    OverflowError, which the command reports (status 1), not a traceback."""
+    assert math.isinf(1 / 1e-310)
+    result = chaingrad(command, "log(x)", "x=1e-310")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"chaingrad {command}: backward: the gradient reaching")
+    assert "is inf" in result.stderr
+
+
+def test_explain_warns_when_the_gradient_is_not_finite() -> None:
+    """explain still shows the factors (where the inf comes from), then says the
+    result is no gradient, with status 1."""
+    result = chaingrad("explain", "log(x)", "x=1e-310", "--wrt", "x")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "∂log(x)/∂x = 1/x = inf" in result.stdout
+    assert result.stderr == ("chaingrad explain: ∂log(x)/∂x = inf is no usable gradient: "
+                             "a local derivative overflowed a float or is undefined\n")
 
 
 def test_maths_errors_exit_1_with_the_engine_message() -> None:

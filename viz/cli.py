@@ -25,7 +25,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from engine import Constant, Value, exp, log, relu, sigmoid, tanh
+from engine import Constant, Value, exp, log, numerical_grad, relu, sigmoid, tanh
 
 #: Functions a formula may call, each with exactly one positional argument.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
@@ -277,7 +277,10 @@ def _write_diagram(diagram: Any, path: str, fmt: str | None) -> None:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
-    """Draw the formula's graph after a backward pass."""
+    """Draw the formula's graph after a backward pass.
+
+    A gradient that overflows raises the engine's OverflowError, which ``main``
+    reports with exit status 1."""
     output, _ = _build_from(args)
     output.backward()
     from .dot import draw_dot
@@ -304,6 +307,10 @@ def cmd_explain(args: argparse.Namespace) -> int:
         print(explanation.latex())
     else:
         print(explanation)
+    if not math.isfinite(explanation.total):
+        # The factors above show where it happened; the number itself is no gradient.
+        raise CommandFailed(f"{explanation.gradient_name} = {explanation.total} is no usable "
+                            f"gradient: a local derivative overflowed a float or is undefined")
     return 0
 
 
@@ -313,7 +320,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     A row fails gradcheck's test: |backward − finite diff| > atol + rtol·|finite diff|."""
     output, leaves = _build_from(args)
-    from engine import numerical_grad
     from engine.check import close
     names = list(leaves)
     inputs = [leaves[n] for n in names]
@@ -327,7 +333,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         numeric = numerical_grad(f, inputs, eps=args.eps)
     except (ArithmeticError, ValueError) as error:
         raise CommandFailed(f"cannot take finite differences (eps={args.eps:g}): "
-                            f"{error}; try a smaller --eps") from None
+                            f"{error}{_eps_hint(f, inputs, args.eps)}") from None
     width = max([len(n) for n in names] + [5])
     print(f"{'input':<{width}}  {'value':>12}  {'backward':>14}  {'finite diff':>14}  "
           f"{'difference':>10}")
@@ -343,6 +349,21 @@ def cmd_check(args: argparse.Namespace) -> int:
                             f"finite diff| > atol + rtol·|finite diff| ({tolerances})")
     print(f"gradient check passed ({tolerances})")
     return 0
+
+
+def _eps_hint(f: Callable[..., Value], inputs: list[Value], eps: float) -> str:
+    """What to say after finite differences failed at x ± eps: suggest a smaller
+    --eps only when one (eps/1000) actually works, else say what the method needs."""
+    smaller = eps / 1000
+    if smaller > 0.0:
+        try:
+            numerical_grad(f, inputs, eps=smaller)
+        except (ArithmeticError, ValueError):
+            pass
+        else:
+            return f"; try a smaller --eps (--eps {smaller:g} works here)"
+    return ("; central differences need the formula defined at x ± eps, and a smaller "
+            "--eps does not help here")
 
 
 @dataclass(frozen=True)
@@ -426,6 +447,33 @@ def _add_formula(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("values", nargs="*", metavar="NAME=VALUE", help=_VALUES_HELP)
 
 
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """argparse type for --eps: a finite number > 0 (a bad one is exit status 2)."""
+    value = _finite_float(text)
+    if value <= 0.0:
+        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}")
+    return value
+
+
+def _tolerance(text: str) -> float:
+    """argparse type for --atol/--rtol: a finite number ≥ 0 (0 turns that term off,
+    as in engine.gradcheck)."""
+    value = _finite_float(text)
+    if value < 0.0:
+        raise argparse.ArgumentTypeError(f"must be a number ≥ 0, got {text!r}")
+    return value
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser for ``chaingrad`` and its four subcommands."""
     parser = argparse.ArgumentParser(
@@ -466,9 +514,12 @@ def make_parser() -> argparse.ArgumentParser:
         description="Compute every input's gradient by backward and by central finite "
                     "differences, print both, and exit 1 if they disagree.")
     _add_formula(check)
-    check.add_argument("--eps", type=float, default=1e-6, help="finite-difference step")
-    check.add_argument("--atol", type=float, default=1e-5, help="absolute tolerance")
-    check.add_argument("--rtol", type=float, default=1e-3, help="relative tolerance")
+    check.add_argument("--eps", type=_positive_float, default=1e-6,
+                       help="finite-difference step, a number > 0 (default: 1e-6)")
+    check.add_argument("--atol", type=_tolerance, default=1e-5,
+                       help="absolute tolerance, a number ≥ 0 (default: 1e-5)")
+    check.add_argument("--rtol", type=_tolerance, default=1e-3,
+                       help="relative tolerance, a number ≥ 0 (default: 1e-3)")
     check.set_defaults(run=cmd_check)
 
     demo = commands.add_parser(
@@ -520,7 +571,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ExpressionError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2
-    except CommandFailed as error:
+    except (CommandFailed, ArithmeticError, ValueError) as error:
+        # CommandFailed: a failed check; ArithmeticError/ValueError: the engine's
+        # maths errors (log of 0, an overflowing gradient), reported by its message.
         sys.stdout.flush()                  # the table first, then the verdict under it
         print(f"{prog}: {error}", file=sys.stderr)
         return 1
