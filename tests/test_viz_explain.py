@@ -350,3 +350,26 @@ def test_one_path_says_so_once() -> None:
     assert "product =" not in text                              # one factor: it is the product
     assert "**product**" not in markdown and markdown.count("−3") == 2
     assert latex.count("&") == 3                                # one row: no separate total
+
+
+def test_every_public_member_of_viz_says_what_it_is() -> None:
+    """Every public class, function, method and property of viz has a docstring
+    (Factor.name and .value, Path.route and .product among them)."""
+    import importlib
+    import inspect
+
+    missing = []
+    for module_name in ("names", "dot", "explain", "animate", "network", "cli"):
+        module = importlib.import_module(f"viz.{module_name}")
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if not obj.__doc__:
+                missing.append(f"{module_name}.{name}")
+            if inspect.isclass(obj):
+                missing += [f"{module_name}.{name}.{attr}" for attr, member in vars(obj).items()
+                            if not attr.startswith("_")
+                            and (isinstance(member, property) or inspect.isfunction(member))
+                            and not member.__doc__]
+    assert missing == []
+    assert "derivative = rule" in Factor.name.__doc__ and Factor.value.__doc__

@@ -57,10 +57,13 @@ class Factor(tuple):
 
     @property
     def name(self) -> str:
+        """The whole factor as text, ``derivative = rule`` (``∂z₁⁽²⁾/∂a₁⁽¹⁾ = w₁₁⁽²⁾``)."""
         return self[0]
 
     @property
     def value(self) -> float:
+        """The factor's number: the product of the engine's recorded local gradients
+        along the edges it covers (so a path's factors multiply to its term)."""
         return self[1]
 
 
@@ -79,11 +82,13 @@ class Path:
 
     @property
     def route(self) -> str:
+        """The path as one line, output first: ``tanh(x·w + b) → x·w + b → w``."""
         via = self.via or [""] * len(self.names)
         return " → ".join(f"{name} {how}" if how else name for name, how in zip(self.names, via))
 
     @property
     def product(self) -> float:
+        """This path's term of the sum: the product of its factors' values."""
         result = 1.0
         for factor in self.factors:
             result *= factor.value
@@ -112,6 +117,7 @@ class Explanation:
 
     @property
     def gradient_name(self) -> str:
+        """``∂output/∂wrt`` in the nodes' names, e.g. ``∂(x·w + b)/∂w``."""
         return f"∂{_atom(self.output_name)}/∂{_atom(self.wrt_name)}"
 
     def _num(self, x: float) -> str:
