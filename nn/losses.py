@@ -12,6 +12,14 @@ and averages the per-element terms (``reduction="mean"``, as PyTorch) or adds th
 * ``hinge``: max(0, 1 − y·ŷ) with y ∈ {−1, +1} (micrograd's max-margin loss)
 * ``softmax_cross_entropy``: −log softmax(z)_y = log Σ_k e^(z_k − m) + m − z_y with
   m = max_k z_k, for class indices y
+
+Every loss is made of Value ops only, with no Python ``if`` on a Value's data, so
+a graph compiled with ``engine.compile`` (``fit(compile=True)``) computes the same
+loss at new parameters: its branches are ReLU's, which the program decides again
+on every call (max(z, 0) = ReLU(z), −|z| = z − 2·ReLU(z)). softmax_cross_entropy's
+shift m is a plain number, fixed when the graph is built: any m gives the same
+value and gradient (∂m/∂z is not part of the formula), m only keeps e^(z − m) in
+range.
 """
 
 from __future__ import annotations
@@ -119,15 +127,19 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
 
 def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Binary cross-entropy on logits z (p = σ(z)), stable for any finite z:
-    max(z, 0) − z·y + log(1 + e^−|z|). ∂L/∂z = σ(z) − y."""
+    ReLU(z) − z·y + log(1 + e^(z − 2·ReLU(z))), which is max(z, 0) − z·y +
+    log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0."""
     who = "bce_with_logits"
     _check_reduction(reduction, who)
     terms = []
     for z, y in _pairs(pred, target, who):
         if not 0.0 <= y <= 1.0:
             raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
-        minus_abs = -z if z.data > 0.0 else z            # −|z|, branch-wise exact
-        term = z.relu() + (1.0 + minus_abs.exp()).log()
+        # No Python branch on z.data: engine.compile would freeze it. ReLU decides
+        # again on every call, and z − 2·ReLU(z) = −|z| exactly (2·r and z − 2r are
+        # exact in floating point), with derivative 1 at z = 0, so ∂/∂z = ½ − y there.
+        r = z.relu()
+        term = r + (1.0 + (z - 2.0 * r).exp()).log()
         if y != 0.0:
             term = term - z * y
         terms.append(term)
@@ -179,7 +191,8 @@ def _cross_entropy(logits: Sequence[Any], target: Any, who: str) -> Value:
 def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
                           reduction: str = "mean") -> Value:
     """Cross-entropy of softmax(z) against class index y: log Σ_k e^(z_k) − z_y,
-    computed with the largest logit subtracted first so e^z never overflows.
+    computed with the largest logit m subtracted first so e^z never overflows (m is
+    a plain number, not a node: any shift gives the same value and gradient).
     ∂L/∂z_k = softmax(z)_k − [k = y].
 
     One example: ``logits`` a list of Values and ``target`` an int. A batch: a list

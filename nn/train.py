@@ -161,7 +161,16 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
 
     ``compile=True`` (full batch only) builds the loss graph over all of X once,
     compiles it with ``engine.compile`` (parameters as inputs, data frozen) and
-    trains through the program: same numbers, many times faster per epoch."""
+    trains through the program: same numbers, many times faster per epoch. The
+    program re-decides only the engine's own branches (ReLU); a Python ``if`` on a
+    Value's ``.data`` in a custom model or loss is frozen at build time, so the
+    program would train another function. The built-in losses and modules have
+    none; a custom one must branch with Value ops (max(z, 0) = ``z.relu()``). As a
+    guard, fit rebuilds the loss once more at the end and raises a ValueError if
+    the compiled loss disagrees with it (a branch that flipped and flipped back
+    goes unseen). softmax_cross_entropy's shift by the largest logit is frozen too
+    (exact for any shift), so logits that drift by more than ~700 from their
+    first values raise an error (e^z overflows or log 0) where eager would not."""
     who = "fit"
     if not callable(model):
         raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
@@ -254,6 +263,8 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     finally:
         if bar is not None:
             bar.close()
+    if program is not None:
+        program.verify(who)
     return history
 
 
@@ -263,8 +274,9 @@ class _CompiledLoss:
 
     def __init__(self, model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
                  loss: Loss, params: Sequence[Value], who: str) -> None:
+        self.model, self.X, self.y, self.loss = model, X, list(y), loss
         predictions = [model(x) for x in X]
-        value = loss(predictions, list(y))
+        value = loss(predictions, self.y)
         if not isinstance(value, Value):
             raise TypeError(f"{who}: the loss must return a Value, got {type(value).__name__}")
         self.sizes = [len(p) if isinstance(p, (list, tuple)) else None for p in predictions]
@@ -276,6 +288,23 @@ class _CompiledLoss:
         self.fixed = [None if t else _data(v) for t, v in zip(self.tracked, flat)]
         self.program = compile_graph(value, self.params,
                                      extra=[v for t, v in zip(self.tracked, flat) if t])
+
+    def verify(self, who: str) -> None:
+        """A ValueError if the program's loss at the current parameters is not the
+        loss the model and the loss function compute now: the sign that a Python
+        ``if`` on a Value's data was frozen when the graph was built."""
+        compiled, _grads, *_ = self.program.value_and_grad([p.data for p in self.params])
+        with no_grad():
+            eager = self.loss([self.model(x) for x in self.X], self.y)
+        eager = eager.data if isinstance(eager, Value) else eager
+        if not math.isclose(compiled, eager, rel_tol=1e-9, abs_tol=1e-12):
+            raise ValueError(
+                f"{who}: compile=True trained on a different loss than the model and the "
+                f"loss compute: at the final parameters the compiled program gives "
+                f"{compiled!r} but building the graph again gives {eager!r}. The model or "
+                f"the loss decides something with a Python `if` on a Value's .data, which "
+                f"compile freezes when it builds the graph; write the branch with Value "
+                f"ops (relu, …) or train with compile=False")
 
     def step(self) -> tuple[Value, list[Any]]:
         """The loss (a leaf Value) and the predictions at the current parameters;

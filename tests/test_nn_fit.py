@@ -239,3 +239,101 @@ def _fit_with(**changes):
 def test_fit_rejects_bad_arguments(changes, error, message):
     with pytest.raises(error, match=message):
         _fit_with(**changes)
+
+
+# ---- fit(compile=True): the same training, through one compiled program -----------------------
+def _shifted_model(loss: str) -> MLP:
+    """A small model whose output starts on one side for every example (every
+    logit below 0, or class 0 the argmax everywhere), so training must cross it."""
+    output = "sigmoid" if loss == "bce" else "linear"
+    model = MLP(2, [5, 3 if loss == "softmax_cross_entropy" else 1], activation="tanh",
+                output_activation=output, init="xavier", seed=3)
+    model.layers[-1].neurons[0].b.data = 2.0 if loss == "softmax_cross_entropy" else -2.0
+    return model
+
+
+def _logits(model: MLP, X) -> list:
+    """The last layer's pre-activations z for every example (no graph kept)."""
+    out = predict(model, X)
+    if model.output_activation == "sigmoid":
+        return [math.log(p / (1.0 - p)) for p in out]
+    return out
+
+
+def _trained_both_ways(loss: str, X, y, optimizer_class, lr):
+    runs = []
+    for compiled in (False, True):
+        model = _shifted_model(loss)
+        history = fit(model, X, y, loss, optimizer_class(model, lr=lr), epochs=25,
+                      progress=False, compile=compiled)
+        runs.append((model, history))
+    return runs
+
+
+@pytest.mark.parametrize("loss", ["bce", "bce_with_logits", "hinge", "mse",
+                                  "softmax_cross_entropy"])
+@pytest.mark.parametrize("optimizer_class, lr", [(SGD, 0.3), (Adam, 0.05)])
+def test_compiled_fit_equals_eager_fit_while_logits_change_sign(loss, optimizer_class, lr):
+    X, labels = datasets.moons(24, noise=0.1, seed=4)
+    if loss == "softmax_cross_entropy":
+        y = [int(t) + (1 if x[0] > 1.0 else 0) for x, t in zip(X, labels)]  # 3 classes
+    elif loss == "hinge":
+        y = [2 * t - 1 for t in labels]
+    else:
+        y = [float(t) for t in labels]
+    before = _logits(_shifted_model(loss), X)
+    (eager, eager_history), (compiled, compiled_history) = _trained_both_ways(
+        loss, X, y, optimizer_class, lr)
+    after = _logits(eager, X)
+    # the situation that froze a Python branch: the decisions change during training
+    if loss == "softmax_cross_entropy":
+        def argmax(z):
+            return max(range(len(z)), key=z.__getitem__)
+        assert {argmax(z) for z in before} == {0}
+        assert any(argmax(z) != 0 for z in after)
+    else:
+        assert all(z < 0.0 for z in before) and any(z > 0.0 for z in after)
+    assert len(compiled_history) == len(eager_history) == 25
+    for got, want in zip(compiled_history.loss, eager_history.loss):
+        assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-12)
+    assert compiled_history.accuracy == eager_history.accuracy
+    for (name, got), want in zip(compiled.named_parameters(), eager.parameters()):
+        assert math.isclose(got.data, want.data, rel_tol=1e-12, abs_tol=1e-12), name
+
+
+@pytest.mark.parametrize("z, y", [(0.0, 1.0), (0.0, 0.0), (-2.0, 1.0), (3.0, 0.0)])
+def test_compiled_bce_with_logits_has_the_eager_value_and_gradient_at_any_sign(z, y):
+    """Built at z = 1.5, run at z: log(1 + e^z) − z·y and σ(z) − y, as by hand."""
+    from engine import compile as compile_graph
+    w = Value(1.5)
+    program = compile_graph(bce_with_logits(w * 1.0, y), [w])
+    value, [gradient] = program.value_and_grad([z])
+    assert value == pytest.approx(math.log1p(math.exp(z)) - z * y, rel=1e-15)
+    assert gradient == pytest.approx(1.0 / (1.0 + math.exp(-z)) - y, rel=1e-15)
+
+
+def _softplus_with_a_python_branch(predictions, targets):
+    """log(1 + e^z) − z·y written with an ``if`` on z.data: right in eager mode,
+    frozen by compile (the bug bce_with_logits once had)."""
+    terms = []
+    for z, t in zip(predictions, targets):
+        minus_abs = -z if z.data > 0.0 else z
+        terms.append(z.relu() + (1.0 + minus_abs.exp()).log() - z * t)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / len(terms)
+
+
+def test_compiled_fit_refuses_a_loss_whose_python_branch_was_frozen():
+    X, labels = datasets.moons(24, noise=0.1, seed=4)
+    y = [float(t) for t in labels]
+    eager = _shifted_model("bce_with_logits")
+    fit(eager, X, y, _softplus_with_a_python_branch, SGD(eager, lr=0.3), epochs=25,
+        progress=False)
+    assert any(z > 0.0 for z in _logits(eager, X))           # the branch did flip
+    model = _shifted_model("bce_with_logits")
+    with pytest.raises(ValueError, match=r"compile=True trained on a different loss.*"
+                                         r"Python `if` on a Value's \.data"):
+        fit(model, X, y, _softplus_with_a_python_branch, SGD(model, lr=0.3), epochs=25,
+            progress=False, compile=True)
