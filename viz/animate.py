@@ -27,6 +27,7 @@ from typing import Any
 
 from engine import Constant, Value, grad, order
 
+from .arguments import check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
 from .names import display_number, node_names, role
 
@@ -306,10 +307,8 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
     (raises ``viz.DotNotFoundError``, saying how to install it, if it is missing)."""
     if not isinstance(output, Value):
         raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
-    if rankdir not in ("LR", "TB", "RL", "BT"):
-        raise ValueError(f"animate_backward: rankdir must be LR, TB, RL or BT, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
-        raise ValueError(f"animate_backward: precision must be an int ≥ 1, got {precision!r}")
+    check_rankdir("animate_backward", rankdir)
+    check_precision("animate_backward", precision)
     nodes = order(output)
     names = node_names(output)
     grads = grad(output, nodes)

@@ -27,6 +27,8 @@ from typing import Any, Callable, Sequence
 
 from engine import Constant, Value, exp, log, numerical_grad, relu, sigmoid, tanh
 
+from .arguments import RANKDIRS
+
 #: Functions a formula may call, each with exactly one positional argument.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh}
@@ -493,7 +495,7 @@ def make_parser() -> argparse.ArgumentParser:
                        help="write the drawing here; the format comes from the suffix "
                             "(.svg .png .pdf, or .dot/.gv for the DOT source)")
     graph.add_argument("--format", help="output format, overriding the file's suffix")
-    graph.add_argument("--rankdir", choices=["LR", "TB", "RL", "BT"], default="LR",
+    graph.add_argument("--rankdir", choices=RANKDIRS, default="LR",
                        help="direction of the drawing (default: LR, inputs on the left)")
     graph.set_defaults(run=cmd_graph)
 

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from engine import Constant, Value, order
 
+from .arguments import check_count, check_precision, check_rankdir
 from .names import NEURON_LABEL, PARAMETER_LABEL, ROLES, display_number, node_names, role
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
@@ -47,7 +48,6 @@ HIGHLIGHT = "#7c3aed"
 NEURON_FILL = "#f5f3ff"
 #: Ops whose operands are not interchangeable: their edges say which input is which.
 ORDERED_OPS = {"sub", "div", "pow", "powv"}
-_RANKDIRS = ("LR", "TB", "RL", "BT")
 _COLLAPSE = (None, "neuron")
 
 INSTALL_HINT = ("Graphviz's `dot` program was not found on PATH; it is needed to render "
@@ -165,13 +165,9 @@ def _check_arguments(root: Any, rankdir: Any, precision: Any, max_nodes: Any,
                      collapse: Any) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__}")
-    if rankdir not in _RANKDIRS:
-        raise ValueError(f"draw_dot: rankdir must be one of {_RANKDIRS}, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
-        raise ValueError(f"draw_dot: precision must be an int ≥ 1, got {precision!r}")
-    if max_nodes is not None and (isinstance(max_nodes, bool) or not isinstance(max_nodes, int)
-                                  or max_nodes < 1):
-        raise ValueError(f"draw_dot: max_nodes must be an int ≥ 1 or None, got {max_nodes!r}")
+    check_rankdir("draw_dot", rankdir)
+    check_precision("draw_dot", precision)
+    check_count("draw_dot", "max_nodes", max_nodes, allow_none=True)
     if collapse not in _COLLAPSE:
         raise ValueError(f"draw_dot: collapse must be None or 'neuron', got {collapse!r}")
 

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from engine import Constant, Value, order
 
+from .arguments import check_count, check_precision
 from .names import display_number, lesson_name, node_names
 
 __all__ = ["explain", "Explanation", "Path", "Factor"]
@@ -584,10 +585,8 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4) 
         raise TypeError(f"explain: output must be a Value, got {type(output).__name__}")
     if not isinstance(wrt, Value):
         raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__}")
-    if isinstance(max_paths, bool) or not isinstance(max_paths, int) or max_paths < 1:
-        raise ValueError(f"explain: max_paths must be an int ≥ 1, got {max_paths!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
-        raise ValueError(f"explain: precision must be an int ≥ 1, got {precision!r}")
+    check_count("explain", "max_paths", max_paths)
+    check_precision("explain", precision)
     nodes = order(output)
     names = node_names(output)
     if wrt not in names:

@@ -21,6 +21,8 @@ from typing import Iterable
 
 from engine import Constant, Value, order
 
+from .arguments import check_count, check_precision
+
 __all__ = ["node_names", "lesson_name", "role", "format_number", "display_number", "ROLES",
            "PARAMETER_LABEL", "NEURON_LABEL"]
 
@@ -71,8 +73,7 @@ def lesson_name(label: str) -> str | None:
 def format_number(x: float, precision: int = 4) -> str:
     """``x`` with ``precision`` significant digits (``%.4g``-like): 3e-6 stays
     ``3e-06``, never ``0.0000``; −0.0 prints as 0."""
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
-        raise ValueError(f"format_number: precision must be an int ≥ 1, got {precision!r}")
+    check_precision("format_number", precision)
     if x == 0.0:
         return "0"
     return f"{x:.{precision}g}"
@@ -169,8 +170,7 @@ def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
     graph order (inputs before outputs)."""
     if not isinstance(root, Value):
         raise TypeError(f"node_names: root must be a Value, got {type(root).__name__}")
-    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
-        raise ValueError(f"node_names: max_length must be an int ≥ 1, got {max_length!r}")
+    check_count("node_names", "max_length", max_length)
     nodes = order(root)
     names: dict[Value, str] = {}
     precedence: dict[Value, int] = {}

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine import OPS, Value, order
 
+from .arguments import check_precision, check_rankdir
 from .dot import FONT, GRAD_NEGATIVE, GRAD_POSITIVE, NEUTRAL, ROLE_FILL, new_diagram
 from .names import display_number, lesson_name
 
@@ -136,10 +137,8 @@ def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
     if weights not in _WEIGHT_LABELS:
         raise ValueError(f"draw_network: weights must be one of {', '.join(_WEIGHT_LABELS)}, "
                          f"got {weights!r}")
-    if rankdir not in ("LR", "RL", "TB", "BT"):
-        raise ValueError(f"draw_network: rankdir must be LR, RL, TB or BT, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
-        raise ValueError(f"draw_network: precision must be an int ≥ 1, got {precision!r}")
+    check_rankdir("draw_network", rankdir)
+    check_precision("draw_network", precision)
     if not isinstance(show_weight_grads, bool):
         raise TypeError("draw_network: show_weight_grads must be a bool")
     num = lambda x: display_number(x, precision)           # noqa: E731

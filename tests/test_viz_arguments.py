@@ -1,0 +1,87 @@
+"""The argument checks viz's functions share: one rule each for precision and
+rankdir, with errors that name the function the user called."""
+
+from __future__ import annotations
+
+import shutil
+from typing import Any, Callable
+
+import pytest
+
+from engine import Value
+from nn import MLP
+from viz import animate_backward, draw_dot, draw_network, explain
+from viz.arguments import RANKDIRS, check_count
+from viz.cli import make_parser
+from viz.names import format_number, node_names
+
+pytest.importorskip("graphviz")
+
+
+def graph() -> Value:
+    x = Value(0.5, label="x")
+    return (x * 2.0).tanh()
+
+
+def tiny_mlp() -> MLP:
+    return MLP(1, [1], seed=0)
+
+
+PRECISION_TAKERS: dict[str, Callable[[Any], Any]] = {
+    "format_number": lambda p: format_number(1.0, precision=p),
+    "draw_dot": lambda p: draw_dot(graph(), precision=p),
+    "explain": lambda p: explain(graph(), graph().inputs[0], precision=p),
+    "draw_network": lambda p: draw_network(tiny_mlp(), precision=p),
+    "animate_backward": lambda p: animate_backward(graph(), precision=p),
+}
+RANKDIR_TAKERS: dict[str, Callable[[Any], Any]] = {
+    "draw_dot": lambda r: draw_dot(graph(), rankdir=r),
+    "draw_network": lambda r: draw_network(tiny_mlp(), rankdir=r),
+    "animate_backward": lambda r: animate_backward(graph(), rankdir=r),
+}
+
+
+@pytest.mark.parametrize("who", PRECISION_TAKERS)
+@pytest.mark.parametrize("precision, error", [
+    (0, ValueError), (-3, ValueError), (2.5, TypeError), ("4", TypeError), (True, TypeError),
+    (None, TypeError)])
+def test_precision_is_an_int_of_at_least_one_everywhere(who: str, precision: Any,
+                                                        error: type[Exception]) -> None:
+    with pytest.raises(error, match=rf"^{who}: precision must be an int ≥ 1, got "):
+        PRECISION_TAKERS[who](precision)
+
+
+@pytest.mark.parametrize("who", RANKDIR_TAKERS)
+@pytest.mark.parametrize("rankdir", ["up", "lr", "", None, ("LR",)])
+def test_rankdir_is_one_of_graphviz_directions_everywhere(who: str, rankdir: Any) -> None:
+    with pytest.raises(ValueError, match=rf"^{who}: rankdir must be one of LR, TB, RL, BT, got "):
+        RANKDIR_TAKERS[who](rankdir)
+
+
+@pytest.mark.parametrize("who", RANKDIR_TAKERS)
+def test_every_direction_is_accepted_everywhere(who: str) -> None:
+    if who == "animate_backward" and shutil.which("dot") is None:
+        pytest.skip("animate_backward renders with graphviz's `dot`, not installed")
+    for rankdir in RANKDIRS:
+        RANKDIR_TAKERS[who](rankdir)
+    source = draw_dot(graph(), rankdir="BT").source
+    assert "rankdir=BT" in source
+
+
+def test_the_command_line_offers_the_same_directions() -> None:
+    graph_command = make_parser()._subparsers._group_actions[0].choices["graph"]
+    rankdir = next(a for a in graph_command._actions if a.dest == "rankdir")
+    assert tuple(rankdir.choices) == RANKDIRS
+
+
+def test_counts_name_their_argument_and_may_allow_none() -> None:
+    with pytest.raises(ValueError, match=r"^node_names: max_length must be an int ≥ 1, got 0$"):
+        node_names(graph(), max_length=0)
+    with pytest.raises(ValueError, match=r"^explain: max_paths must be an int ≥ 1, got 0$"):
+        explain(graph(), graph(), max_paths=0)
+    with pytest.raises(ValueError, match=r"^draw_dot: max_nodes must be an int ≥ 1 or None"):
+        draw_dot(graph(), max_nodes=0)
+    assert draw_dot(graph(), max_nodes=None).source.count("tanh") >= 1
+    check_count("f", "n", None, allow_none=True)                  # accepted: returns quietly
+    with pytest.raises(TypeError, match=r"^f: n must be an int ≥ 1, got NoneType None$"):
+        check_count("f", "n", None)

@@ -1,0 +1,37 @@
+"""Checks of the arguments viz's functions share, in one place.
+
+Each check names the function that was called and the argument, so an error reads
+``draw_dot: precision must be an int ≥ 1, got 0`` whichever function it came from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["RANKDIRS", "check_count", "check_precision", "check_rankdir"]
+
+#: graphviz's layout directions: inputs on the left (LR), top (TB), right, bottom.
+RANKDIRS = ("LR", "TB", "RL", "BT")
+
+
+def check_count(who: str, name: str, value: Any, *, allow_none: bool = False) -> None:
+    """Require an int ≥ 1 (or None, with ``allow_none``): a TypeError for another
+    type (a bool is no count), a ValueError for 0 or less."""
+    if value is None and allow_none:
+        return
+    wanted = "an int ≥ 1 or None" if allow_none else "an int ≥ 1"
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{who}: {name} must be {wanted}, got {type(value).__name__} {value!r}")
+    if value < 1:
+        raise ValueError(f"{who}: {name} must be {wanted}, got {value!r}")
+
+
+def check_precision(who: str, precision: Any) -> None:
+    """Require a number of significant digits: an int ≥ 1."""
+    check_count(who, "precision", precision)
+
+
+def check_rankdir(who: str, rankdir: Any) -> None:
+    """Require one of :data:`RANKDIRS`."""
+    if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
+        raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
