@@ -2,6 +2,12 @@
 
 Both live in one ContextVar, so a thread or an asyncio task that switches a mode
 never leaks it into another; an op reads the mode once.
+
+Leaving a block removes exactly that block's switch, whatever was entered or left
+in between. That matters for generators: Python runs a generator in its caller's
+context, so a generator suspended inside ``with no_grad():`` keeps its caller in
+no_grad until it resumes and leaves the block; closed later, or from another
+thread, it never brings back a mode its caller has already left.
 """
 
 from __future__ import annotations
@@ -17,15 +23,28 @@ class Mode(NamedTuple):
 
 
 MODE: ContextVar[Mode] = ContextVar("chaingrad_mode", default=Mode())  # noqa: B039 (immutable)
+# The blocks in force here, outermost first; MODE is their changes applied in turn.
+_BLOCKS: ContextVar[tuple[dict[str, bool], ...]] = ContextVar("chaingrad_blocks", default=())
+
+
+def _enter(blocks: tuple[dict[str, bool], ...]) -> None:
+    mode = Mode()
+    for changes in blocks:
+        mode = mode._replace(**changes)
+    _BLOCKS.set(blocks)
+    MODE.set(mode)
 
 
 @contextlib.contextmanager
 def _switch(**changes: bool) -> Iterator[None]:
-    token = MODE.set(MODE.get()._replace(**changes))
+    block = dict(changes)                 # a new object: identity tells this block apart
+    _enter((*_BLOCKS.get(), block))
     try:
         yield
-    finally:
-        MODE.reset(token)
+    finally:                              # not ContextVar.reset: it fails in another context
+        blocks = _BLOCKS.get()
+        if any(b is block for b in blocks):
+            _enter(tuple(b for b in blocks if b is not block))
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:

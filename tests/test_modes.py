@@ -228,3 +228,57 @@ def test_anomaly_mode_is_per_thread():
         t.start()
         t.join(10)
     assert seen == {"nan": True}
+
+
+# ---- generators: a mode entered inside one ------------------------------------------
+def quiet_batches():
+    with no_grad():
+        yield 1
+        yield 2
+
+
+def test_a_generator_suspended_in_no_grad_is_undone_when_it_finishes():
+    # Python runs a generator in its caller's context, so while it sits suspended
+    # inside `with no_grad():` the caller is in no_grad too; finishing it restores.
+    batches = quiet_batches()
+    next(batches)
+    assert not is_grad_enabled()
+    assert list(batches) == [2]
+    assert is_grad_enabled() and recorded(Value(1.0) * 2)
+
+
+def test_closing_a_suspended_generator_elsewhere_neither_raises_nor_changes_that_mode():
+    batches = quiet_batches()
+    seen = {}
+
+    def close_it():
+        with no_grad():                                   # this thread's own mode
+            batches.close()                               # the generator leaves no_grad here
+            seen["inside"] = is_grad_enabled()
+        seen["after"] = is_grad_enabled()
+
+    def suspend_then_close_elsewhere():
+        next(batches)
+        t = threading.Thread(target=close_it)
+        t.start()
+        t.join(10)
+
+    import contextvars
+    contextvars.copy_context().run(suspend_then_close_elsewhere)
+    assert seen == {"inside": False, "after": True}
+    assert is_grad_enabled()
+
+
+def test_a_generator_left_suspended_does_not_trap_the_caller_in_its_mode():
+    # the caller enters and leaves its own block while the generator is suspended
+    # inside `enable_grad()`; closing it afterwards must not bring back no_grad.
+    def loud():
+        with enable_grad():
+            yield
+
+    with no_grad():
+        gen = loud()
+        next(gen)
+    assert is_grad_enabled()
+    gen.close()
+    assert is_grad_enabled()
