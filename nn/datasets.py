@@ -12,6 +12,7 @@ import math
 import random
 from typing import Any
 
+from .checks import check_int, is_number
 from .rng import Seed, as_rng
 
 __all__ = ["xor", "moons", "circles", "spiral"]
@@ -19,14 +20,8 @@ __all__ = ["xor", "moons", "circles", "spiral"]
 Dataset = tuple[list[list[float]], list[int]]
 
 
-def _check_count(n: Any, who: str, smallest: int) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < smallest:
-        raise ValueError(f"{who}: n must be an int ≥ {smallest}, got {n!r}")
-    return n
-
-
 def _check_noise(noise: Any, who: str) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, (int, float)):
+    if not is_number(noise):
         raise TypeError(f"{who}: noise must be a number, got {type(noise).__name__}")
     if not math.isfinite(noise) or noise < 0:
         raise ValueError(f"{who}: noise must be finite and ≥ 0, got {noise!r}")
@@ -60,7 +55,7 @@ def moons(n: int = 100, noise: float = 0.1, seed: Seed = None) -> Dataset:
     """Two interleaving half circles: class 0 the upper arc (cos t, sin t), class 1
     the lower one (1 − cos t, ½ − sin t), t ∈ [0, π]; ⌊n/2⌋ points in class 0."""
     who = "moons"
-    _check_count(n, who, 2)
+    check_int(n, who, "n", 2)
     noise = _check_noise(noise, who)
     rng = as_rng(seed, who)
     upper, lower = n // 2, n - n // 2
@@ -74,9 +69,9 @@ def circles(n: int = 100, noise: float = 0.05, factor: float = 0.5,
     """Two concentric circles: class 0 of radius 1, class 1 of radius ``factor``
     (0 < factor < 1); ⌊n/2⌋ points in class 0."""
     who = "circles"
-    _check_count(n, who, 2)
+    check_int(n, who, "n", 2)
     noise = _check_noise(noise, who)
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor < 1:
+    if not is_number(factor) or not 0 < factor < 1:
         raise ValueError(f"{who}: factor (the inner radius) must be in (0, 1), got {factor!r}")
     rng = as_rng(seed, who)
     outer, inner = n // 2, n - n // 2
@@ -91,9 +86,8 @@ def spiral(n: int = 150, classes: int = 3, noise: float = 0.2, seed: Seed = None
     0 to 1 and angle 4r + 2πc/classes, with N(0, noise²) added to the angle. The
     n points are shared out as evenly as possible (the first arms get the extra)."""
     who = "spiral"
-    _check_count(n, who, 1)
-    if isinstance(classes, bool) or not isinstance(classes, int) or classes < 2:
-        raise ValueError(f"{who}: classes must be an int ≥ 2, got {classes!r}")
+    check_int(n, who, "n", 1)
+    check_int(classes, who, "classes", 2)
     if n < classes:
         raise ValueError(f"{who}: n = {n} points cannot fill {classes} classes")
     noise = _check_noise(noise, who)

@@ -29,6 +29,8 @@ from typing import Any, Sequence, Union
 
 from engine import Value
 
+from .checks import is_list, is_number
+
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES"]
 
 Number = Union[int, float]
@@ -37,41 +39,51 @@ Target = Union[Number, Sequence[Any]]
 REDUCTIONS = ("mean", "sum")
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+def _targets_found(t: Any) -> str:
+    """How a mismatched target reads in an error: "3 targets" or "target 0.5"."""
+    return f"{len(t)} targets" if is_list(t) else f"target {t!r}"
 
 
-def _is_list(x: Any) -> bool:
-    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
-
-
-def _pairs(pred: Prediction, target: Target, who: str) -> list[tuple[Value, float]]:
-    """(prediction, target) element pairs of two equally nested structures."""
+def _pairs(pred: Prediction, target: Target, who: str,
+           reduction: str) -> list[tuple[Value, float]]:
+    """(prediction, target) element pairs of two equally nested structures (after
+    checking ``reduction``, which every loss takes)."""
+    _check_reduction(reduction, who)
     pairs: list[tuple[Value, float]] = []
     stack = [(pred, target, "")]
     while stack:
         p, t, where = stack.pop()
-        if _is_list(p):
-            if not _is_list(t) or len(t) != len(p):
-                got = f"{len(t)} targets" if _is_list(t) else f"target {t!r}"
-                raise ValueError(f"{who}: {len(p)} predictions{where} but {got}; "
+        if is_list(p):
+            if not is_list(t) or len(t) != len(p):
+                raise ValueError(f"{who}: {len(p)} predictions{where} but "
+                                 f"{_targets_found(t)}; "
                                  f"pred and target must have the same shape")
             stack.extend((pi, ti, f"{where}[{i}]") for i, (pi, ti) in
                          reversed(list(enumerate(zip(p, t)))))
             continue
         if isinstance(p, Value):
             value = p
-        elif _is_number(p):
+        elif is_number(p):
             value = Value(p)
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
-        if not _is_number(t):
+        if not is_number(t):
             raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} "
                             f"{t!r}{f' at {where}' if where else ''}")
         pairs.append((value, float(t)))
     if not pairs:
         raise ValueError(f"{who}: no predictions given")
+    return pairs
+
+
+def _probability_pairs(pred: Prediction, target: Target, who: str,
+                       reduction: str) -> list[tuple[Value, float]]:
+    """``_pairs`` for the binary cross-entropies, whose targets lie in [0, 1]."""
+    pairs = _pairs(pred, target, who, reduction)
+    for _, y in pairs:
+        if not 0.0 <= y <= 1.0:
+            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
     return pairs
 
 
@@ -94,8 +106,8 @@ def _check_reduction(reduction: object, who: str) -> None:
 
 def mse(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Squared error (ŷ − y)², averaged (or summed) over all elements."""
-    _check_reduction(reduction, "mse")
-    return _reduce([(p - t) ** 2 for p, t in _pairs(pred, target, "mse")], reduction)
+    return _reduce([(p - t) ** 2 for p, t in _pairs(pred, target, "mse", reduction)],
+                   reduction)
 
 
 def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
@@ -105,11 +117,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     A probability of exactly 0 or 1 on the wrong side is an infinite loss: a
     ValueError that points to ``bce_with_logits``, which never saturates."""
     who = "bce"
-    _check_reduction(reduction, who)
     terms = []
-    for p, y in _pairs(pred, target, who):
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
+    for p, y in _probability_pairs(pred, target, who, reduction):
         if (y != 0.0 and p.data <= 0.0) or (y != 1.0 and p.data >= 1.0):
             raise ValueError(
                 f"{who}: the probability {p.data!r} with target {y:g} gives an infinite "
@@ -130,11 +139,8 @@ def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -
     ReLU(z) − z·y + log(1 + e^(z − 2·ReLU(z))), which is max(z, 0) − z·y +
     log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0."""
     who = "bce_with_logits"
-    _check_reduction(reduction, who)
     terms = []
-    for z, y in _pairs(pred, target, who):
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
+    for z, y in _probability_pairs(pred, target, who, reduction):
         # No Python branch on z.data: engine.compile would freeze it. ReLU decides
         # again on every call, and z − 2·ReLU(z) = −|z| exactly (2·r and z − 2r are
         # exact in floating point), with derivative 1 at z = 0, so ∂/∂z = ½ − y there.
@@ -150,9 +156,8 @@ def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Max-margin loss max(0, 1 − y·ŷ) with labels y ∈ {−1, +1}: zero once a score
     is on the right side with a margin of 1."""
     who = "hinge"
-    _check_reduction(reduction, who)
     terms = []
-    for s, y in _pairs(pred, target, who):
+    for s, y in _pairs(pred, target, who, reduction):
         if y not in (-1.0, 1.0):
             raise ValueError(f"{who}: targets must be −1 or +1, got {y!r} "
                              f"(for 0/1 labels use 2·y − 1)")
@@ -171,10 +176,10 @@ def _class_index(target: Any, classes: int, who: str) -> int:
 
 def _cross_entropy(logits: Sequence[Any], target: Any, who: str) -> Value:
     """−log softmax(z)_y for one example."""
-    if not _is_list(logits) or not logits:
+    if not is_list(logits) or not logits:
         raise ValueError(f"{who}: logits must be a non-empty list of Values, got {logits!r}")
     for raw in logits:
-        if not isinstance(raw, Value) and not _is_number(raw):
+        if not isinstance(raw, Value) and not is_number(raw):
             raise TypeError(f"{who}: logits must be Values or numbers, got "
                             f"{type(raw).__name__} {raw!r}")
     z = [v if isinstance(v, Value) else Value(v) for v in logits]
@@ -199,11 +204,10 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
     of such lists and a list of ints (averaged or summed)."""
     who = "softmax_cross_entropy"
     _check_reduction(reduction, who)
-    if _is_list(logits) and logits and _is_list(logits[0]):
-        if not _is_list(target) or len(target) != len(logits):
-            got = f"{len(target)} targets" if _is_list(target) else f"target {target!r}"
-            raise ValueError(f"{who}: {len(logits)} examples but {got}; give one class "
-                             f"index per example")
+    if is_list(logits) and logits and is_list(logits[0]):
+        if not is_list(target) or len(target) != len(logits):
+            raise ValueError(f"{who}: {len(logits)} examples but {_targets_found(target)}; "
+                             f"give one class index per example")
         terms = [_cross_entropy(z, y, who) for z, y in zip(logits, target)]
         return _reduce(terms, reduction)
     return _cross_entropy(logits, target, who)

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from engine import Value
 
+from .checks import check_int, is_list, is_number
 from .init import check_scheme, initial_weight
 from .rng import Seed, as_rng
 
@@ -32,10 +33,6 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
 }
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def _check_activation(activation: object, who: str, argument: str = "activation") -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(f"{who}: {argument} must be one of "
@@ -43,16 +40,10 @@ def _check_activation(activation: object, who: str, argument: str = "activation"
     return activation  # type: ignore[return-value]
 
 
-def _check_width(n: object, who: str, argument: str) -> int:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"{who}: {argument} must be an int ≥ 1, got {n!r}")
-    return n
-
-
 def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     """The inputs as Values: numbers become leaves labelled ``x1``, ``x2``, …
     (their position), Values are used as they are (and keep their labels)."""
-    if isinstance(x, Value) or _is_number(x):
+    if isinstance(x, Value) or is_number(x):
         x = [x]
     if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Iterable):
         raise TypeError(f"{who}: x must be a sequence of {nin} numbers or Values, "
@@ -124,7 +115,7 @@ class Module(ABC):
                              f"{' …' if len(unexpected) > 5 else ''}")
             raise ValueError(f"{who}: the state does not fit this model: {'; '.join(parts)}")
         for name, value in state.items():
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 raise ValueError(f"{who}: {name} must be a finite number, got {value!r}")
         for name, p in named.items():
             p.data = float(state[name])
@@ -142,8 +133,8 @@ class Neuron(Module):
     def __init__(self, nin: int, activation: str = "relu", init: str = "he",
                  seed: Seed = None, *, name: str = "", fan_out: int = 1) -> None:
         who = "Neuron"
-        _check_width(nin, who, "nin")
-        _check_width(fan_out, who, "fan_out")
+        check_int(nin, who, "nin")
+        check_int(fan_out, who, "fan_out")
         self.activation = _check_activation(activation, who)
         check_scheme(init, who)
         if not isinstance(name, str):
@@ -208,8 +199,8 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str = "relu", init: str = "he",
                  seed: Seed = None, *, name: str = "", residual: bool = False) -> None:
         who = "Layer"
-        _check_width(nin, who, "nin")
-        _check_width(nout, who, "nout")
+        check_int(nin, who, "nin")
+        check_int(nout, who, "nout")
         _check_activation(activation, who)
         check_scheme(init, who)
         if not isinstance(name, str):
@@ -275,12 +266,12 @@ class MLP(Module):
                  output_activation: str = "linear", init: str = "he", seed: Seed = None,
                  residual: bool = False) -> None:
         who = "MLP"
-        _check_width(nin, who, "nin")
+        check_int(nin, who, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"{who}: nouts must be a non-empty list of layer widths, "
                              f"got {nouts!r}")
         for index, n in enumerate(nouts):
-            _check_width(n, who, f"nouts[{index}] (the width of layer {index + 1})")
+            check_int(n, who, f"nouts[{index}] (the width of layer {index + 1})")
         _check_activation(activation, who)
         _check_activation(output_activation, who, "output_activation")
         check_scheme(init, who)
@@ -352,9 +343,6 @@ def _check_shapes(weights: Any, biases: Any, who: str) -> tuple[int, list[int]]:
     layout = ("weights[l][j][i] is the weight from neuron i of layer l to neuron j of "
               "layer l+1 (row j of W)")
 
-    def is_list(x: Any) -> bool:
-        return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
-
     if not is_list(weights) or not weights:
         raise ValueError(f"{who}: weights must be a non-empty list of matrices (one per "
                          f"layer), got {weights!r}; {layout}")
@@ -384,7 +372,7 @@ def _check_shapes(weights: Any, biases: Any, who: str) -> tuple[int, list[int]]:
                     f"{width} {'inputs' if li == 0 else 'neurons'}"
                     f"{'' if li == 0 else f' (weights[{li - 1}] has {width} rows)'}; {layout}")
             for i, w in enumerate(row):
-                if not _is_number(w) or not math.isfinite(w):
+                if not is_number(w) or not math.isfinite(w):
                     raise ValueError(f"{who}: weights[{li}][{j}][{i}] must be a finite "
                                      f"number, got {w!r}")
         if not is_list(bias) or len(bias) != len(matrix):
@@ -392,7 +380,7 @@ def _check_shapes(weights: Any, biases: Any, who: str) -> tuple[int, list[int]]:
             raise ValueError(f"{who}: biases[{li}] must have one entry per neuron of layer "
                              f"{li + 1} ({len(matrix)}, the rows of weights[{li}]), got {got}")
         for j, b in enumerate(bias):
-            if not _is_number(b) or not math.isfinite(b):
+            if not is_number(b) or not math.isfinite(b):
                 raise ValueError(f"{who}: biases[{li}][{j}] must be a finite number, got {b!r}")
         if li == 0:
             nin = width

@@ -19,6 +19,7 @@ from typing import Any, Iterable, Union
 
 from engine import Value
 
+from .checks import is_number
 from .module import Module
 
 __all__ = ["Optimizer", "SGD", "Adam", "clip_grad_norm"]
@@ -52,7 +53,7 @@ def _check_params(params: Any, who: str) -> list[Value]:
 
 def _check_hyper(value: Any, who: str, name: str, upper: float | None = None) -> float:
     """A hyperparameter as a float: finite, ≥ 0 and (if ``upper``) < upper."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if not is_number(value):
         raise TypeError(f"{who}: {name} must be a number, got {type(value).__name__} {value!r}")
     if not math.isfinite(value) or value < 0 or (upper is not None and value >= upper):
         bound = f"in [0, {upper:g})" if upper is not None else "finite and ≥ 0"
@@ -160,7 +161,7 @@ def clip_grad_norm(params: Params, max_norm: float) -> float:
     repair it."""
     who = "clip_grad_norm"
     values = _check_params(params, who)
-    if isinstance(max_norm, bool) or not isinstance(max_norm, (int, float)):
+    if not is_number(max_norm):
         raise TypeError(f"{who}: max_norm must be a number, got {type(max_norm).__name__}")
     if not max_norm > 0 or not math.isfinite(max_norm):
         raise ValueError(f"{who}: max_norm must be finite and > 0, got {max_norm!r}")

@@ -16,6 +16,7 @@ from typing import Any, Callable, Sequence, Union
 from engine import Value, no_grad, order
 from engine import compile as compile_graph
 
+from .checks import check_int, is_number
 from .losses import LOSSES, bce_with_logits
 from .rng import Seed, as_rng
 
@@ -42,17 +43,13 @@ class History:
         return len(self.loss)
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def _data(prediction: Any) -> Any:
     """A prediction as floats (a Value's data, or a list of them)."""
     if isinstance(prediction, Value):
         return prediction.data
     if isinstance(prediction, (list, tuple)):
         return [_data(p) for p in prediction]
-    if _is_number(prediction):
+    if is_number(prediction):
         return float(prediction)
     raise TypeError(f"expected a Value, a number or a list of them, got "
                     f"{type(prediction).__name__} {prediction!r}")
@@ -109,7 +106,7 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
             right += max(range(len(out)), key=out.__getitem__) == t
         return right / len(outputs)
     for t in targets:
-        if not _is_number(t):
+        if not is_number(t):
             raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} {t!r}")
     labels = _binary_labels(targets)
     if labels is None:
@@ -125,20 +122,14 @@ def _classification(targets: Sequence[Any], vector_outputs: bool) -> bool:
     """Whether the targets are class labels accuracy can be measured against."""
     if vector_outputs:
         return all(isinstance(t, int) and not isinstance(t, bool) for t in targets)
-    return all(_is_number(t) for t in targets) and _binary_labels(targets) is not None
-
-
-def _check_positive_int(value: Any, who: str, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{who}: {name} must be an int ≥ 1, got {value!r}")
-    return value
+    return all(is_number(t) for t in targets) and _binary_labels(targets) is not None
 
 
 def _diverged(epoch: int, epochs: int, batch: int, batches: int, what: str,
               optimizer: Any) -> DivergenceError:
     lr = getattr(optimizer, "lr", None)
     advice = (f"the learning rate (lr={lr:g}) is probably too large: try a smaller one "
-              f"(e.g. lr={lr / 10:g})" if _is_number(lr) else
+              f"(e.g. lr={lr / 10:g})" if is_number(lr) else
               "the learning rate is probably too large: try a smaller one")
     where = f"epoch {epoch} of {epochs}" + (f", batch {batch} of {batches}" if batches > 1 else "")
     return DivergenceError(f"fit: training diverged at {where}: {what}; {advice}, "
@@ -191,8 +182,8 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
         raise ValueError(f"{who}: {len(X)} examples in X but {len(y)} targets in y")
     if not X:
         raise ValueError(f"{who}: X is empty")
-    _check_positive_int(epochs, who, "epochs")
-    size = len(X) if batch_size is None else _check_positive_int(batch_size, who, "batch_size")
+    check_int(epochs, who, "epochs")
+    size = len(X) if batch_size is None else check_int(batch_size, who, "batch_size")
     params = optimizer.params if hasattr(optimizer, "params") else None
     rng = as_rng(seed, who) if batch_size is not None else None
     threshold = 0.0 if loss is bce_with_logits else None

@@ -1,0 +1,24 @@
+"""Argument checks shared by nn's modules, so every function words a bad argument
+the same way (``who: name must be …, got …``)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+def is_number(x: Any) -> bool:
+    """An int or a float, but not a bool (True is an int to Python, not to us)."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def is_list(x: Any) -> bool:
+    """A sequence of items (a list, a tuple …), but not a str or bytes."""
+    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
+
+
+def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:
+    """``value`` if it is an int ≥ ``smallest`` (not a bool), else a ValueError
+    naming the function ``who`` and the argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+        raise ValueError(f"{who}: {name} must be an int ≥ {smallest}, got {value!r}")
+    return value
