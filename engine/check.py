@@ -73,15 +73,6 @@ def _numbers(inputs: Iterable[Any], who: str) -> list[float]:
     return out
 
 
-def _call(f: Callable[..., Any], xs: Sequence[float], names: Sequence[str], who: str) -> Any:
-    out = f(*[Value(x, label=n) for x, n in zip(xs, names)])
-    if isinstance(out, Value):
-        return out
-    if isinstance(out, (int, float)) and not isinstance(out, bool):
-        return Constant(out)
-    raise TypeError(f"{who}: f must return a Value or a number, got {type(out).__name__}")
-
-
 class _Subject:
     """What is being checked, as: names, point, f(point) and ∇f(point)."""
 
@@ -101,35 +92,40 @@ class _Subject:
         else:
             raise TypeError(f"{who}: expected a function of Values or an output Value, "
                             f"got {type(f_or_output).__name__}")
+        if not self.point:                # a check of nothing would pass vacuously
+            raise ValueError(f"{who}: no inputs to check; give at least one "
+                             f"{'number' if self.f else 'node of the graph'}")
         self.who = who
+
+    def call(self, point: Sequence[float]) -> tuple[Value, list[Value]]:
+        """f at ``point``: its output as a Value, and the input leaves it was given."""
+        leaves = [Value(x, label=n) for x, n in zip(point, self.names)]
+        out = self.f(*leaves)
+        if isinstance(out, (int, float)) and not isinstance(out, bool):
+            out = Constant(out)
+        if not isinstance(out, Value):
+            raise TypeError(f"{self.who}: f must return a Value or a number, "
+                            f"got {type(out).__name__}")
+        return out, leaves
 
     def value(self, point: Sequence[float]) -> float:
         if self.f is None:   # nudge only the nodes that moved: the others are recomputed
             moved = {w: p for w, p, at in zip(self.wrt, point, self.point) if p != at}
             return replay(self.output, moved)
         with no_grad():
-            return _call(self.f, point, self.names, self.who).data
+            return self.call(point)[0].data
 
     def gradient(self, point: Sequence[float] | None = None) -> list[float]:
         if self.f is None and point is None:
             return grad(self.output, self.wrt)
         if self.f is None:
             raise TypeError(f"{self.who}: second derivatives need a function, not a built graph")
-        leaves = [Value(x, label=n) for x, n in zip(point or self.point, self.names)]
-        return grad(_as_value(self.f(*leaves), self.who), leaves)
+        return grad(*self.call(point or self.point))
 
     def hessian(self) -> list[list[float]]:
-        leaves = [Value(x, label=n) for x, n in zip(self.point, self.names)]
-        first = grad(_as_value(self.f(*leaves), self.who), leaves, create_graph=True)
+        out, leaves = self.call(self.point)
+        first = grad(out, leaves, create_graph=True)
         return [grad(g, leaves) for g in first]
-
-
-def _as_value(out: Any, who: str) -> Value:
-    if isinstance(out, Value):
-        return out
-    if isinstance(out, (int, float)) and not isinstance(out, bool):
-        return Constant(out)
-    raise TypeError(f"{who}: f must return a Value or a number, got {type(out).__name__}")
 
 
 def _central(fn: Callable[[list[float]], Any], point: Sequence[float], i: int, eps: float) -> Any:
