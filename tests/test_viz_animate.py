@@ -183,6 +183,30 @@ def test_labels_cannot_break_out_of_the_page() -> None:
     page_svg(page)                                            # still well-formed
 
 
+PLACEHOLDERS = ["__TITLE__", "__SVG__", "__DATA__", "__NODES__", "__FORWARD__",
+                "__GRAD_ZERO__"]
+
+
+@needs_dot
+@pytest.mark.parametrize("placeholder", PLACEHOLDERS)
+def test_titles_and_labels_that_look_like_placeholders_stay_text(placeholder: str) -> None:
+    """The page is filled in one pass, so a title or label reading __SVG__ or
+    __DATA__ is shown as written: one SVG, one data block, nothing put in twice."""
+    x = Value(0.5, label=placeholder)
+    w = Value(-2.0, label=f"w{placeholder}x")
+    y = (x * w).tanh()
+    page = animate_backward(y, title=f"{placeholder} and {placeholder}")
+    assert page.count("<svg") == 1 and page.count("const DATA = ") == 1
+    assert f"<title>{placeholder} and {placeholder}</title>" in page
+    assert f"<h1>{placeholder} and {placeholder}</h1>" in page
+    assert [f.caption for f in (Frame(**f) for f in page_data(page)["frames"])] == \
+        [f.caption for f in frames(y)]
+    names = [t.text for t in page_svg(page).iter("text") if t.get("class") == "name"]
+    assert placeholder in names and f"w{placeholder}x" in names
+    template_only = page.replace(placeholder, "")
+    assert re.search(r"__[A-Z_]+__", template_only) is None        # every slot was filled
+
+
 # ---- the script, run by Node.js against a stand-in DOM ------------------------------
 _SHIM = r"""
 const vm = require("vm");

@@ -296,6 +296,14 @@ def _json_for_script(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
+def _fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with every ``__NAME__`` replaced by ``values[NAME]``, all in one
+    pass: text already put in (a title, a node label, the SVG) is never searched
+    again, so a title or label that reads ``__SVG__`` or ``__DATA__`` stays that text."""
+    names = "|".join(re.escape(name) for name in sorted(values, key=len, reverse=True))
+    return re.sub(f"__({names})__", lambda match: values[match.group(1)], template)
+
+
 def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
                      title: str | None = None, precision: int = 4,
                      rankdir: str = "LR") -> str:
@@ -336,15 +344,10 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
     }
     heading = title if title is not None else (
         f"Backpropagation through {names[output]} = {display_number(output.data, precision)}")
-    page = (_PAGE.replace("__TITLE__", html.escape(heading))
-                 .replace("__SVG__", svg)
-                 .replace("__DATA__", _json_for_script(data))
-                 .replace("__NODES__", str(len(nodes)))
-                 .replace("__FORWARD__", _FORWARD_COLOUR)
-                 .replace("__BACKWARD__", _BACKWARD_COLOUR)
-                 .replace("__GRAD_POSITIVE__", GRAD_POSITIVE)
-                 .replace("__GRAD_NEGATIVE__", GRAD_NEGATIVE)
-                 .replace("__GRAD_ZERO__", GRAD_ZERO))
+    page = _fill(_PAGE, {
+        "TITLE": html.escape(heading), "SVG": svg, "DATA": _json_for_script(data),
+        "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR, "BACKWARD": _BACKWARD_COLOUR,
+        "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     if path is not None:
         with open(path, "w", encoding="utf-8") as file:
             file.write(page)
