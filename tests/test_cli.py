@@ -271,14 +271,32 @@ def test_check_passes_and_prints_both_gradients() -> None:
     result = chaingrad("check", *NEURON)
     assert result.returncode == 0, result.stderr
     grads = tanh_neuron_grads(0.5, -1.2, 0.3)
-    lines = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:4]}
+    out = result.stdout.splitlines()
+    assert out[0] == "tanh(x*w + b) at x=0.5, w=-1.2, b=0.3:"
+    assert out[1].split() == ["input", "backward", "finite", "diff", "|difference|"]
+    lines = {line.split()[0]: line.split() for line in out[2:5]}
     for name, expected in grads.items():
-        backward, numeric = float(lines[name][2]), float(lines[name][3])
-        assert backward == pytest.approx(expected, rel=1e-7)
+        backward, numeric = float(lines[name][1]), float(lines[name][2])
+        assert backward == pytest.approx(expected, rel=1e-9)
         assert numeric == pytest.approx(expected, rel=1e-6)
     assert "✗" not in result.stdout
-    assert result.stdout.splitlines()[-1] == ("gradient check passed "
-                                              "(eps=1e-06, atol=1e-05, rtol=0.001)")
+    assert out[-1] == "gradient check passed (eps=1e-06, atol=1e-05, rtol=0.001)"
+
+
+def test_check_prints_the_engines_table() -> None:
+    """The table is engine.check.table's, the one gradcheck's failures print, fed
+    with the engine's gradients and numerical_grad's differences."""
+    from engine import Value, grad, numerical_grad
+    from engine.check import table
+
+    result = chaingrad("check", *NEURON)
+    x, w, b = (Value(v, label=n) for n, v in (("x", 0.5), ("w", -1.2), ("b", 0.3)))
+    backward = grad((x * w + b).tanh(), [x, w, b])
+    numeric = numerical_grad(lambda x, w, b: (x * w + b).tanh(), [0.5, -1.2, 0.3])
+    expected = table("tanh(x*w + b) at x=0.5, w=-1.2, b=0.3:",
+                     list(zip("xwb", backward, numeric)), ("backward", "finite diff"),
+                     1e-5, 1e-3)
+    assert result.stdout.startswith(expected + "\n")
 
 
 def test_check_fails_at_a_kink_with_one_table_and_a_one_line_verdict() -> None:
@@ -287,10 +305,10 @@ def test_check_fails_at_a_kink_with_one_table_and_a_one_line_verdict() -> None:
     result = chaingrad("check", "relu(x)*y + relu(y)", "x=0", "y=0")
     assert result.returncode == 1
     table = result.stdout.splitlines()
-    assert len(table) == 3 and table[0].split() == ["input", "value", "backward", "finite",
-                                                    "diff", "difference"]
-    rows = {line.split()[0]: line.split() for line in table[1:]}
-    assert [float(v) for v in rows["y"][1:5]] == [0.0, 0.0, pytest.approx(0.5, rel=1e-6),
+    assert len(table) == 4 and table[0] == "relu(x)*y + relu(y) at x=0, y=0:"
+    assert table[1].split() == ["input", "backward", "finite", "diff", "|difference|"]
+    rows = {line.split()[0]: line.split() for line in table[2:]}
+    assert [float(v) for v in rows["y"][1:4]] == [0.0, pytest.approx(0.5, rel=1e-6),
                                                   pytest.approx(0.5, rel=1e-6)]
     assert rows["y"][-1] == "✗" and "✗" not in rows["x"]
     verdict = result.stderr.splitlines()

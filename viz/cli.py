@@ -317,12 +317,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Compare backward's gradients with central finite differences: one table (value,
-    backward, finite difference, |difference|, ✗ on a failing row), then a verdict.
+    """Compare backward's gradients with central finite differences: engine.check's
+    table (input, backward, finite diff, |difference|, ✗ on a failing row) under a
+    title naming the point, then a one-line verdict.
 
-    A row fails gradcheck's test: |backward − finite diff| > atol + rtol·|finite diff|."""
+    A row fails gradcheck's test, engine.check.close: |backward − finite diff| >
+    atol + rtol·|finite diff|."""
     output, leaves = _build_from(args)
-    from engine.check import close
+    from engine.check import close, table
     names = list(leaves)
     inputs = [leaves[n] for n in names]
     tree = parse_formula(args.formula)
@@ -336,15 +338,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (ArithmeticError, ValueError) as error:
         raise CommandFailed(f"cannot take finite differences (eps={args.eps:g}): "
                             f"{error}{_eps_hint(f, inputs, args.eps)}") from None
-    width = max([len(n) for n in names] + [5])
-    print(f"{'input':<{width}}  {'value':>12}  {'backward':>14}  {'finite diff':>14}  "
-          f"{'difference':>10}")
-    failed = []
-    for name, value, estimate in zip(names, inputs, numeric):
-        ok = close(value.grad, estimate, args.atol, args.rtol)
-        failed += [] if ok else [name]
-        print(f"{name:<{width}}  {value.data:>12.6g}  {value.grad:>14.8g}  "
-              f"{estimate:>14.8g}  {abs(value.grad - estimate):>10.2g}{'' if ok else '  ✗'}")
+    rows = [(name, value.grad, estimate) for name, value, estimate in zip(names, inputs, numeric)]
+    point = ", ".join(f"{name}={value.data:g}" for name, value in zip(names, inputs))
+    print(table(f"{args.formula.strip()} at {point}:", rows, ("backward", "finite diff"),
+                args.atol, args.rtol))
+    failed = [name for name, a, b in rows if not close(a, b, args.atol, args.rtol)]
     tolerances = f"eps={args.eps:g}, atol={args.atol:g}, rtol={args.rtol:g}"
     if failed:
         raise CommandFailed(f"gradient check FAILED for {', '.join(failed)}: |backward − "
