@@ -14,7 +14,7 @@ import math
 from abc import ABC, abstractmethod
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
-from engine import Value
+from engine import Value, is_grad_enabled
 
 from .checks import check_int, is_list, is_number
 from .init import check_scheme, initial_weight
@@ -88,6 +88,16 @@ class Module(ABC):
         for p in self.parameters():
             p.grad = 0.0
 
+    def release_graph(self) -> None:
+        """Drop what the module keeps of its last forward pass, so that graph can be
+        freed: a Neuron keeps its last pre-activation z (and through it the
+        example's graph up to z). Here: every sub-module held in an attribute, or
+        in a list or tuple attribute, releases its own (Layer.neurons, MLP.layers)."""
+        for value in vars(self).values():
+            for item in value if isinstance(value, (list, tuple)) else (value,):
+                if isinstance(item, Module):
+                    item.release_graph()
+
     def state_dict(self) -> dict[str, float]:
         """{name: value} of every parameter, as plain floats (a snapshot, not views)."""
         return {name: p.data for name, p in self.named_parameters()}
@@ -126,7 +136,10 @@ class Neuron(Module):
 
     ``w`` (list of Values), ``b``, ``activation`` (its name) and, after a forward
     call, ``z``: the last pre-activation Value, so ``neuron.z.grad`` is δ after a
-    backward pass (None before any call). ``name`` prefixes the parameter labels
+    backward pass (what ``viz.draw_network`` shows). None before any call; a call
+    with gradient recording off (``no_grad()``, ``nn.predict``) leaves it as it was.
+    Keeping z keeps that example's graph up to z alive after the loss is dropped;
+    ``release_graph()`` lets it go. ``name`` prefixes the parameter labels
     (``L1.N2`` gives ``L1.N2.w1`` … ``L1.N2.b``). ``fan_out`` only matters for
     ``init="xavier"`` (a Layer passes its width)."""
 
@@ -174,7 +187,8 @@ class Neuron(Module):
             z = z + w[k] * x[k]
         z = z + self.b
         z.label = self._z_label
-        self.z = z
+        if is_grad_enabled():                      # a graph worth a δ: keep it for viz
+            self.z = z
         f = self._f
         if f is None and skip is None:
             return z
@@ -183,6 +197,10 @@ class Neuron(Module):
             a = a + skip
         a.label = self._a_label
         return a
+
+    def release_graph(self) -> None:
+        """Forget the last pre-activation z (``neuron.z`` becomes None)."""
+        self.z = None
 
     def __repr__(self) -> str:
         name = f", name={self.name!r}" if self.name else ""
@@ -260,7 +278,11 @@ class MLP(Module):
     every hidden layer whose width equals its input width.
 
     A call takes one example (a sequence of ``nin`` numbers or Values) and returns
-    a single Value when the last layer has one neuron, else a list."""
+    a single Value when the last layer has one neuron, else a list. Each neuron
+    keeps its last pre-activation z for diagrams (δ = ``neuron.z.grad``), which
+    keeps the last example's forward graph alive after the loss is dropped;
+    ``model.release_graph()`` frees it (forward passes under ``no_grad()`` keep
+    nothing)."""
 
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  output_activation: str = "linear", init: str = "he", seed: Seed = None,

@@ -279,6 +279,9 @@ class _CompiledLoss:
         self.fixed = [None if t else _data(v) for t, v in zip(self.tracked, flat)]
         self.program = compile_graph(value, self.params,
                                      extra=[v for t, v in zip(self.tracked, flat) if t])
+        release = getattr(model, "release_graph", None)
+        if callable(release):                  # the program never updates neuron.z's δ
+            release()
 
     def verify(self, who: str) -> None:
         """A ValueError if the program's loss at the current parameters is not the

@@ -191,9 +191,12 @@ def test_predict_returns_floats_and_builds_no_graph():
     model = MLP(2, [3, 2], seed=0)
     out = predict(model, [[1.0, 2.0], [0.0, -1.0]])
     assert all(isinstance(v, float) for row in out for v in row)
-    assert model.layers[0].neurons[0].z.is_leaf                  # made under no_grad
+    assert all(n.z is None for layer in model.layers for n in layer.neurons)  # no_grad
     with_graph = model([0.0, -1.0])
     assert [v.data for v in with_graph] == out[1]
+    kept = model.layers[0].neurons[0].z
+    predict(model, [[5.0, 5.0]])
+    assert model.layers[0].neurons[0].z is kept            # the δ viz reads survives
 
 
 def test_accuracy_rules():
@@ -299,6 +302,8 @@ def test_compiled_fit_equals_eager_fit_while_logits_change_sign(loss, optimizer_
     assert compiled_history.accuracy == eager_history.accuracy
     for (name, got), want in zip(compiled.named_parameters(), eager.parameters()):
         assert math.isclose(got.data, want.data, rel_tol=1e-12, abs_tol=1e-12), name
+    # the program never updates a neuron's z, so compiled training keeps none
+    assert all(n.z is None for layer in compiled.layers for n in layer.neurons)
 
 
 @pytest.mark.parametrize("z, y", [(0.0, 1.0), (0.0, 0.0), (-2.0, 1.0), (3.0, 0.0)])

@@ -4,13 +4,14 @@ z^(l)_j = Σ_k W^(l)_jk a^(l−1)_k + b^(l)_j, a^(l)_j = f(z^(l)_j), written out
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import statistics
 
 import pytest
 
-from engine import Value, no_grad
+from engine import Value, no_grad, order
 from nn import MLP, Layer, Module, Neuron
 
 W1 = [[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]]     # 2 inputs → 3 neurons
@@ -369,3 +370,89 @@ def test_repr():
     assert repr(MLP(2, [16, 16, 1], seed=0)) == \
         "MLP(2, [16, 16, 1], activation='relu', output_activation='linear')"
     assert repr(Neuron(3, name="L1.N2", seed=0)) == "Neuron(3, activation='relu', name='L1.N2')"
+
+
+# ---- the graph a model keeps: each neuron's last z, for viz; release_graph() drops it ---------
+def live_values() -> int:
+    return sum(issubclass(type(o), Value) for o in gc.get_objects())
+
+
+@pytest.fixture
+def gc_off():
+    """The collector off (only reference counting frees); Values alive at the start."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _zs(model: MLP) -> list:
+    return [n.z for layer in model.layers for n in layer.neurons]
+
+
+def test_release_graph_frees_what_the_neurons_kept(gc_off):
+    model = MLP(2, [4, 1], seed=0)
+    start = live_values()
+    loss = (model([1.0, -2.0]) - 1.0) ** 2
+    loss.backward()
+    parameters = set(model.parameters())
+    kept = {node for z in _zs(model) for node in order(z)} - parameters
+    assert {node for node in order(loss) if node not in parameters} >= kept
+    del loss
+    count = len(kept)
+    del kept
+    assert live_values() - start == count > 0              # z's graphs outlive the loss …
+    assert model.layers[1].neurons[0].z.grad != 0.0        # … so δ is there for viz
+    model.release_graph()
+    assert _zs(model) == [None] * 5
+    assert live_values() == start                          # … and then nothing is left
+
+
+def test_no_grad_forward_passes_keep_no_graph(gc_off):
+    model = MLP(2, [4, 1], seed=0)
+    start = live_values()
+    with no_grad():
+        out = model([1.0, -2.0])
+    assert _zs(model) == [None] * 5
+    del out
+    assert live_values() == start
+    kept = model([0.5, 0.5])
+    first = _zs(model)
+    with no_grad():
+        model([3.0, 3.0])
+    assert _zs(model) == first and all(z is not None for z in first)   # left as it was
+    del kept
+
+
+def test_release_graph_on_a_layer_and_a_neuron():
+    layer = Layer(2, 3, seed=0)
+    layer([1.0, 2.0])
+    assert all(n.z is not None for n in layer.neurons)
+    layer.release_graph()
+    assert all(n.z is None for n in layer.neurons)
+    neuron = Neuron(2, seed=0)
+    neuron([1.0, 2.0])
+    neuron.release_graph()
+    assert neuron.z is None
+
+
+def test_release_graph_reaches_modules_a_custom_module_holds():
+    class Two(Module):
+        def __init__(self):
+            self.first = MLP(2, [2], seed=0)
+            self.rest = (Neuron(2, seed=1),)
+
+        def named_parameters(self):
+            yield from self.first.named_parameters()
+            yield from self.rest[0].named_parameters()
+
+        def __call__(self, x):
+            return self.rest[0](self.first(x))
+
+    two = Two()
+    two([1.0, 2.0])
+    assert two.rest[0].z is not None and two.first.layers[0].neurons[0].z is not None
+    two.release_graph()
+    assert two.rest[0].z is None and two.first.layers[0].neurons[0].z is None
