@@ -25,11 +25,12 @@ import builtins
 import keyword
 import math
 import re
+import unicodedata
 from typing import Any, Sequence, Union
 
 from .autograd import order
 from .ops import FORWARD_NAMES, LOCAL_NAMES, Op
-from .rules import substitute
+from .rules import render, substitute
 from .value import Value, _derivative_error, _domain_error
 
 Number = Union[int, float]
@@ -41,7 +42,8 @@ __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
 _RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
-             "extra", *_RULE_NAMES, *dir(builtins)} | set(keyword.kwlist)
+             "extra", "error", "forward", "value_and_grad", *_RULE_NAMES, *dir(builtins),
+             *keyword.kwlist}
 
 
 def compile(output: Value, inputs: Value | Sequence[Value], *,
@@ -239,31 +241,36 @@ def _real(x: Any, i: int) -> float:
 
 
 # ---- writing the source -----------------------------------------------------------
-_IDENTIFIER = re.compile(r"\W")
-_SLOTS = {"a": "__a__", "b": "__b__", "out": "__out__"}   # placeholders in a parsed rule
+_NOT_WORD = re.compile(r"\W")
+_LETTERS = ("a", "b", "out")                               # the names a rule is written in
+_MARKS = {letter: f"\0{letter}\0" for letter in _LETTERS}  # NUL: never in Python source
 _TIGHT = (ast.Name, ast.Constant, ast.Call, ast.UnaryOp)  # need no parentheses before `*`
 
 
 class _Template:
-    """A rule of the table parsed once: its text with placeholders for a, b and
-    out, and — when the rule is a branch ``x if test else y`` — its three parts,
-    so a product with it can be pushed into both arms."""
+    """A rule of the table parsed once, cut into pieces of source at its names a, b
+    and out. The cuts are made on the parse tree (``rules.render`` renames each of
+    those names to a marker), so filling in variable names is one pass that puts
+    each name at its place and never reads it again, whatever the label it came
+    from. A branch ``x if test else y`` also keeps its three parts, so a product
+    with it can be pushed into both arms."""
 
-    __slots__ = ("text", "letters", "tight", "branch")
+    __slots__ = ("pieces", "letters", "tight", "branch")
 
     def __init__(self, tree: ast.expr) -> None:
-        self.text = ast.unparse(tree)
-        self.letters = tuple(k for k, slot in _SLOTS.items() if slot in self.text)
+        marked = render(ast.unparse(tree), _MARKS)
+        self.pieces = marked.split("\0")          # even: source text; odd: a letter
+        self.letters = frozenset(self.pieces[1::2])
         self.tight = isinstance(tree, _TIGHT) or (
             isinstance(tree, ast.BinOp) and isinstance(tree.op, (ast.Mult, ast.Div, ast.Pow)))
         self.branch = (None if not isinstance(tree, ast.IfExp) else
                        (_Template(tree.test), _Template(tree.body), _Template(tree.orelse)))
 
     def fill(self, names: dict[str, str]) -> str:
-        text = self.text
-        for letter in self.letters:
-            text = text.replace(_SLOTS[letter], names[letter])
-        return text
+        """The rule with each letter replaced by its variable name (or number)."""
+        pieces = list(self.pieces)
+        pieces[1::2] = [names[letter] for letter in pieces[1::2]]
+        return "".join(pieces)
 
 
 _TEMPLATES: dict[tuple, _Template] = {}
@@ -324,12 +331,12 @@ def _foldable(rule: str) -> frozenset[str]:
             if node is tree or not isinstance(node, (ast.BinOp, ast.UnaryOp, ast.Compare,
                                                      ast.Call)):
                 continue
-            free = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in _SLOTS}
+            free = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id in _LETTERS}
             if len(free) == 1:
                 letters |= free
         if isinstance(tree, ast.IfExp):
             letters |= {n.id for n in ast.walk(tree.test)
-                        if isinstance(n, ast.Name) and n.id in _SLOTS}
+                        if isinstance(n, ast.Name) and n.id in _LETTERS}
         found = _FOLDABLE[rule] = frozenset(letters)
     return found
 
@@ -339,8 +346,7 @@ def _template(rule: str, numbers: dict[str, float]) -> _Template:
     fixed = tuple(sorted((k, v) for k, v in numbers.items() if k in _foldable(rule)))
     found = _TEMPLATES.get((rule, fixed))
     if found is None:
-        names: dict[str, str | float] = {**_SLOTS, **dict(fixed)}
-        tree = _Fold().visit(substitute(rule, names))
+        tree = _Fold().visit(substitute(rule, dict(fixed)))
         found = _TEMPLATES[rule, fixed] = _Template(tree)
     return found
 
@@ -394,8 +400,9 @@ class _Writer:
 
     def _fresh(self, label: str, fallback: str) -> str:
         """A variable name from the node's label when it can be one, else ``fallback``."""
-        name = _IDENTIFIER.sub("_", label.strip()) if label else ""
-        if not name or not name.isidentifier() or name[0].isdigit():
+        # Python reads identifiers in NFKC form (ﬁ is fi): compare names as it does.
+        name = _NOT_WORD.sub("_", unicodedata.normalize("NFKC", label.strip()))
+        if not name.isidentifier():          # empty, a leading digit, x² …
             name = fallback
         base, k = name, 1
         while name in self.taken:
@@ -416,19 +423,19 @@ class _Writer:
             names[letter] = name
         return names, numbers
 
-    def _times(self, rule: _Template, names: dict[str, str], d: str) -> str | None:
+    def _times(self, rule: _Template, names: dict[str, str], numbers: dict[str, float],
+               d: str) -> str | None:
         """``local · d`` as source, simplified: None for a zero local derivative,
         ``d`` for 1, ``-d`` for −1; a branch (ReLU′) gets the product in each arm."""
         if rule.branch is not None:
             test, body, orelse = rule.branch
-            yes = self._times(body, names, d)
-            no = self._times(orelse, names, d)
+            yes = self._times(body, names, numbers, d)
+            no = self._times(orelse, names, numbers, d)
             if yes is None and no is None:
                 return None
             return f"{yes or '0.0'} if {test.fill(names)} else {no or '0.0'}"
         text = rule.fill(names)
-        if all(names[k][0] in "(0123456789" or names[k] in ("inf", "nan")
-               for k in rule.letters):
+        if rule.letters <= numbers.keys():
             x = _fold(text)                     # depends on no variable: a number
             if x is not None:
                 if x == 0.0:
@@ -468,7 +475,7 @@ class _Writer:
             for v, rule in zip(node.inputs, node.op.local_rules):
                 if v not in active:
                     continue
-                step = self._times(_template(rule, numbers), names, d)
+                step = self._times(_template(rule, numbers), names, numbers, d)
                 if step is None:
                     continue
                 if v not in grad:

@@ -12,6 +12,8 @@ import math
 import random
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import engine
 from engine import Constant, Value, compile
@@ -140,6 +142,58 @@ def test_random_graphs_match_eager(seed):
     at = [rng.uniform(-2, 2) for _ in range(leaves)]
     numbers = [rng.uniform(-2, 2) for _ in range(leaves)]
     assert_same(lambda *v: run_recipe(recipe, *v), at, numbers)
+
+
+# Labels chosen to trip up a writer of source code: the names the rules use (a, b,
+# out), placeholders, keywords, builtins, the generated code's own names, names it
+# would give (v1, d_v1, x1), text that is no identifier, and unicode that Python
+# reads as another name (ﬁ is fi, ℌ is H after NFKC normalisation).
+ADVERSARIAL_LABELS = [
+    "", " ", "a", "b", "out", "__a__", "__b__", "__out__", "lambda", "None", "True",
+    "__debug__", "len", "print", "numbers", "fail", "checked", "count_error", "finite",
+    "grads", "extra", "error", "forward", "value_and_grad", "inf", "nan", "exp", "log",
+    "power", "tanh", "sigmoid", "v1", "v2", "v2_2", "x1", "d", "d_2", "d_v1", "d_x1",
+    "1x", "a.b", "a_b", "a b", "x²", "ﬁ", "fi", "ℌ", "H", "δ", "ŷ", "w₁", "__builtins__",
+    "_", "match", "\x00", "#", '"', "'''", "{a}", "%s", "\\",
+]
+labels = st.one_of(st.sampled_from(ADVERSARIAL_LABELS), st.text(max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), data=st.data())
+def test_random_graphs_with_any_labels_match_eager(seed, data):
+    rng = random.Random(seed)
+    count = rng.randint(1, 4)
+    recipe = random_recipe(rng, count, rng.randint(1, 25))
+    at = [rng.uniform(-2, 2) for _ in range(count)]
+    numbers = [rng.uniform(-2, 2) for _ in range(count)]
+    leaves = [Value(x) for x in at]
+    out = run_recipe(recipe, *leaves)
+    for node in engine.order(out):                  # every node, interior ones too
+        node.label = data.draw(labels)
+    program = compile(out, leaves)
+    got, grads = program.value_and_grad(numbers)
+    want, want_grads = eager(lambda *v: run_recipe(recipe, *v), numbers)
+    assert close(got, want) and close(program(numbers), want)
+    assert all(close(g, w) for g, w in zip(grads, want_grads)), (grads, want_grads)
+    assert len(set(program.input_names)) == count
+    assert all(name.isidentifier() for name in program.input_names)
+
+
+def test_a_label_that_looks_like_a_placeholder_is_a_name_like_any_other():
+    # y = a·b − b/a at a = 0.5, b = 2: −3; ∂y/∂a = b + b/a² = 10, ∂y/∂b = a − 1/a = −1.5
+    a, b = Value(0.5, "__b__"), Value(2.0, "q")
+    program = compile(a * b - b / a, [a, b])
+    assert program([0.5, 2.0]) == -3.0
+    assert program.value_and_grad([0.5, 2.0]) == (-3.0, [10.0, -1.5])
+
+
+def test_labels_python_reads_as_the_same_name_get_two_variables():
+    # ﬁ and fi are one identifier to Python (NFKC): two inputs must stay two
+    x, y = Value(1.0, "ﬁ"), Value(1.0, "fi")
+    program = compile(x * 3 - y, [x, y])
+    assert program.value_and_grad([2.0, 5.0]) == (1.0, [3.0, -1.0])
+    assert len(set(program.input_names)) == 2
 
 
 # ---- constants, frozen leaves, inputs as a subset ------------------------------------
