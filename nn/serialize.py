@@ -79,15 +79,24 @@ def _write_atomically(path: str, text: str) -> None:
 
 
 def load(path: PathLike) -> MLP:
-    """The MLP saved at ``path``. A file that is truncated, corrupt, of another
-    format or version, or whose weights do not fit its architecture is a
-    ValueError saying what is wrong."""
+    """The MLP saved at ``path``. A file that is truncated, corrupt (not UTF-8
+    text, not JSON), of another format or version, or whose weights do not fit its
+    architecture is a ValueError saying what is wrong. A file that cannot be read
+    at all raises the OSError ``open`` raises: FileNotFoundError for a missing
+    file, IsADirectoryError, PermissionError."""
     who = "load"
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
     where = os.fspath(path)
-    with open(where, encoding="utf-8") as file:
-        text = file.read()
+    with open(where, "rb") as file:
+        raw = file.read()
+    try:
+        text = raw.decode("utf-8-sig")             # a BOM an editor added is fine
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{who}: {where} is not UTF-8 text, so not a chaingrad model "
+                         f"file (corrupt, or another kind of file?): byte "
+                         f"{raw[error.start]:#04x} at offset {error.start} "
+                         f"({error.reason})") from None
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:
@@ -124,7 +133,8 @@ def _field(mapping: dict[str, Any], key: str, kind: type, where: str) -> Any:
         raise ValueError(f"load: {where} has no {key!r} field")
     value = mapping[key]
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ValueError(f"load: {where}: {key!r} must be a {kind.__name__}, "
+        article = "an" if kind.__name__[0] in "aeiou" else "a"
+        raise ValueError(f"load: {where}: {key!r} must be {article} {kind.__name__}, "
                          f"got {type(value).__name__}")
     return value
 

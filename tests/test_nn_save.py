@@ -129,7 +129,8 @@ def test_a_corrupt_file(tmp_path):
     (lambda d: d["architecture"].update(residual="yes"), "'residual' must be a bool"),
     (lambda d: d["weights"][0][0].__setitem__(0, "1.0"), r"weights\[0\]\[0\]\[0\] must be a "
                                                           "finite number"),
-    (lambda d: d["architecture"].update(nin=True), "'nin' must be a int"),
+    (lambda d: d["architecture"].update(nin=True), "'nin' must be an int, got bool"),
+    (lambda d: d.update(architecture=[]), "'architecture' must be a dict, got list"),
 ])
 def test_a_wrong_file_says_what_is_wrong(tmp_path, change, message):
     document, path = _saved(tmp_path)
@@ -150,5 +151,36 @@ def test_a_non_finite_weight_in_the_file(tmp_path):
 
 
 def test_a_missing_file_is_a_file_not_found_error(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        load(tmp_path / "nope.json")
+    path = tmp_path / "nope.json"
+    with pytest.raises(FileNotFoundError) as info:
+        load(path)
+    assert info.value.filename == str(path)
+
+
+def test_a_directory_is_the_os_error_open_raises(tmp_path):
+    with pytest.raises(OSError) as info:          # IsADirectoryError, or PermissionError
+        load(tmp_path)
+    assert not isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize("encode", [
+    lambda text: text.encode("utf-16"),                       # saved by another editor
+    lambda text: text.replace('"relu"', '"rélu"').encode("latin-1"),   # é as one byte
+])
+def test_a_file_that_is_not_utf8_is_a_value_error_saying_so(tmp_path, encode):
+    _, path = _saved(tmp_path)
+    raw = encode(path.read_text())
+    with pytest.raises(UnicodeDecodeError):                  # the premise: not UTF-8
+        raw.decode("utf-8")
+    path.write_bytes(raw)
+    with pytest.raises(ValueError, match=r"is not UTF-8 text.*byte 0x[0-9a-f]{2} at offset "
+                                         r"\d+") as info:
+        load(path)
+    assert str(path) in str(info.value)
+    assert not isinstance(info.value, UnicodeDecodeError)
+
+
+def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
+    _, path = _saved(tmp_path)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load(path).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
