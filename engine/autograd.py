@@ -1,18 +1,20 @@
 """Reverse mode: one topological order, one loop of the chain rule.
 
-``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). ``backward``
+``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). One sweep
 walks it from the output, and for each node and each (input, local gradient) pair
-does ``input.grad += local * node.grad``: one scalar step of the lessons'
-recurrence δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ).
+does ``δ(input) += local · δ(node)``: one scalar step of the lessons' recurrence
+δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ). ``backward`` writes the δs into ``.grad``;
+``grad`` hands them back. Being one sweep, they refuse the same gradients.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Sequence, Union, overload
 
-from .modes import MODE
-from .value import Constant, Value, creation_site  # noqa: F401  (creation_site re-exported)
+from .modes import MODE, enable_grad
+from .value import Constant, Value, _describe
 
 Number = Union[int, float]
 
@@ -62,70 +64,102 @@ def _check_gradient(gradient: Any, who: str) -> float:
 def backward(root: Value, gradient: Number = 1.0) -> None:
     """Set ``node.grad`` = ∂root/∂node · gradient on every node of the graph.
 
-    Interior nodes are recomputed from zero; leaves accumulate into what they hold."""
+    Interior nodes are set afresh; leaves add to what they hold (PyTorch's rule), so
+    two calls give exactly twice. A refused sweep (see ``_sweep``) writes nothing."""
     if not isinstance(root, Value):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     seed = _check_gradient(gradient, "backward")
     nodes = order(root)
-    leaves = []
-    held = []          # leaves' earlier gradients, added back in one step at the end so
-    for node in nodes:  # that two calls give exactly twice (not a re-rounded sum)
-        if node.op is None:
-            leaves.append(node)
-            if node.grad:
-                held.append((node, node.grad))
-        node.grad = 0.0
-    root.grad = seed
-    try:
-        _propagate(nodes, leaves)
-    finally:
-        for node, earlier in held:
-            node.grad += earlier
-
-
-def _propagate(nodes: list[Value], leaves: list[Value]) -> None:
-    if MODE.get().anomaly:
-        return _backward_checked(nodes)
-    for node in reversed(nodes):               # inputs are the node's slots (value.py)
-        g = node.grad
-        if g:                                  # nothing flows from a zero gradient
-            a = node.input_a
-            if a is not None:
-                a.grad += node.local_a * g
-                b = node.input_b
-                if b is not None:
-                    b.grad += node.local_b * g
-    _check_leaves(leaves)
-
-
-def _check_leaves(nodes: list[Value]) -> None:
-    """Finite forward values can still give an infinite gradient (a product that
-    overflows): say so instead of handing back inf or NaN."""
+    delta = _sweep(nodes, seed, "backward")
+    get = delta.get
     for node in nodes:
-        if node.op is None and node.grad - node.grad != 0.0 and math.isfinite(node.data):
-            raise OverflowError(
-                f"backward: the gradient reaching {node!r} is {node.grad}; run it under "
-                f"engine.detect_anomaly() to find the op where it overflowed")
+        if node.op is None:
+            node.grad += get(node, 0.0)
+        else:
+            node.grad = get(node, 0.0)
 
 
-def _backward_checked(nodes: list[Value]) -> None:
-    """``backward`` under ``detect_anomaly()``: every step is checked."""
+def _sweep(nodes: list[Value], seed: Any, who: str, create_graph: bool = False) -> dict:
+    """δ(node) = ∂output/∂node · seed for the graph ``nodes`` (in ``order``): the chain
+    rule, shared by ``backward`` and ``grad`` so that they cannot disagree.
+
+    A gradient that is not finite is refused, naming the op where it appeared. Under
+    ``detect_anomaly()`` or ``create_graph`` each node is checked before it passes its
+    gradient on; otherwise the sweep runs unchecked and, only if a non-finite number
+    came out, again checked. An inf or NaN that came in with an input's data is the
+    user's choice, as in forward. With ``create_graph`` the rules run on Values, and
+    record even inside ``no_grad()`` (PyTorch's rule too)."""
+    checked = create_graph or MODE.get().anomaly
+    with enable_grad() if create_graph else contextlib.nullcontext():
+        delta = _propagate(nodes, seed, who, create_graph, checked)
+    if not checked and not math.isfinite(sum(delta.values())):  # an inf or NaN somewhere
+        _propagate(nodes, seed, who, create_graph, checked=True)   # raises, naming the op
+    return delta
+
+
+def _propagate(nodes: list[Value], seed: Any, who: str, create_graph: bool,
+               checked: bool) -> dict:
+    """The loop itself: from the output back, each node passes local · δ(node) to
+    each input — the lessons' δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ), one scalar at a time."""
+    delta: dict[Value, Any] = {nodes[-1]: seed}
+    get = delta.get
     for node in reversed(nodes):
-        g = node.grad
-        if not g:
+        g = get(node)
+        if not g or node.op is None:               # nothing flows from 0, nor from a leaf
             continue
-        for child, local in zip(node.inputs, node.local_grads):
-            step = local * g
-            if not math.isfinite(child.grad + step):    # the step, or the sum it makes
-                where = getattr(node, "created_at", "<made outside detect_anomaly()>")
-                inputs = ", ".join(f"{v.data!r}" for v in node.inputs)
-                what = (f"backward produced {step} (local gradient {local!r} × upstream "
-                        f"gradient {g!r})" if not math.isfinite(step) else
-                        f"backward's step {step!r}, added to the {child.grad!r} its input "
-                        f"already had, overflows")
-                raise FloatingPointError(
-                    f"{node.op.name}: {what}; op inputs: {inputs}; the op was created at {where}")
-            child.grad += step
+        if checked:
+            _check(node, g, delta, who)
+        if create_graph:                            # the rules again, on Values
+            args = [v.data if type(v) is Constant else v for v in node.inputs]
+            local_a, local_b = (*node.op.local(*args, node), None)[:2]
+        else:
+            local_a, local_b = node.local_a, node.local_b
+        a = node.input_a                            # the node's inputs are its slots
+        before = get(a)
+        delta[a] = local_a * g if before is None else before + local_a * g
+        b = node.input_b
+        if b is not None:
+            before = get(b)
+            delta[b] = local_b * g if before is None else before + local_b * g
+    return delta
+
+
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
+def _check(node: Value, g: Any, delta: dict, who: str) -> None:
+    """Before ``node`` passes δ on: refuse a step local · δ, or a sum it makes, that
+    is not finite — on the numbers recorded at forward, so even a create_graph
+    gradient is checked before its Values are built. Outside ``detect_anomaly()``,
+    an inf or NaN that came in with the data is let through (the user's choice)."""
+    g = _number(g)
+    came_in = not math.isfinite(g) or not all(math.isfinite(v.data) for v in node.inputs)
+    sums: dict[Value, float] = {}
+    for child, local in zip(node.inputs, node.local_grads):
+        step = local * g
+        before = sums.get(child, _number(delta.get(child, 0.0)))
+        sums[child] = before + step
+        if math.isfinite(before + step):
+            continue
+        if not MODE.get().anomaly and (came_in or not math.isfinite(before)):
+            continue
+        what = (f"produced {step} (local gradient {local!r} × upstream gradient {g!r})"
+                if not math.isfinite(step) else
+                f"made the step {step!r}, which added to the {before!r} its input already "
+                f"had overflows")
+        raise _refused(node, who, what)
+
+
+def _refused(node: Value, who: str, what: str) -> Exception:
+    """The error for a gradient refused at ``node``: the op, its inputs and labels,
+    and where the op was created (under ``detect_anomaly()``) or how to find out."""
+    text = f"{node.op.name}: {who} {what}; op inputs: {_describe(node.inputs)}; "
+    if MODE.get().anomaly:
+        where = getattr(node, "created_at", "<made outside detect_anomaly()>")
+        return FloatingPointError(text + f"the op was created at {where}")
+    return OverflowError(text + "run it under engine.detect_anomaly() to see the line "
+                                "that created the op")
 
 
 def zero_grad(root: Value) -> None:
@@ -158,20 +192,8 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
         if not isinstance(t, Value):
             raise TypeError(f"grad: wrt must be a Value or a sequence of Values, "
                             f"got {type(t).__name__} {t!r}")
-    adjoint: dict[Value, Any] = {output: 1.0}
-    for node in reversed(order(output)):
-        g = adjoint.get(node)
-        if g is None or node.op is None:
-            continue
-        if create_graph:
-            args = [v.data if type(v) is Constant else v for v in node.inputs]
-            locals_ = node.op.local(*args, node)
-        else:
-            locals_ = node.local_grads
-        for child, local in zip(node.inputs, locals_):
-            step = local * g
-            adjoint[child] = adjoint[child] + step if child in adjoint else step
-    results = [adjoint.get(t, 0.0) for t in targets]
+    delta = _sweep(order(output), 1.0, "grad", create_graph)
+    results = [delta.get(t, 0.0) for t in targets]
     if create_graph:
         results = [r if isinstance(r, Value) else Constant(r) for r in results]
     else:

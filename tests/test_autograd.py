@@ -273,3 +273,72 @@ def test_newton_steps_with_second_derivatives():
         d2 = grad(d1, x)
         x0 -= d1.data / d2
     assert x0 == pytest.approx(0.75 ** (1 / 3), rel=1e-14)
+
+
+# ---- backward and grad: one sweep, so they refuse the same things ----------------------
+def run_backward(y, x):
+    y.backward()
+    return x.grad
+
+
+def run_grad(y, x):
+    return grad(y, x)
+
+
+def run_grad_create_graph(y, x):
+    return grad(y, x, create_graph=True)
+
+
+SWEEPS = [run_backward, run_grad, run_grad_create_graph]
+
+
+@pytest.mark.parametrize("run", SWEEPS)
+def test_an_infinite_local_gradient_is_refused_when_it_is_propagated(run):
+    # d ln x/dx = 1/x = 1e310 at x = 1e-310: more than a float holds
+    x = Value(1e-310, "x")
+    y = x.log()
+    assert math.isfinite(y.data)
+    with pytest.raises(OverflowError) as info:
+        run(y, x)
+    message = str(info.value)
+    assert message.startswith("log:") and "a = 1e-310 ('x')" in message
+    assert "detect_anomaly()" in message
+    assert x.grad == 0.0                                   # a refused sweep writes nothing
+
+
+@pytest.mark.parametrize("run", SWEEPS)
+def test_a_sum_of_finite_steps_that_overflows_is_refused(run):
+    # two paths, each bringing 1/x = 1e308 into x: 2e308 is more than a float holds
+    x = Value(1e-308, "x")
+    y = x.log() + x.log()
+    with pytest.raises(OverflowError) as info:
+        run(y, x)
+    assert str(info.value).startswith("log:") and "('x')" in str(info.value)
+
+
+@pytest.mark.parametrize("run", SWEEPS)
+def test_detect_anomaly_checks_grad_as_it_checks_backward(run):
+    x = Value(1e-300, "x")
+    y = x.log() * 1e10                                     # 1/x · 1e10 = 1e310 in backward
+    with engine.detect_anomaly(), pytest.raises(FloatingPointError) as info:
+        run(y, x)
+    assert str(info.value).startswith("log:") and "made outside detect_anomaly()" in str(info.value)
+
+
+@pytest.mark.parametrize("run", SWEEPS)
+def test_an_inf_the_user_put_in_flows_back_silently_as_it_flows_forward(run):
+    # y = x·w with x = inf: ∂y/∂w = x = inf is the user's choice, as y = inf is
+    x, w = Value(math.inf), Value(2.0)
+    g = run(x * w, w)
+    assert (g.data if isinstance(g, Value) else g) == math.inf
+
+
+def test_create_graph_under_no_grad_still_builds_a_differentiable_gradient():
+    # y = x³: y′ = 3x², y″ = 6x, asked for inside no_grad (PyTorch's rule too)
+    x = Value(1.5)
+    y = x ** 3
+    with engine.no_grad():
+        d1 = grad(y, x, create_graph=True)
+        assert not engine.is_grad_enabled()
+    assert d1.data == 3 * 1.5 ** 2 and not d1.is_leaf
+    assert grad(d1, x) == 6 * 1.5
