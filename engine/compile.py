@@ -26,7 +26,8 @@ import keyword
 import math
 import re
 import unicodedata
-from typing import Any, Sequence, Union
+from types import CodeType, FunctionType
+from typing import Any, Callable, Sequence, Union
 
 from .autograd import order
 from .ops import FORWARD_NAMES, LOCAL_NAMES, Op
@@ -101,43 +102,70 @@ class Program:
                  extra: Sequence[Value] = ()) -> None:
         self.inputs: tuple[Value, ...] = tuple(inputs)
         self.extra: tuple[Value, ...] = tuple(extra)
-        self._output = output
-        self._nodes = nodes
         writer = _Writer(output, self.inputs, nodes, self.extra)
         #: the generated source: ``forward(numbers)`` and ``value_and_grad(numbers)``
         self.source: str = writer.source()
         #: the variable that holds each input in ``source``, in input order
         self.input_names: tuple[str, ...] = tuple(writer.names[leaf] for leaf in self.inputs)
+        self._size = len(nodes)
+        self._slow = _SlowPaths(output, self.inputs, self.input_names, nodes, self.source)
         #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
         #: function (no method call in between), so it can be passed around.
-        self.value_and_grad = self._define("value_and_grad")
+        self.value_and_grad = self._slow.define("value_and_grad")
         self._forward: Any = None              # compiled on the first call, if ever
-
-    def _define(self, name: str) -> Any:
-        """Compile one of the two functions of ``source`` (Python compiles a few
-        µs per line: a big graph need not pay for a forward it never calls)."""
-        start = self.source.index(f"\ndef {name}(")
-        end = self.source.find("\n\n\ndef ", start)
-        text = self.source[start:] if end < 0 else self.source[start:end]
-        scope: dict[str, Any] = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan,
-                                 "fail": self._fail, "count_error": self._count_error,
-                                 "checked": self._checked, "finite": _finite}
-        where = f"<engine.compile {name}: {len(self._nodes)} nodes>"
-        exec(builtins.compile(text, where, "exec"), scope)
-        return scope[name]
 
     def __call__(self, numbers: Sequence[Number]) -> float:
         """The output at the given input numbers (no gradients)."""
         if self._forward is None:
-            self._forward = self._define("forward")
+            self._forward = self._slow.define("forward")
         return self._forward(numbers)
 
     def __repr__(self) -> str:
         names = ", ".join(self.input_names[:6]) + (", …" if len(self.inputs) > 6 else "")
-        return f"<engine.compile program: {len(self._nodes)} nodes, inputs ({names})>"
+        return f"<engine.compile program: {self._size} nodes, inputs ({names})>"
 
-    # ---- the slow paths the generated code calls when something is off ----------
-    def _count_error(self, numbers: Any) -> Exception:
+
+class _SlowPaths:
+    """What the generated code calls when something is off, and the maker of its
+    functions. It holds the graph and the source but never the Program or a
+    function it made: those functions reach it through their globals, and a
+    reference back would make a cycle that keeps the whole graph alive until the
+    cyclic garbage collector runs — a dropped program must be freed at once, by
+    reference counting, as a dropped graph is."""
+
+    __slots__ = ("_output", "inputs", "input_names", "_nodes", "_source", "_codes")
+
+    def __init__(self, output: Value, inputs: tuple[Value, ...], input_names: tuple[str, ...],
+                 nodes: list[Value], source: str) -> None:
+        self._output = output
+        self.inputs = inputs
+        self.input_names = input_names
+        self._nodes = nodes
+        self._source = source
+        self._codes: dict[str, CodeType] = {}
+
+    def define(self, name: str) -> Callable[[Sequence[Number]], Any]:
+        """One of the two functions of the source, ``forward`` or ``value_and_grad``,
+        compiled on first use (Python compiles a few µs per line: a big graph need
+        not pay for a forward it never calls). The function is not put into its own
+        globals (that too would be a cycle)."""
+        code = self._codes.get(name)
+        if code is None:
+            start = self._source.index(f"\ndef {name}(")
+            end = self._source.find("\n\n\ndef ", start)
+            text = self._source[start:] if end < 0 else self._source[start:end]
+            where = f"<engine.compile {name}: {len(self._nodes)} nodes>"
+            module = builtins.compile(text, where, "exec")
+            code = self._codes[name] = next(c for c in module.co_consts
+                                            if isinstance(c, CodeType) and c.co_name == name)
+        scope: dict[str, Any] = {**_RULE_NAMES, "__builtins__": builtins,
+                                 "inf": math.inf, "nan": math.nan,
+                                 "fail": self.fail, "count_error": self.count_error,
+                                 "checked": self.checked, "finite": _finite}
+        return FunctionType(code, scope, name)
+
+    def count_error(self, numbers: Any) -> Exception:
+        """The wrong count of numbers (or not a sequence at all)."""
         try:
             got = f"got {len(numbers)}"
         except TypeError:
@@ -146,21 +174,20 @@ class Program:
         return ValueError(f"compiled program: expected {len(self.inputs)} numbers (one per "
                           f"input: {', '.join(self.input_names)}), {got}")
 
-    def _fail(self, numbers: Sequence[Any], error: Exception) -> Exception:
+    def fail(self, numbers: Sequence[Any], error: Exception) -> Exception:
         """An error raised inside the generated code, explained as eager mode would:
         the op, its input values and labels."""
         found = self._replay(numbers, gradients=True)
         return found if found is not None else error
 
-    def _checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None,
-                 extra: list[Any] | None = None) -> Any:
+    def checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None,
+                extra: list[Any] | None = None) -> Any:
         """Called when the result is not a finite float: non-real numbers are a
         TypeError; ints are fine (computed again as floats); a NaN/inf made from
         finite numbers is an error naming the op, as in eager mode."""
         converted = [_real(x, i) for i, x in enumerate(numbers)]
         if any(type(x) is not float for x in numbers):
-            return (self(converted) if grads is None
-                    else self.value_and_grad(converted))
+            return self.define("forward" if grads is None else "value_and_grad")(converted)
         if all(math.isfinite(x) for x in converted):
             found = self._replay(converted, gradients=grads is not None)
             if found is not None:

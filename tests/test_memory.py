@@ -1,6 +1,7 @@
 """A dropped graph is freed by reference counting alone: with the garbage collector
 off, no Value of it survives ``del`` — after backward, grad(create_graph=True),
-no_grad, detect_anomaly, or an op that raised."""
+no_grad, detect_anomaly, or an op that raised — nor after a compiled program
+of it is dropped."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 
 import pytest
 
-from engine import Value, detect_anomaly, grad, no_grad
+from engine import Value, compile, detect_anomaly, grad, no_grad
 
 
 def live_values() -> int:
@@ -95,4 +96,31 @@ def test_a_long_chain_is_freed(gc_off):
     y.backward()
     assert x.grad == 1.0
     del x, y
+    assert live_values() == gc_off
+
+
+def test_a_compiled_program_and_its_graph_are_freed(gc_off):
+    # every path of the program: forward, value_and_grad, ints (computed again as
+    # floats), and an error explained by replaying the graph
+    xs, loss = network(width=10, depth=3)
+    program = compile((loss * loss).log(), xs)
+    numbers = [x.data for x in xs]
+    assert program(numbers) == program.value_and_grad(numbers)[0]
+    assert program.value_and_grad([1] * len(xs))[0] == program([1.0] * len(xs))
+    try:
+        program.value_and_grad([0.0] * len(xs))               # log(0)
+    except ValueError as error:
+        assert str(error).startswith("log:")
+    del xs, loss, program
+    assert live_values() == gc_off
+
+
+def test_training_with_fit_compile_keeps_no_graph_alive(gc_off):
+    nn = pytest.importorskip("nn")
+    X, y = nn.datasets.xor()
+    model = nn.MLP(2, [3, 1], seed=0)
+    history = nn.fit(model, X, y, "mse", nn.SGD(model.parameters(), lr=0.1), epochs=2,
+                     progress=False, compile=True)
+    assert len(history) == 2
+    del model, history
     assert live_values() == gc_off
