@@ -264,10 +264,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     node.grad = 0.0
     node.label = ""
     if mode.grad:
-        try:
-            node.local_grads = op.local(x, y, out)
-        except (ArithmeticError, ValueError) as error:
-            raise _derivative_error(op, (a, b), error) from None
+        node.local_grads = _local_grads(op, (x, y,), out)
         node.inputs = (a, b)
         node.op = op
     else:
@@ -290,10 +287,7 @@ def _unary(op: Op, a: Value) -> Value:
     node.grad = 0.0
     node.label = ""
     if mode.grad:
-        try:
-            node.local_grads = op.local(x, out)
-        except (ArithmeticError, ValueError) as error:
-            raise _derivative_error(op, (a,), error) from None
+        node.local_grads = _local_grads(op, (x,), out)
         node.inputs = (a,)
         node.op = op
     else:
@@ -325,14 +319,27 @@ def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value
     if mode.anomaly:
         node.created_at = creation_site()
     if mode.grad:
-        datas = [v.data for v in inputs]
-        try:
-            node.local_grads = op.local(*datas, out)
-        except (ArithmeticError, ValueError) as error:
-            raise _derivative_error(op, inputs, error) from None
+        local_grads = _local_grads(op, tuple(v.data for v in inputs), out)
+        if mode.anomaly and finite_inputs and not all(map(math.isfinite, local_grads)):
+            raise FloatingPointError(
+                f"{op.name}: its local derivatives ({', '.join(op.local_rules)}) are "
+                f"{local_grads} at {_describe(inputs)}: no gradient can flow back "
+                f"through it; the op was created at {node.created_at}")
+        node.local_grads = local_grads
         node.inputs = inputs
         node.op = op
     return node
+
+
+def _local_grads(op: Op, datas: tuple[float, ...], out: float) -> tuple[Any, ...]:
+    """∂out/∂input at forward time. Where a rule has no finite value (√a at a = 0, 1/a
+    at a tiny a) it is recorded as inf: the forward value is fine, and a gradient is
+    refused only if one flows through it (by backward or grad; under
+    ``detect_anomaly()``, here and now)."""
+    try:
+        return op.local(*datas, out)
+    except (ArithmeticError, ValueError):
+        return (math.inf,) * op.arity
 
 
 # ---- messages that name the op, the values and the labels ----------------------
@@ -364,9 +371,16 @@ def _domain_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Except
 
 
 def _derivative_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
-    rules = ", ".join(op.local_rules)
-    return ValueError(f"{op.name}: the local derivative ({rules}) is infinite or undefined "
-                      f"at {_describe(inputs)}: {error}")
+    """A local-derivative rule that failed at ``inputs`` (engine.compile reports it so),
+    as an error of the matching type with a readable reason."""
+    if isinstance(error, OverflowError):
+        kind, reason = OverflowError, "overflows a float"
+    elif isinstance(error, ZeroDivisionError):
+        kind, reason = ZeroDivisionError, "divides by zero (it is infinite)"
+    else:
+        kind, reason = ValueError, "is undefined"
+    return kind(f"{op.name}: the local derivative ({', '.join(op.local_rules)}) {reason} "
+                f"at {_describe(inputs)}")
 
 
 def _inside_engine(filename: str) -> bool:

@@ -8,11 +8,36 @@ import math
 
 import pytest
 
-from engine import Constant, Value, backward, exp, grad, log, order, sigmoid, tanh
+from engine import (
+    Constant,
+    Value,
+    backward,
+    detect_anomaly,
+    exp,
+    grad,
+    log,
+    order,
+    sigmoid,
+    tanh,
+)
+from engine.ops import LOG, POW
+from engine.value import _derivative_error
+
+HERE = __file__
 
 
 def x_labelled(data=2.0):
     return Value(data, label="x")
+
+
+def grad_of(f, at):
+    s = Value(at, label="s")
+    return grad(f(s), s)
+
+
+def anomalous(make):
+    with detect_anomaly():
+        return make()
 
 
 # (what, how, exception type — exactly, fragments the message must contain)
@@ -57,8 +82,19 @@ CATALOGUE = [
      ["powv", "-2.0", "'x'"]),
     ("Value ** Value, zero base", lambda: Value(0.0) ** Value(2.0), ValueError,
      ["powv", "0.0"]),
-    ("sqrt'(0) is infinite", lambda: Value(0.0, label="r") ** 0.5, ValueError,
-     ["pow", "local derivative", "0.0", "'r'"]),
+    # an infinite local derivative: forward is fine, a gradient through it is refused
+    ("sqrt'(0) in backward", lambda: (Value(0.0, label="r") ** 0.5).backward(), OverflowError,
+     ["pow: backward", "local gradient inf", "a = 0.0 ('r'), b = 0.5", "detect_anomaly()"]),
+    ("1/x² at 1e-200 in grad", lambda: grad_of(lambda s: s ** -1, 1e-200), OverflowError,
+     ["pow: grad", "local gradient inf", "a = 1e-200 ('s'), b = -1.0"]),
+    ("1/x at 1e-310 in backward", lambda: Value(1e-310, label="s").log().backward(),
+     OverflowError, ["log: backward", "local gradient inf", "a = 1e-310 ('s')"]),
+    ("x / 1e-310 in grad", lambda: grad_of(lambda s: 1e-300 / s, 1e-310), OverflowError,
+     ["div: grad", "a = 1e-300, b = 1e-310 ('s')"]),
+    ("sqrt'(0) under detect_anomaly", lambda: anomalous(lambda: Value(0.0, label="r") ** 0.5),
+     FloatingPointError, ["pow:", "local derivatives", "a = 0.0 ('r')", "created at", HERE]),
+    ("1/x at 1e-310 under detect_anomaly", lambda: anomalous(lambda: Value(1e-310).log()),
+     FloatingPointError, ["log:", "local derivatives (1.0 / a)", "(inf,)", "1e-310", HERE]),
     ("backward(list)", lambda: (x_labelled() * 2).backward([1.0]), TypeError,
      ["backward", "list", "[1.0]", "scalar"]),
     ("backward(str)", lambda: backward(x_labelled() * 2, "1"), TypeError, ["backward", "'1'"]),
@@ -97,6 +133,35 @@ def test_a_gradient_that_overflows_in_backward_names_the_op_and_the_node():
     message = str(info.value)
     assert message.startswith("mul: backward") and "a = 1.0 ('x'), b = 1e+300" in message
     assert "detect_anomaly()" in message and x.grad == 0.0
+
+
+@pytest.mark.parametrize("make, value", [
+    (lambda: Value(0.0) ** 0.5, 0.0),                      # √0, common in norms
+    (lambda: Value(1e-200) ** -1, 1e200),
+    (lambda: Value(1e-310).log(), math.log(1e-310)),
+    (lambda: Value(1e-300) / Value(1e-310), 1e-300 / 1e-310),
+])
+def test_an_infinite_local_derivative_leaves_forward_alone(make, value):
+    y = make()
+    assert y.data == value and math.isinf(y.local_grads[0])
+    (y * 0.0).backward()                                   # nothing flows: nothing refused
+    assert y.inputs[0].grad == 0.0
+
+
+@pytest.mark.parametrize("error, kind, reason", [
+    (OverflowError(34, "Numerical result out of range"), OverflowError, "overflows a float"),
+    (ZeroDivisionError("0.0 cannot be raised to a negative power"), ZeroDivisionError,
+     "divides by zero"),
+    (ValueError("math domain error"), ValueError, "is undefined"),
+])
+def test_a_failed_derivative_rule_is_a_typed_readable_error(error, kind, reason):
+    made = _derivative_error(POW, (Value(1e-200, label="s"), Constant(-1.0)), error)
+    assert type(made) is kind
+    message = str(made)
+    assert message.startswith("pow: the local derivative") and reason in message
+    assert "a = 1e-200 ('s'), b = -1.0" in message
+    assert "34" not in message and "range" not in message and "domain" not in message
+    assert "1.0 / a" in str(_derivative_error(LOG, (Value(1e-310),), error))
 
 
 def test_an_error_leaves_the_operands_untouched():
