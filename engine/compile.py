@@ -29,10 +29,11 @@ import unicodedata
 from types import CodeType, FunctionType
 from typing import Any, Callable, Sequence, Union
 
-from .autograd import order
-from .ops import FORWARD_NAMES, LOCAL_NAMES, Op
-from .rules import render, substitute
-from .value import Value, _derivative_error, _domain_error
+from .autograd import grad, order
+from .modes import enable_grad, no_grad
+from .ops import FORWARD_NAMES, LOCAL_NAMES
+from .rules import number, render, substitute
+from .value import Constant, Value, _binary, _unary
 
 Number = Union[int, float]
 # The functions rules may call, on floats (a local rule's own helpers, then the
@@ -108,7 +109,8 @@ class Program:
         #: the variable that holds each input in ``source``, in input order
         self.input_names: tuple[str, ...] = tuple(writer.names[leaf] for leaf in self.inputs)
         self._size = len(nodes)
-        self._slow = _SlowPaths(output, self.inputs, self.input_names, nodes, self.source)
+        self._slow = _SlowPaths(output, self.inputs, self.input_names, nodes, self.source,
+                                writer.frozen)
         #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
         #: function (no method call in between), so it can be passed around.
         self.value_and_grad = self._slow.define("value_and_grad")
@@ -133,15 +135,16 @@ class _SlowPaths:
     cyclic garbage collector runs — a dropped program must be freed at once, by
     reference counting, as a dropped graph is."""
 
-    __slots__ = ("_output", "inputs", "input_names", "_nodes", "_source", "_codes")
+    __slots__ = ("_output", "inputs", "input_names", "_nodes", "_source", "_frozen", "_codes")
 
     def __init__(self, output: Value, inputs: tuple[Value, ...], input_names: tuple[str, ...],
-                 nodes: list[Value], source: str) -> None:
+                 nodes: list[Value], source: str, frozen: dict[Value, float]) -> None:
         self._output = output
         self.inputs = inputs
         self.input_names = input_names
         self._nodes = nodes
         self._source = source
+        self._frozen = frozen
         self._codes: dict[str, CodeType] = {}
 
     def define(self, name: str) -> Callable[[Sequence[Number]], Any]:
@@ -197,59 +200,32 @@ class _SlowPaths:
         return (out, grads) if extra is None else (out, grads, extra)
 
     def _replay(self, numbers: Sequence[Any], gradients: bool) -> Exception | None:
-        """Run the graph again op by op on floats, as eager mode does, and return
-        the error eager mode would raise (or None)."""
+        """The error eager mode raises at these numbers, or None. The graph is built
+        again through Value's own ops — so the checks and the messages, naming the
+        op, its inputs and their labels, are eager mode's own — and, for gradients,
+        swept by ``autograd.grad``."""
         numbers = [_real(x, i) for i, x in enumerate(numbers)]
-        values: dict[Value, float] = dict(zip(self.inputs, numbers))
-        active = set(self.inputs)
-        for node in self._nodes:
-            if node.op is None or node in values:
-                values.setdefault(node, node.data)
-                continue
-            op: Op = node.op
-            args = [values[v] for v in node.inputs]
-            shown = tuple(Value(x, v.label) if v in active else v
-                          for x, v in zip(args, node.inputs))
-            try:
-                out = op.forward(*args)
-            except (ArithmeticError, ValueError) as error:
-                return _domain_error(op, shown, error)
-            if not math.isfinite(out) and all(math.isfinite(x) for x in args):
-                return OverflowError(f"{op.name}: the result {out} overflows a float; "
-                                     f"inputs: {', '.join(f'{x!r}' for x in args)} "
-                                     f"(in a compiled program)")
-            if gradients and any(v in active for v in node.inputs):
-                try:
-                    op.local(*args, out)
-                except ArithmeticError as error:
-                    return _derivative_error(op, shown, error)
-            values[node] = out
-            if any(v in active for v in node.inputs):
-                active.add(node)
-        if gradients:
-            # Forward is finite everywhere: a gradient overflowed on the way back.
-            _, grads = self._interpreted_grads(values, active)
-            for leaf, g in zip(self.inputs, grads):
-                if not math.isfinite(g):
-                    return OverflowError(
-                        f"compiled program: the gradient reaching input "
-                        f"{self.input_names[self.inputs.index(leaf)]} is {g}; run the graph "
-                        f"eagerly under engine.detect_anomaly() to find the op where it "
-                        f"overflowed")
+        made: dict[Value, Value] = {leaf: Value(x, leaf.label)
+                                    for leaf, x in zip(self.inputs, numbers)}
+        for v, x in self._frozen.items():   # a frozen leaf changed since: the program's number
+            if v.data != x:
+                made[v] = Constant(x) if type(v) is Constant else Value(x, v.label)
+        try:
+            with enable_grad() if gradients else no_grad():
+                for node in self._nodes:
+                    if node.op is None or node in made:
+                        continue                          # a leaf: an input, or frozen
+                    if node.input_a in made or node.input_b in made:
+                        args = [made.get(v, v) for v in node.inputs]
+                        new = _binary(node.op, *args) if len(args) == 2 else \
+                            _unary(node.op, *args)
+                        new.label = node.label
+                        made[node] = new
+            if gradients:
+                grad(made[self._output], [made[leaf] for leaf in self.inputs])
+        except (ArithmeticError, ValueError) as error:
+            return error.with_traceback(None)
         return None
-
-    def _interpreted_grads(self, values: dict[Value, float],
-                           active: set[Value]) -> tuple[float, list[float]]:
-        adjoint: dict[Value, float] = {self._output: 1.0}
-        for node in reversed(self._nodes):
-            g = adjoint.get(node)
-            if g is None or node.op is None or node not in active:
-                continue
-            args = [values[v] for v in node.inputs]
-            for child, local in zip(node.inputs, node.op.local(*args, values[node])):
-                if child in active:
-                    adjoint[child] = adjoint.get(child, 0.0) + local * g
-        return values[self._output], [adjoint.get(leaf, 0.0) for leaf in self.inputs]
 
 
 def _finite(values: list[float]) -> bool:
@@ -326,7 +302,7 @@ class _Fold(ast.NodeTransformer):
             if isinstance(value, bool):
                 return ast.Constant(value)
             if isinstance(value, (int, float)) and math.isfinite(value):
-                return _literal(float(value))
+                return number(float(value))
         return node
 
 
@@ -338,12 +314,6 @@ def _value(tree: ast.expr) -> float | bool | None:
             and isinstance(tree.operand, ast.Constant)):
         return -tree.operand.value
     return None
-
-
-def _literal(x: float) -> ast.expr:
-    if x < 0.0 or (x == 0.0 and math.copysign(1.0, x) < 0.0):
-        return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-x))
-    return ast.Constant(x)
 
 
 def _foldable(rule: str) -> frozenset[str]:
@@ -406,6 +376,8 @@ class _Writer:
         self.active = self._active(nodes, set(inputs))
         self.taken: set[str] = set(_RESERVED)
         self.names: dict[Value, str] = {}
+        #: the frozen operands of the program's ops, at the numbers written into it
+        self.frozen: dict[Value, float] = {}
         for i, leaf in enumerate(inputs):
             self.names[leaf] = self._fresh(leaf.label, f"x{i + 1}")
         count = 0
@@ -445,7 +417,7 @@ class _Writer:
         for letter, v in zip("ab", node.inputs):
             name = self.names.get(v)
             if name is None:
-                numbers[letter] = v.data
+                numbers[letter] = self.frozen[v] = v.data
                 name = _atom(v.data)
             names[letter] = name
         return names, numbers

@@ -25,11 +25,12 @@ class _Rename(ast.NodeTransformer):
         new = self.names[node.id]
         if isinstance(new, str):
             return ast.copy_location(ast.Name(id=new, ctx=ast.Load()), node)
-        return ast.copy_location(_number(float(new)), node)
+        return ast.copy_location(number(float(new)), node)
 
 
-def _number(x: float) -> ast.expr:
-    """A float literal; a negative one as unary minus, as Python itself parses it."""
+def number(x: float) -> ast.expr:
+    """``x`` as an expression: a float literal, a negative one (−0.0 too) as unary
+    minus on a literal, as Python itself parses ``-1.5``."""
     if x < 0.0 or (x == 0.0 and str(x).startswith("-")):
         return ast.UnaryOp(op=ast.USub(), operand=ast.Constant(-x))
     return ast.Constant(x)
