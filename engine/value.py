@@ -12,14 +12,25 @@ from __future__ import annotations
 import math
 import os
 import sys
-from typing import Any, Union
+from typing import Any, Callable, TypeVar, Union
 
 from .modes import MODE, Mode
 from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POWV, RELU, SIGMOID, SUB, TANH, Op
+from .rules import render
 
 Number = Union[int, float]
+F = TypeVar("F", bound=Callable[..., Any])
 _new = object.__new__
 _ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _fast(op: Op) -> Callable[[F], F]:
+    """Mark a method that is exactly ``op`` applied to ``self`` (and ``other``): it gets
+    a fast path generated from the op's row (see ``_install_fast_paths``)."""
+    def mark(method: F) -> F:
+        method.fast_op = op                  # type: ignore[attr-defined]
+        return method
+    return mark
 
 
 class Value:
@@ -75,24 +86,30 @@ class Value:
         self.local_a, self.local_b = (*local_grads, 0.0, 0.0)[:2]
 
     # ---- arithmetic: each operator is one row of engine/ops.py -------------
+    # ``@_fast(OP)`` marks a method that is exactly that op with ``self`` as its
+    # first input: a faster copy of it is generated from the row (end of this file).
+    @_fast(ADD)
     def __add__(self, other: Value | Number) -> Value:
         return _binary(ADD, self, other if type(other) is Value else _operand(other, ADD))
 
     def __radd__(self, other: Number) -> Value:
         return _binary(ADD, _operand(other, ADD), self)
 
+    @_fast(SUB)
     def __sub__(self, other: Value | Number) -> Value:
         return _binary(SUB, self, other if type(other) is Value else _operand(other, SUB))
 
     def __rsub__(self, other: Number) -> Value:
         return _binary(SUB, _operand(other, SUB), self)
 
+    @_fast(MUL)
     def __mul__(self, other: Value | Number) -> Value:
         return _binary(MUL, self, other if type(other) is Value else _operand(other, MUL))
 
     def __rmul__(self, other: Number) -> Value:
         return _binary(MUL, _operand(other, MUL), self)
 
+    @_fast(DIV)
     def __truediv__(self, other: Value | Number) -> Value:
         return _binary(DIV, self, other if type(other) is Value else _operand(other, DIV))
 
@@ -107,27 +124,33 @@ class Value:
     def __rpow__(self, other: Number) -> Value:
         return _binary(POWV, _operand(other, POWV), self)
 
+    @_fast(NEG)
     def __neg__(self) -> Value:
         return _unary(NEG, self)
 
     def __pos__(self) -> Value:
         return self
 
+    @_fast(EXP)
     def exp(self) -> Value:
         return _unary(EXP, self)
 
+    @_fast(LOG)
     def log(self) -> Value:
         """Natural logarithm; needs data > 0."""
         return _unary(LOG, self)
 
+    @_fast(RELU)
     def relu(self) -> Value:
         """max(0, x), with ReLU′(0) = 0 (as PyTorch and micrograd)."""
         return _unary(RELU, self)
 
+    @_fast(SIGMOID)
     def sigmoid(self) -> Value:
         """σ(x) = 1 / (1 + e^−x); finite and exact at the limits for any finite x."""
         return _unary(SIGMOID, self)
 
+    @_fast(TANH)
     def tanh(self) -> Value:
         return _unary(TANH, self)
 
@@ -352,12 +375,8 @@ def _describe(inputs: tuple[Value, ...]) -> str:
 
 
 def _call(op: Op, inputs: tuple[Value, ...]) -> str:
-    """The op written out with its input values, e.g. ``log(0.0)`` or ``1.0 / 0.0``."""
-    shown = [f"({v.data!r})" if v.data < 0 else repr(v.data) for v in inputs]
-    if len(inputs) == 1:
-        return f"{op.name}({inputs[0].data!r})"
-    infix = {"pow": "**", "powv": "**", "div": "/", "sub": "-", "mul": "*"}.get(op.name, op.symbol)
-    return f"{shown[0]} {infix} {shown[1]}"
+    """The row's forward rule with the input values written in, e.g. ``log(0.0)``."""
+    return render(op.forward_rule, {name: repr(v.data) for name, v in zip("ab", inputs)})
 
 
 def _domain_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
@@ -435,9 +454,6 @@ def tanh(x: Value | Number) -> Value:
 # does an op whose ``forward`` or ``local`` was replaced after import (a test that
 # plants a wrong rule must see it used).
 _PLAIN_MODE = Mode()                     # the default: recording on, anomaly off
-_FAST_BINARY = {"__add__": ADD, "__sub__": SUB, "__mul__": MUL, "__truediv__": DIV}
-_FAST_UNARY = {"__neg__": NEG, "exp": EXP, "log": LOG, "relu": RELU,
-               "sigmoid": SIGMOID, "tanh": TANH}
 
 _BINARY_TEMPLATE = """
 def fast_path(self, other):
@@ -498,25 +514,27 @@ def fast_path(self):
 
 
 def _install_fast_paths() -> None:
+    """Replace each ``@_fast(OP)`` method of Value by code generated from OP's row."""
     from .ops import FORWARD_NAMES, LOCAL_NAMES
-    from .rules import render
     names = {"a": "x", "b": "y", "out": "out"}
-    for table, template in ((_FAST_BINARY, _BINARY_TEMPLATE), (_FAST_UNARY, _UNARY_TEMPLATE)):
-        for method, op in table.items():
-            local = [render(rule, names) for rule in op.local_rules]
-            source = template.format(forward=render(op.forward_rule, names),
-                                     local_a=local[0], local_b=local[-1])
-            scope = {**LOCAL_NAMES, **FORWARD_NAMES, "__name__": __name__, "Value": Value, "OP": op,
-                     "FORWARD": op.forward, "LOCAL": op.local, "MODE": MODE,
-                     "PLAIN": _PLAIN_MODE, "_new": _new, "_binary": _binary,
-                     "_unary": _unary, "_operand": _operand}
-            exec(compile(source, f"<engine fast path: {op.name}>", "exec"), scope)
-            function = scope["fast_path"]
-            previous = getattr(Value, method)
-            function.__doc__ = previous.__doc__
-            function.__qualname__ = previous.__qualname__
-            function.__name__ = previous.__name__
-            setattr(Value, method, function)
+    for method, function in list(vars(Value).items()):
+        op = getattr(function, "fast_op", None)
+        if op is None:
+            continue
+        local = [render(rule, names) for rule in op.local_rules]
+        template = _BINARY_TEMPLATE if op.arity == 2 else _UNARY_TEMPLATE
+        source = template.format(forward=render(op.forward_rule, names),
+                                 local_a=local[0], local_b=local[-1])
+        scope = {**LOCAL_NAMES, **FORWARD_NAMES, "__name__": __name__, "Value": Value, "OP": op,
+                 "FORWARD": op.forward, "LOCAL": op.local, "MODE": MODE,
+                 "PLAIN": _PLAIN_MODE, "_new": _new, "_binary": _binary,
+                 "_unary": _unary, "_operand": _operand}
+        exec(compile(source, f"<engine fast path: {op.name}>", "exec"), scope)
+        fast_path = scope["fast_path"]
+        fast_path.__doc__ = function.__doc__
+        fast_path.__qualname__ = function.__qualname__
+        fast_path.__name__ = function.__name__
+        setattr(Value, method, fast_path)
 
 
 _install_fast_paths()

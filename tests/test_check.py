@@ -176,17 +176,30 @@ def test_pytest_plugin_offers_fixtures_and_reports_a_table(tmp_path):
     assert "check the hand derivation" in out
 
 
-def test_the_readme_recipe_for_a_new_op_is_all_it_takes():
-    """README's "add an op": one row (softplus) is enough for forward, backward,
-    second derivatives and the checks."""
+def test_the_readme_recipe_for_a_new_op_is_all_it_takes(monkeypatch):
+    """README's "add an op": one row (softplus) and one marked method are enough for
+    forward, a generated fast path, backward, second derivatives, the checks, the
+    compiler and error messages written from the row."""
+    from engine import compile
     from engine.ops import Op
-    from engine.value import _unary
+    from engine.value import _fast, _install_fast_paths, _unary
 
     softplus = Op("softplus", "softplus", "log(1.0 + exp(a))", "1.0 / (1.0 + exp(-a))")
+
+    @_fast(softplus)
+    def method(self):
+        return _unary(softplus, self)
+
+    monkeypatch.setattr(Value, "softplus", method, raising=False)
+    _install_fast_paths()
+    assert Value.softplus.__code__.co_filename == "<engine fast path: softplus>"
     x = Value(0.3, "x")
-    y = _unary(softplus, x)
+    y = x.softplus()
     y.backward()
     assert y.data == pytest.approx(math.log1p(math.exp(0.3)), rel=1e-15)
     assert x.grad == pytest.approx(1 / (1 + math.exp(-0.3)), rel=1e-15)
-    assert gradcheck(lambda x: _unary(softplus, x), [0.3])
-    assert gradgradcheck(lambda x: _unary(softplus, x), [0.3])
+    assert gradcheck(lambda x: x.softplus(), [0.3])
+    assert gradgradcheck(lambda x: x.softplus(), [0.3])
+    assert compile(y, [x]).value_and_grad([0.3]) == (y.data, [x.grad])
+    with pytest.raises(OverflowError, match=r"softplus: cannot compute log\(1.0 \+ exp\(1000.0"):
+        Value(1000.0).softplus()
