@@ -283,8 +283,11 @@ _FOLD_NAMES = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan}
 
 
 class _Fold(ast.NodeTransformer):
-    """Fold every subexpression over numbers only (``2.0 - 1.0`` → ``1.0``) and
-    every branch whose test is a number (``x if 2.0 else 0.0`` → ``x``)."""
+    """Fold every subexpression over numbers only (``2.0 - 1.0`` → ``1.0``), every
+    branch whose test is a number (``x if 2.0 else 0.0`` → ``x``), and the trivial
+    steps that leave any float as it is: ``x ** 1.0`` → ``x``, ``x ** 0.0`` → ``1.0``,
+    ``1.0 * x`` and ``x * 1.0`` → ``x`` (exact for NaN and ±inf too). So x² has the
+    local derivative ``2.0 * x``, as a teacher would write it."""
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         node = super().generic_visit(node)
@@ -303,7 +306,23 @@ class _Fold(ast.NodeTransformer):
                 return ast.Constant(value)
             if isinstance(value, (int, float)) and math.isfinite(value):
                 return number(float(value))
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+            if _is(node.right, 1.0):
+                return node.left
+            if _is(node.right, 0.0):
+                return number(1.0)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
+            if _is(node.left, 1.0):
+                return node.right
+            if _is(node.right, 1.0):
+                return node.left
         return node
+
+
+def _is(tree: ast.expr, x: float) -> bool:
+    """Is ``tree`` the number ``x`` (a folded literal, not a bool)?"""
+    value = _value(tree)
+    return value is not None and type(value) is not bool and value == x
 
 
 def _value(tree: ast.expr) -> float | bool | None:

@@ -366,6 +366,38 @@ def test_labels_that_are_keywords_or_builtins_are_not_used_as_names():
     assert "lambda =" not in program.source and "len, " not in program.source
 
 
+def test_powers_read_as_a_teacher_writes_them():
+    # d(x²)/dx = 2x, d(x¹)/dx = 1, d(x³)/dx = 3x²: no "x ** 1.0", no "1.0 *"
+    x = Value(1.5, "x")
+    backward = {e: compile(x ** e, [x]).source.split("# backward")[1].split("except")[0]
+                for e in (1, 2, 3)}
+    assert "d_x = 2.0 * x * d_v1" in backward[2]
+    assert "d_x = d_v1" in backward[1]
+    assert "d_x = 3.0 * x ** 2.0 * d_v1" in backward[3]
+    assert all("** 1.0" not in text and "1.0 *" not in text for text in backward.values())
+
+
+@pytest.mark.parametrize("exponent", [0, 1, 2, -1, 0.5])
+@pytest.mark.parametrize("x", [1.5, -2.0, 0.0, -0.0, math.inf, -math.inf, math.nan])
+def test_simplified_powers_give_eager_mode_exactly(exponent, x):
+    # exactly: x ** 1.0 is x and x ** 0.0 is 1.0 for every float, NaN and inf too
+    # (a zero's sign aside: eager's .grad starts at +0.0 and adds)
+    leaf = Value(1.0)
+    program = compile(leaf ** exponent * 3.0, [leaf])
+    try:
+        fresh = Value(x)
+        y = fresh ** exponent * 3.0
+        y.backward()
+        want = [y.data, fresh.grad]
+    except (ArithmeticError, ValueError) as error:
+        with pytest.raises(type(error)):
+            program.value_and_grad([x])
+        return
+    out, [g] = program.value_and_grad([x])
+    for got, expected in zip([out, g], want):
+        assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
 def test_relu_backward_is_written_as_a_branch():
     x = Value(1.0, "x")
     program = compile((x * 2).relu(), [x])
