@@ -389,19 +389,6 @@ def _domain_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Except
                        f"inputs: {_describe(inputs)}")
 
 
-def _derivative_error(op: Op, inputs: tuple[Value, ...], error: Exception) -> Exception:
-    """A local-derivative rule that failed at ``inputs`` (engine.compile reports it so),
-    as an error of the matching type with a readable reason."""
-    if isinstance(error, OverflowError):
-        kind, reason = OverflowError, "overflows a float"
-    elif isinstance(error, ZeroDivisionError):
-        kind, reason = ZeroDivisionError, "divides by zero (it is infinite)"
-    else:
-        kind, reason = ValueError, "is undefined"
-    return kind(f"{op.name}: the local derivative ({', '.join(op.local_rules)}) {reason} "
-                f"at {_describe(inputs)}")
-
-
 def _inside_engine(filename: str) -> bool:
     """A file of the engine, or code the engine generated (``<engine fast path: mul>``)."""
     return (filename.startswith("<engine")

@@ -20,8 +20,6 @@ from engine import (
     sigmoid,
     tanh,
 )
-from engine.ops import LOG, POW
-from engine.value import _derivative_error
 
 HERE = __file__
 
@@ -148,20 +146,19 @@ def test_an_infinite_local_derivative_leaves_forward_alone(make, value):
     assert y.inputs[0].grad == 0.0
 
 
-@pytest.mark.parametrize("error, kind, reason", [
-    (OverflowError(34, "Numerical result out of range"), OverflowError, "overflows a float"),
-    (ZeroDivisionError("0.0 cannot be raised to a negative power"), ZeroDivisionError,
-     "divides by zero"),
-    (ValueError("math domain error"), ValueError, "is undefined"),
+@pytest.mark.parametrize("make", [
+    lambda: Value(1e-200) ** -1,                           # its derivative overflows
+    lambda: Value(1e-200) ** -2,                           # its value overflows
+    lambda: Value(10.0) ** 400,
+    lambda: Value(1e-200, label="s") ** Value(-2.0),
 ])
-def test_a_failed_derivative_rule_is_a_typed_readable_error(error, kind, reason):
-    made = _derivative_error(POW, (Value(1e-200, label="s"), Constant(-1.0)), error)
-    assert type(made) is kind
-    message = str(made)
-    assert message.startswith("pow: the local derivative") and reason in message
-    assert "a = 1e-200 ('s'), b = -1.0" in message
-    assert "34" not in message and "range" not in message and "domain" not in message
-    assert "1.0 / a" in str(_derivative_error(LOG, (Value(1e-310),), error))
+def test_no_message_carries_errno_text(make):
+    # Python's own text for these is "(34, 'Numerical result out of range')"
+    with pytest.raises(OverflowError) as info:
+        make().backward()
+    message = str(info.value)
+    assert message.startswith(("pow:", "powv:")) and ("overflows" in message or "inf" in message)
+    assert "34" not in message and "Numerical result" not in message
 
 
 def test_an_error_leaves_the_operands_untouched():
