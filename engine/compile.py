@@ -58,7 +58,14 @@ def compile(output: Value, inputs: Value | Sequence[Value], *,
     For training, pass the parameters as ``inputs``: the data points then become
     constants, and each step is one call. ``extra`` nodes of the graph (say, the
     model's predictions inside a loss) are returned too, as a third item:
-    ``(output, gradients, [extra values])``."""
+    ``(output, gradients, [extra values])``.
+
+    The graph records ops, not the Python that chose them: control flow on
+    ``.data`` while the graph was built — ``z if z.data > 0 else -z``, an ``if`` on
+    a loss, ``max`` over Values — is frozen into the program as the branch taken
+    then, and the program computes that branch at any numbers. A branch inside an
+    op is decided again on every call (ReLU, with ReLU′(0) = 0); to keep a choice
+    live, write it with ops: ``z.relu() + (-z).relu()`` is |z| at every call."""
     if not isinstance(output, Value):
         raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
     single = isinstance(inputs, Value)

@@ -254,6 +254,17 @@ def test_relu_branch_is_decided_on_the_new_numbers(at, numbers):
     assert g == (3.0 if 3 * numbers > 0 else 0.0) + 1.0
 
 
+def test_python_control_flow_at_build_time_is_frozen_but_relu_is_not():
+    # |z| two ways, built at z = 2: by an `if` on .data (frozen: the program is z),
+    # and by ReLUs (re-decided: the program is |z| at every call)
+    z = Value(2.0, "z")
+    by_if = compile(z if z.data > 0 else -z, [z])
+    by_relu = compile(z.relu() + (-z).relu(), [z])
+    assert by_if.value_and_grad([-3.0]) == (-3.0, [1.0])           # the branch taken at 2
+    assert by_relu.value_and_grad([-3.0]) == (3.0, [-1.0])         # d|z|/dz = sign z
+    assert "frozen into the program" in " ".join(compile.__doc__.split())
+
+
 def test_relu_in_a_hidden_layer_flips_with_the_inputs():
     def build(w1, w2, b):
         return (w1 * 1.5 + w2 * -2.0 + b).relu() * (w1 - w2)
