@@ -16,7 +16,6 @@ constants, has ``N + (N − C)`` frames.
 
 from __future__ import annotations
 
-import ast
 import html
 import json
 import re
@@ -29,7 +28,17 @@ from engine import Constant, Value, grad, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
-from .names import display_number, node_names, role
+from .names import node_names, role
+from .notation import (
+    SUM,
+    Notation,
+    display_number,
+    local_rule,
+    number_operand,
+    op_term,
+    operand,
+    term,
+)
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
@@ -53,40 +62,24 @@ class Frame:
     detail: str = ""
 
 
-def _paren(name: str) -> str:
-    """A name fit to stand inside ∂…/∂… or a product: parenthesised when it is a sum,
-    product, quotient, power or negation (``x·w + b``), not when it is a symbol or a
-    call (``w₁``, ``σ(z)``)."""
-    if name[:1] in "−-":
-        return f"({name})"
-    depth = 0
-    for char in name:
-        depth += char == "("
-        depth -= char == ")"
-        if depth == 0 and char in " +−-·/^×÷":
-            return f"({name})"
-    return name
-
-
 def _signed(x: float, precision: int) -> str:
     """A number as a factor in a product: negative numbers in parentheses."""
-    text = display_number(x, precision)
-    return f"({text})" if text.startswith("−") else text
+    return number_operand(display_number(x, precision))
 
 
 def _op_text(node: Value, names: dict[Value, str], use_values: bool, precision: int) -> str:
-    """``node``'s op applied to its inputs, by name (``x × w``) or by value (``0.5 × 2``)."""
-    assert node.op is not None
-    parts = [_signed(v.data, precision) if use_values else _paren(names[v]) for v in node.inputs]
+    """``node``'s op applied to its inputs, by name (``x·w``, as node names write it)
+    or by value (``0.5 × 2``, the op's symbol between numbers; ``−(0.5)``, ``σ(−0.3)``)."""
     op = node.op
-    if op.name == "neg":
-        return f"−({parts[0]})" if use_values and not parts[0].startswith("(") else f"−{parts[0]}"
-    if op.name in ("pow", "powv"):
-        return f"{parts[0]} ^ {parts[1]}"
-    if len(parts) == 2:
-        return f"{parts[0]} {op.symbol} {parts[1]}"
-    inner = parts[0][1:-1] if parts[0].startswith("(") and parts[0].endswith(")") else parts[0]
-    return f"{op.symbol}({inner})"
+    assert op is not None
+    if not use_values:
+        numbers = {i: v.data for i, v in enumerate(node.inputs) if isinstance(v, Constant)}
+        return op_term(op, [term(names[v]) for v in node.inputs], numbers)[0]
+    if op.arity == 2:
+        left, right = (_signed(v.data, precision) for v in node.inputs)
+        return f"{left} {op.symbol} {right}"
+    # one input: as a sum-like term, so a sign op shows its operand in parentheses
+    return op_term(op, [(display_number(node.inputs[0].data, precision), SUM)])[0]
 
 
 def _output_symbol(output: Value, names: dict[Value, str]) -> str:
@@ -139,7 +132,7 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         if isinstance(node, Constant):
             continue
         i = index[node]
-        name = out if node is output else _paren(names[node])
+        name = out if node is output else operand(names[node])
         lhs = f"∂{out}/∂{name}"
         if node is output:
             result.append(Frame("backward", i, f"{lhs} = 1  (the seed: the output "
@@ -148,10 +141,10 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         symbols, numbers, rules = [], [], []
         for consumer, slot in consumers[node]:
             local = consumer.local_grads[slot]
-            c = out if consumer is output else _paren(names[consumer])
+            c = out if consumer is output else operand(names[consumer])
             rule = _rule(consumer, slot, names, out if consumer is output else None)
             if consumer is output:          # ∂y/∂y = 1: the local gradient is the term
-                symbols.append(_paren(rule) if len(consumers[node]) > 1 else rule)
+                symbols.append(operand(rule) if len(consumers[node]) > 1 else rule)
                 numbers.append(_signed(local, precision))
             else:
                 symbols.append(f"∂{out}/∂{c} · ∂{c}/∂{name}")
@@ -181,49 +174,18 @@ def _rule(node: Value, slot: int, names: dict[Value, str], out_name: str | None)
     """The op table's rule for ∂node/∂input[slot], written with the nodes' names.
 
     A conditional rule (ReLU's ``1.0 if a > 0.0 else 0.0``) shows the branch taken,
-    with its condition when the condition is a comparison."""
-    assert node.op is not None
-    rule = ast.parse(node.op.local_rules[slot].replace("out * out", "out ** 2"),
-                     mode="eval").body
-    values = {"a": node.inputs[0].data, "out": node.data,
-              "b": node.inputs[1].data if len(node.inputs) > 1 else 0.0}
-    condition = ""
-    while isinstance(rule, ast.IfExp):
-        taken = _truth(rule.test, values)
-        if isinstance(rule.test, ast.Compare):
-            test = ast.unparse(rule.test) if taken else f"not {ast.unparse(rule.test)}"
-            condition = f" (as {test})"
-        rule = rule.body if taken else rule.orelse
-    symbols = {"a": _paren(names[node.inputs[0]]),
-               "b": _paren(names[node.inputs[1]]) if len(node.inputs) > 1 else "b",
-               "out": out_name or _paren(names[node])}
-    return _pretty(ast.unparse(rule) + condition, symbols)
-
-
-def _truth(test: ast.expr, values: dict[str, float]) -> bool:
-    """Decide a rule's condition: a name, a number, or one comparison of them."""
-    def number(node: ast.expr) -> float:
-        if isinstance(node, ast.Name):
-            return values[node.id]
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
-        raise ValueError(f"animate: cannot read the rule condition {ast.unparse(test)!r}")
-    if isinstance(test, ast.Compare) and len(test.ops) == 1:
-        left, right = number(test.left), number(test.comparators[0])
-        compare = {ast.Gt: left > right, ast.GtE: left >= right, ast.Lt: left < right,
-                   ast.LtE: left <= right, ast.Eq: left == right, ast.NotEq: left != right}
-        return compare[type(test.ops[0])]
-    return bool(number(test))
-
-
-def _pretty(rule: str, symbols: dict[str, str]) -> str:
-    """Python rule text for a page: names for a, b, out; 1.0 → 1; * → ·; ** 2 → ²."""
-    rule = re.sub(r"\b(a|b|out)\b", lambda m: symbols[m.group(0)], rule)
-    rule = re.sub(r"(\d+)\.0\b", r"\1", rule)
-    for plain, pretty in ((" ** 2", "²"), (" * ", "·"), (" ** ", "^"), (" - ", " − "),
-                          (" >= ", " ≥ "), (" <= ", " ≤ ")):
-        rule = rule.replace(plain, pretty)
-    return rule
+    with its condition when the condition is a comparison: ``0 (as not z > 0)``."""
+    op = node.op
+    assert op is not None
+    slots = "ab"[: op.arity]
+    notation = Notation(
+        {**{s: term(names[v]) for s, v in zip(slots, node.inputs)},
+         "out": term(out_name or names[node])},
+        {s: v.data for s, v in zip(slots, node.inputs) if isinstance(v, Constant)})
+    values = {**{s: v.data for s, v in zip(slots, node.inputs)}, "out": node.data}
+    rule, condition = notation.branch(local_rule(op, slot), values)
+    text = notation.text(rule)
+    return f"{text} (as {condition})" if condition else text
 
 
 # ---- the drawing ------------------------------------------------------------------------

@@ -31,13 +31,22 @@ from __future__ import annotations
 
 import ast
 import math
-import operator
 from dataclasses import dataclass, field
 
 from engine import Constant, Value, order
 
 from .arguments import check_count, check_precision
-from .names import display_number, lesson_name, node_names
+from .names import lesson_name, node_names
+from .notation import (
+    SUBSCRIPTS,
+    SUPERSCRIPTS,
+    Notation,
+    display_number,
+    local_rule,
+    number_operand,
+    operand,
+    term,
+)
 
 __all__ = ["explain", "Explanation", "Path", "Factor"]
 
@@ -119,7 +128,7 @@ class Explanation:
     @property
     def gradient_name(self) -> str:
         """``∂output/∂wrt`` in the nodes' names, e.g. ``∂(x·w + b)/∂w``."""
-        return f"∂{_atom(self.output_name)}/∂{_atom(self.wrt_name)}"
+        return f"∂{operand(self.output_name)}/∂{operand(self.wrt_name)}"
 
     def _num(self, x: float) -> str:
         return display_number(x, self.precision)
@@ -130,7 +139,7 @@ class Explanation:
                     f"down to {self.wrt_name}")
         if self.grouped:
             what = (f"a sum over {self.path_count:,} paths, grouped by the δ = "
-                    f"∂{_atom(self.output_name)}/∂node of the nodes nearest {self.wrt_name}")
+                    f"∂{operand(self.output_name)}/∂node of the nodes nearest {self.wrt_name}")
         elif self.path_count == 1:
             what = "the product of the local derivatives along its one path"
         else:
@@ -139,7 +148,7 @@ class Explanation:
 
     def _sum(self) -> str:
         """``∂o/∂x = p₁ + p₂ = total`` when there is more than one term."""
-        terms = " + ".join(_paren(self._num(p.product)) for p in self.paths)
+        terms = " + ".join(number_operand(self._num(p.product)) for p in self.paths)
         return f"{self.gradient_name} = {terms} = {self._num(self.total)}"
 
     def __str__(self) -> str:
@@ -199,160 +208,16 @@ class Explanation:
             rows.append(f"&{lead} {rules} && = {shown}")
         if len(rows) != 1:
             rows.append(f"&= {_tex(self._num(self.total))}")
-        head = (rf"\frac{{\partial {_tex(_atom(self.output_name))}}}"
-                rf"{{\partial {_tex(_atom(self.wrt_name))}}}")
+        head = (rf"\frac{{\partial {_tex(operand(self.output_name))}}}"
+                rf"{{\partial {_tex(operand(self.wrt_name))}}}")
         return "\\begin{aligned}\n" + head + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 # ---- names inside expressions ---------------------------------------------------------
-_FUNCTION_CALL = ("tanh(", "σ(", "ReLU(", "exp(", "log(")
-
-
-def _atom(name: str) -> str:
-    """``name`` safe to put inside a bigger expression: parenthesised if compound."""
-    if name.startswith(_FUNCTION_CALL) and name.endswith(")") and name.count("(") == 1:
-        return name
-    if any(ch in name for ch in " ·/^+") or name.startswith("−"):
-        return f"({name})"
-    return name
-
-
-def _paren(number: str) -> str:
-    return f"({number})" if number.startswith("−") else number
 
 
 def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("*", "\\*")
-
-
-# ---- the op table's local rules, with names put in -------------------------------------
-_SUM, _PRODUCT, _SIGN, _POWER, _ATOM = 1, 2, 3, 4, 5
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-               ast.Div: operator.truediv, ast.Pow: operator.pow}
-_COMPARE = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt,
-            ast.LtE: operator.le, ast.Eq: operator.eq, ast.NotEq: operator.ne}
-_BINARY = {ast.Add: (" + ", _SUM), ast.Sub: (" − ", _SUM), ast.Mult: ("·", _PRODUCT),
-           ast.Div: ("/", _PRODUCT)}
-
-
-class _RuleText:
-    """Turns a rule such as ``b * a ** (b - 1.0)`` into text over node names,
-    folding arithmetic on numbers (an exponent 2 makes ``2·a``, not ``2·a^(2 − 1)``)."""
-
-    def __init__(self, names: dict[str, str], numbers: dict[str, float]) -> None:
-        self.names = names          # a / b / out → display name
-        self.numbers = numbers      # a / b that are constants → their number
-
-    def render(self, rule: str | ast.expr) -> str:
-        tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
-        return self._text(tree)[0]
-
-    def _number(self, node: ast.expr) -> float | None:
-        """The value of a subexpression made only of numbers, else None."""
-        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return self.numbers.get(node.id)
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            inner = self._number(node.operand)
-            return None if inner is None else -inner
-        if isinstance(node, ast.BinOp):
-            left, right = self._number(node.left), self._number(node.right)
-            if left is None or right is None:
-                return None
-            arithmetic = _ARITHMETIC.get(type(node.op))
-            try:
-                return None if arithmetic is None else float(arithmetic(left, right))
-            except (ArithmeticError, ValueError, TypeError):
-                return None
-        return None
-
-    def _truth(self, node: ast.expr) -> bool | None:
-        """The value of a condition on numbers only (``b`` for a constant b), else None."""
-        number = self._number(node)
-        if number is not None:
-            return bool(number)
-        if isinstance(node, ast.Compare) and len(node.ops) == 1:
-            left, right = self._number(node.left), self._number(node.comparators[0])
-            compare = _COMPARE.get(type(node.ops[0]))
-            if left is not None and right is not None and compare is not None:
-                return bool(compare(left, right))
-        return None
-
-    def _text(self, node: ast.expr) -> tuple[str, int]:
-        number = self._number(node)
-        if number is not None:
-            text = display_number(number, 6)
-            return text, _SIGN if text.startswith("−") else _ATOM
-        if isinstance(node, ast.Name):
-            return _atom(self.names[node.id]), _ATOM
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            text, prec = self._text(node.operand)
-            return f"−{text if prec >= _POWER else f'({text})'}", _SIGN
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-            return self._binary(node)
-        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-            base, bp = self._text(node.left)
-            exponent = self._number(node.right)
-            if exponent is not None and exponent == 1.0:
-                return base, bp
-            base = base if bp >= _ATOM else f"({base})"
-            if exponent is not None and exponent == int(exponent):
-                return f"{base}{str(int(exponent)).translate(_SUP)}", _POWER
-            power, pp = self._text(node.right)
-            return f"{base}^{power if pp >= _ATOM else f'({power})'}", _POWER
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            args = ", ".join(self._text(arg)[0] for arg in node.args)
-            return f"{node.func.id}({args.strip('()') if args.startswith('(') else args})", _ATOM
-        if isinstance(node, ast.Compare):
-            left = self._text(node.left)[0]
-            parts = [left]
-            for op, right in zip(node.ops, node.comparators):
-                symbol = {ast.Gt: ">", ast.GtE: "≥", ast.Lt: "<", ast.LtE: "≤",
-                          ast.Eq: "=", ast.NotEq: "≠"}[type(op)]
-                parts.append(f"{symbol} {self._text(right)[0]}")
-            return " ".join(parts), _SUM
-        if isinstance(node, ast.IfExp):
-            truth = self._truth(node.test)                       # decided by constants
-            if truth is not None:
-                return self._text(node.body if truth else node.orelse)
-            body, orelse = self._number(node.body), self._number(node.orelse)
-            condition = self._text(node.test)[0]
-            if body == 1.0 and orelse == 0.0:                    # ReLU′: an Iverson bracket
-                return f"[{condition}]", _ATOM
-            if orelse == 0.0:
-                text, prec = self._text(node.body)
-                return f"[{condition}]·{text if prec >= _PRODUCT else f'({text})'}", _PRODUCT
-            return (f"{self._text(node.body)[0]} if {condition} else "
-                    f"{self._text(node.orelse)[0]}"), _SUM
-        raise ValueError(f"explain: cannot write the rule {ast.unparse(node)!r} as text")
-
-    def _binary(self, node: ast.BinOp) -> tuple[str, int]:
-        symbol, prec = _BINARY[type(node.op)]
-        left_number, right_number = self._number(node.left), self._number(node.right)
-        if isinstance(node.op, ast.Mult):
-            if left_number == 1.0:
-                return self._text(node.right)
-            if right_number == 1.0:
-                return self._text(node.left)
-            if (isinstance(node.left, ast.Name) and isinstance(node.right, ast.Name)
-                    and node.left.id == node.right.id):           # out·out → out²
-                base = self._text(node.left)[0]
-                return f"{base}²", _POWER
-        left, lp = self._text(node.left)
-        right, rp = self._text(node.right)
-        right_needed = prec + 1 if isinstance(node.op, (ast.Sub, ast.Div)) else prec
-        if rp == _SIGN:
-            right_needed = _POWER
-        left = left if lp >= prec else f"({left})"
-        right = right if rp >= right_needed else f"({right})"
-        return f"{left}{symbol}{right}", prec
-
-
-#: Teaching forms of op-table rules, for display only (values come from the engine):
-#: the table's ∂(a/b)/∂b = −out/b reads −(x/y)/y on a slide; a teacher writes −x/y².
-_DISPLAY_RULES = {("div", 1): "-a / b ** 2"}
 
 
 def _negated(node: ast.expr) -> ast.expr:
@@ -375,12 +240,11 @@ def _rule_text(node: Value, position: int, names: dict[Value, str],
     assert op is not None
     slots = "ab"[: op.arity]
     bound = dict(zip(slots, node.inputs))
-    text = _RuleText(
-        names={**{s: names[v] for s, v in bound.items()}, "out": names[node]},
+    text = Notation(
+        names={**{s: term(names[v]) for s, v in bound.items()}, "out": term(names[node])},
         numbers={s: v.data for s, v in bound.items() if isinstance(v, Constant)})
-    rule = ast.parse(_DISPLAY_RULES.get((op.name, position), op.local_rules[position]),
-                     mode="eval").body
-    return text.render(_negated(rule) if negate else rule)
+    rule = local_rule(op, position)
+    return text.text(_negated(rule) if negate else rule)
 
 
 def _unit_sign(node: Value, position: int) -> float | None:
@@ -465,7 +329,7 @@ class _PathWriter:
     def _factor(self, edges: list[tuple[Value, int]], chain: list[Value], i: int,
                 j: int) -> Factor:
         names = self.names
-        derivative = f"∂{_atom(names[chain[i]])}/∂{_atom(names[chain[j]])}"
+        derivative = f"∂{operand(names[chain[i]])}/∂{operand(names[chain[j]])}"
         value, negative, real = 1.0, False, None
         for node, position in edges[i:j]:
             value *= node.local_grads[position]
@@ -569,7 +433,7 @@ def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, floa
     terms = []
     for edges in partial:
         top = edges[0][0]
-        delta = Factor(f"∂{_atom(names[output])}/∂{_atom(names[top])}", f"δ({names[top]})",
+        delta = Factor(f"∂{operand(names[output])}/∂{operand(names[top])}", f"δ({names[top]})",
                        adjoint.get(top, 0.0))
         terms.append(writer.path(edges, top, first=delta))
     return terms
@@ -606,8 +470,8 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4) 
                        precision=precision, deltas=deltas, notes=writer.notes)
 
 
-_SUB_DIGITS = dict(zip("₀₁₂₃₄₅₆₇₈₉₋", "0123456789-"))
-_SUP_DIGITS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-"))
+_SUB_DIGITS = {low: digit for digit, low in SUBSCRIPTS.items()}
+_SUP_DIGITS = {high: digit for digit, high in SUPERSCRIPTS.items()}
 _SYMBOLS = {"·": r" \cdot ", "−": "-", "σ": r"\sigma", "δ": r"\delta", "∂": r"\partial ",
             "×": r"\times ", "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ", "ŷ": r"\hat{y}",
             "[": r"[", "]": r"]"}

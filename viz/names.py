@@ -21,7 +21,17 @@ from typing import Iterable
 
 from engine import Constant, Value, order
 
-from .arguments import check_count, check_precision
+from .arguments import check_count
+from .notation import (
+    ATOM,
+    SIGN,
+    Term,
+    display_number,
+    format_number,
+    op_term,
+    subscript,
+    superscript,
+)
 
 __all__ = ["node_names", "lesson_name", "role", "format_number", "display_number", "ROLES",
            "PARAMETER_LABEL", "NEURON_LABEL"]
@@ -35,15 +45,12 @@ PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
 NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
 _INDEXED_LABEL = re.compile(r"^([A-Za-zα-ωΑ-Ω])_?(\d+)$")
 
-_SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
-_SUP = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
-
 
 def _subscript(*indices: str) -> str:
     """Indices as subscripts; a comma between them only when one has two digits
     (``w₁₂`` is W_12, ``w₁₂,₃`` is W_(12)(3))."""
     sep = "," if any(len(i) > 1 for i in indices) else ""
-    return sep.join(i.translate(_SUB) for i in indices)
+    return sep.join(subscript(i) for i in indices)
 
 
 def lesson_name(label: str) -> str | None:
@@ -56,40 +63,18 @@ def lesson_name(label: str) -> str | None:
     match = PARAMETER_LABEL.match(label)
     if match:
         layer, neuron, source = match.groups()
-        layer_mark = f"⁽{layer.translate(_SUP)}⁾"
+        layer_mark = f"⁽{superscript(layer)}⁾"
         if source is None:
             return f"b{_subscript(neuron)}{layer_mark}"
         return f"w{_subscript(neuron, source)}{layer_mark}"
     match = NEURON_LABEL.match(label)
     if match:
         layer, neuron, kind = match.groups()
-        return f"{kind}{_subscript(neuron)}⁽{layer.translate(_SUP)}⁾"
+        return f"{kind}{_subscript(neuron)}⁽{superscript(layer)}⁾"
     match = _INDEXED_LABEL.match(label)
     if match:                                   # x1 → x₁, w_2 → w₂
         return f"{match.group(1)}{_subscript(match.group(2))}"
     return None
-
-
-def format_number(x: float, precision: int = 4) -> str:
-    """``x`` with ``precision`` significant digits (``%.4g``-like): 3e-6 stays
-    ``3e-06``, never ``0.0000``; −0.0 prints as 0."""
-    check_precision("format_number", precision)
-    if x == 0.0:
-        return "0"
-    return f"{x:.{precision}g}"
-
-
-def display_number(x: float, precision: int = 4) -> str:
-    """``x`` for a slide: significant digits as :func:`format_number`, a true minus
-    sign and powers of ten written out (``-3e-06`` → ``−3×10⁻⁶``)."""
-    text = format_number(x, precision)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        power = str(int(exponent)).translate(_SUP)
-        text = f"10{power}" if mantissa in ("1", "-1") else f"{mantissa}×10{power}"
-        if mantissa == "-1":
-            text = "-" + text
-    return text.replace("-", "−")
 
 
 def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) -> str:
@@ -119,47 +104,13 @@ def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) ->
 
 
 # ---- expressions for unlabelled nodes ------------------------------------------------
-# Precedence of a name when it is used inside a bigger expression.
-_SUM, _PRODUCT, _SIGN, _POWER, _ATOM = 1, 2, 3, 4, 5
-_INFIX = {"add": (" + ", _SUM), "sub": (" − ", _SUM), "mul": ("·", _PRODUCT),
-          "div": ("/", _PRODUCT)}
-_FUNCTION = {"exp": "exp", "log": "log", "relu": "ReLU", "sigmoid": "σ", "tanh": "tanh"}
-
-
-def _wrap(name: str, precedence: int, needed: int) -> str:
-    return name if precedence >= needed else f"({name})"
-
-
-def _superscript_exponent(node: Value) -> str | None:
-    """``²``-style exponent for a small integer constant, else None."""
-    if isinstance(node, Constant) and node.data == int(node.data) and abs(node.data) < 100:
-        return str(int(node.data)).translate(_SUP)
-    return None
-
-
-def _expression(node: Value, parts: list[tuple[str, int]]) -> tuple[str, int]:
-    """A name for an op node built from its inputs' (name, precedence) pairs."""
-    op = node.op
-    assert op is not None
-    if op.name in _INFIX:
-        symbol, prec = _INFIX[op.name]
-        (left, lp), (right, rp) = parts
-        # a − (b + c) and a/(b·c) need the parentheses; a + b + c does not
-        right_needed = prec + 1 if op.name in ("sub", "div") else prec
-        if rp == _SIGN:                  # x + (−y), never x + −y
-            right_needed = _POWER
-        return f"{_wrap(left, lp, prec)}{symbol}{_wrap(right, rp, right_needed)}", prec
-    if op.name == "neg":
-        (inner, ip), = parts
-        return f"−{_wrap(inner, ip, _POWER)}", _SIGN
-    if op.name in ("pow", "powv"):
-        (base, bp), (exponent, ep) = parts
-        small = _superscript_exponent(node.inputs[1])
-        if small is not None:
-            return f"{_wrap(base, bp, _ATOM)}{small}", _POWER
-        return f"{_wrap(base, bp, _ATOM)}^{_wrap(exponent, ep, _ATOM)}", _POWER
-    function = _FUNCTION.get(op.name, op.name)
-    return f"{function}({', '.join(name for name, _ in parts)})", _ATOM
+def _expression(node: Value, names: dict[Value, Term]) -> Term:
+    """A name for an op node: its op applied to its inputs' names (op_term), with
+    constants known as numbers, so an exponent 2 is written ``²``."""
+    assert node.op is not None
+    numbers = {i: c.data for i, c in enumerate(node.inputs)
+               if isinstance(c, Constant) and names[c][0] == display_number(c.data, 6)}
+    return op_term(node.op, [names[c] for c in node.inputs], numbers)
 
 
 def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
@@ -172,26 +123,24 @@ def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
         raise TypeError(f"node_names: root must be a Value, got {type(root).__name__}")
     check_count("node_names", "max_length", max_length)
     nodes = order(root)
-    names: dict[Value, str] = {}
-    precedence: dict[Value, int] = {}
+    terms: dict[Value, Term] = {}
     taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
     next_id = 1
     for node in nodes:
         if isinstance(node, Constant) and node.label == f"{node.data:g}":
             name = display_number(node.data, 6)            # 3e-06 → 3×10⁻⁶
-            prec = _SIGN if node.data < 0 else _ATOM
+            prec = SIGN if node.data < 0 else ATOM
         elif node.label:
             name = lesson_name(node.label) or node.label
-            prec = _ATOM
+            prec = ATOM
         elif node.op is None:                      # an unlabelled leaf
-            name, prec = "", _ATOM
+            name, prec = "", ATOM
         else:
-            name, prec = _expression(node, [(names[c], precedence[c]) for c in node.inputs])
+            name, prec = _expression(node, terms)
         if not name or (not node.label and (len(name) > max_length or name in taken)):
             while f"v{next_id}" in taken:
                 next_id += 1
-            name, prec = f"v{next_id}", _ATOM
+            name, prec = f"v{next_id}", ATOM
         taken.add(name)
-        names[node] = name
-        precedence[node] = prec
-    return names
+        terms[node] = name, prec
+    return {node: name for node, (name, _) in terms.items()}

@@ -17,7 +17,8 @@ from engine import OPS, Value, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import FONT, GRAD_NEGATIVE, GRAD_POSITIVE, NEUTRAL, ROLE_FILL, new_diagram
-from .names import display_number, lesson_name
+from .names import lesson_name
+from .notation import display_number, subscript, superscript
 
 if TYPE_CHECKING:                                        # graphviz is imported lazily
     import graphviz
@@ -29,8 +30,6 @@ __all__ = ["draw_network", "WEIGHT_POSITIVE", "WEIGHT_NEGATIVE"]
 WEIGHT_POSITIVE = "#2563eb"
 WEIGHT_NEGATIVE = "#ea580c"
 _ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "linear"}
-_SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
-_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _WEIGHT_LABELS = ("value", "name", "both", "none")
 
 
@@ -110,11 +109,11 @@ def _column(diagram: Any, title: str, nodes: list[tuple[str, str, str, str]]) ->
 
 
 def _sub(*numbers: int) -> str:
-    return "".join(str(n).translate(_SUB) for n in numbers)
+    return "".join(subscript(n) for n in numbers)
 
 
 def _sup(number: int) -> str:
-    return f"⁽{str(number).translate(_SUP)}⁾"
+    return f"⁽{superscript(number)}⁾"
 
 
 def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
