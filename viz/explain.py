@@ -213,10 +213,9 @@ class Explanation:
         return "\\begin{aligned}\n" + head + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
-# ---- names inside expressions ---------------------------------------------------------
-
-
+# ---- the op table's local rules, with names put in (viz.notation writes them) --------------
 def _md(text: str) -> str:
+    """Text safe in a Markdown table cell."""
     return text.replace("|", "\\|").replace("*", "\\*")
 
 
