@@ -17,7 +17,7 @@ import math
 from typing import Any, Callable
 
 __all__ = ["Op", "OPS", "ADD", "SUB", "MUL", "DIV", "NEG", "POW", "POWV",
-           "EXP", "LOG", "RELU", "SIGMOID", "TANH"]
+           "EXP", "LOG", "RELU", "SIGMOID", "TANH", "ABS"]
 
 
 def sigmoid(a: float) -> float:
@@ -54,11 +54,17 @@ def _exp(x: Any) -> Any:
     return math.exp(x) if isinstance(x, (int, float)) else x.exp()
 
 
+def sign(x: Any) -> float:
+    """1, −1 or 0 (at 0): a float for a float or a Value alike, since its own
+    derivative is 0 wherever it has one."""
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
 # Names a forward rule may call (on floats) and names a local rule may call
 # (on floats or Values).
 FORWARD_NAMES = {"exp": math.exp, "log": math.log, "tanh": math.tanh,
                  "sigmoid": sigmoid, "power": power, "positive_power": positive_power}
-LOCAL_NAMES = {"log": _log, "exp": _exp}
+LOCAL_NAMES = {"log": _log, "exp": _exp, "sign": sign}
 
 
 class Op:
@@ -87,7 +93,8 @@ class Op:
 
 
 # The exponent of `pow` is a number (a Constant leaf, so no gradient flows to it);
-# `powv` is a ** b with a Value exponent. ReLU′(0) = 0, as in PyTorch.
+# `powv` is a ** b with a Value exponent. ReLU′(0) = 0 and abs′(0) = sign(0) = 0, as
+# in PyTorch (any number in [−1, 1] is a subgradient there; 0 is the usual choice).
 #              name       symbol  forward                   ∂out/∂a               ∂out/∂b
 ADD     = Op("add",     "+",    "a + b",                  "1.0",                "1.0")
 SUB     = Op("sub",     "−",    "a - b",                  "1.0",                "-1.0")
@@ -103,6 +110,7 @@ LOG     = Op("log",     "log",  "log(a)",                 "1.0 / a")
 RELU    = Op("relu",    "ReLU", "a if a > 0.0 else 0.0",  "1.0 if a > 0.0 else 0.0")
 SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",             "out * (1.0 - out)")
 TANH    = Op("tanh",    "tanh", "tanh(a)",                "1.0 - out * out")
+ABS     = Op("abs",     "|·|",  "abs(a)",                 "sign(a)")
 
 #: Every op by name: each row above, in table order.
 OPS: dict[str, Op] = {row.name: row for row in list(globals().values()) if isinstance(row, Op)}

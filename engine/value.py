@@ -15,7 +15,7 @@ import sys
 from typing import Any, Callable, TypeVar, Union
 
 from .modes import MODE, Mode
-from .ops import ADD, DIV, EXP, LOG, MUL, NEG, POW, POWV, RELU, SIGMOID, SUB, TANH, Op
+from .ops import ABS, ADD, DIV, EXP, LOG, MUL, NEG, POW, POWV, RELU, SIGMOID, SUB, TANH, Op
 from .rules import render
 
 Number = Union[int, float]
@@ -131,8 +131,14 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
+    @_fast(ABS)
+    def __abs__(self) -> Value:
+        """``abs(x)`` = |x| (an L1 loss), with abs′(0) = 0 (as PyTorch)."""
+        return _unary(ABS, self)
+
     @_fast(EXP)
     def exp(self) -> Value:
+        """e ** x; its local derivative is the result itself."""
         return _unary(EXP, self)
 
     @_fast(LOG)
@@ -152,6 +158,7 @@ class Value:
 
     @_fast(TANH)
     def tanh(self) -> Value:
+        """tanh x, in (−1, 1); its local derivative is 1 − tanh² x."""
         return _unary(TANH, self)
 
     # ---- gradients -----------------------------------------------------------
@@ -429,6 +436,7 @@ def sigmoid(x: Value | Number) -> Value:
 
 
 def tanh(x: Value | Number) -> Value:
+    """tanh x, in (−1, 1); exact ±1 far from 0."""
     return _unary(TANH, _operand(x, TANH))
 
 

@@ -70,6 +70,8 @@ OP_CASES: dict[str, OpCase] = {case.name: case for case in (
            lambda a: True, lambda a: 0.5 * (1.0 + math.tanh(a / 2))),
     OpCase("tanh", lambda a: a.tanh(), lambda r: (r.uniform(-3, 3),),
            lambda a: True, lambda a: (math.exp(2 * a) - 1) / (math.exp(2 * a) + 1)),
+    OpCase("abs", lambda a: abs(a), lambda r: (_uniform_away_from_zero(r, 0.1, 3),),
+           lambda a: abs(a) > 0.1, lambda a: math.sqrt(a * a)),
 )}
 
 

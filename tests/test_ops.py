@@ -153,6 +153,28 @@ def test_relu_second_derivative_is_zero_on_both_sides():
         assert grad(first, x) == 0.0
 
 
+@pytest.mark.parametrize("at, slope", [(-2.5, -1.0), (-0.0, 0.0), (0.0, 0.0), (3.0, 1.0)])
+def test_abs_slope_is_the_sign_and_zero_at_zero(at, slope):
+    # |x| = −x left of 0, x right of it; abs′(0) = 0 (a subgradient, PyTorch's choice)
+    x = Value(at)
+    y = abs(x)
+    y.backward()
+    assert y.data == (at if at > 0 else -at) and y.op.name == "abs"
+    assert x.grad == slope and grad(abs(x), x) == slope
+    first = grad(abs(x), x, create_graph=True)
+    assert first.data == slope and grad(first, x) == 0.0   # no curvature anywhere
+
+
+def test_an_l1_loss_pulls_each_prediction_by_the_sign_of_its_error():
+    # L = Σ |p_i − t_i|:  ∂L/∂p_i = sign(p_i − t_i)
+    predictions = [Value(p) for p in (0.5, 2.0, -1.0)]
+    targets = (1.0, 1.5, -1.0)
+    loss = sum(abs(p - t) for p, t in zip(predictions, targets))
+    loss.backward()
+    assert loss.data == 0.5 + 0.5 + 0.0
+    assert [p.grad for p in predictions] == [-1.0, 1.0, 0.0]
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 4])
 def test_powers_of_zero_have_every_derivative(n):
     # d^k/dx^k x^n = n!/(n−k)! · x^(n−k), which at x = 0 is n! when k = n and 0 otherwise

@@ -68,12 +68,13 @@ def test_every_op_matches_torch_in_value_gradient_and_hessian(op_case):
                 assert close(a, b), (op_case.name, point, f"∂²/∂x{i}∂x{j}", a, b)
 
 
-def test_relu_at_zero_agrees_with_torch():
-    x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
-    x.relu().backward()
-    ours = Value(0.0)
-    ours.relu().backward()
-    assert ours.grad == x.grad.item() == 0.0
+def test_relu_and_abs_at_zero_agree_with_torch():
+    for f in (lambda a: a.relu(), abs):
+        x = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+        f(x).backward()
+        ours = Value(0.0)
+        f(ours).backward()
+        assert ours.grad == x.grad.item() == 0.0
 
 
 @pytest.mark.parametrize("at", [-1e6, -50.0, 50.0, 1e6])
