@@ -119,6 +119,7 @@ def test_names_carry_their_precedence() -> None:
     assert term("x·w") == ("x·w", 1) and term("σ(z)") == ("σ(z)", ATOM)
     assert operand("x·w + b") == "(x·w + b)" and operand("w₁₂⁽¹⁾") == "w₁₂⁽¹⁾"
     assert operand("(a − y)²") == "((a − y)²)" and operand("−x") == "(−x)"
+    assert operand("|x·3|") == "|x·3|" and operand("|x| + 1") == "(|x| + 1)"
     assert number_operand("−2") == "(−2)" and number_operand("2") == "2"
 
 
@@ -166,6 +167,7 @@ def test_a_new_row_is_explained_and_animated_from_its_rules() -> None:
     assert why.total == grad(y, [x])[0] == -3.0
     rules = [f.rule for p in why.paths for f in p.factors]
     assert rules[0] == "1 if x·3 > 0 else [x·3 < 0]·(−1)"
+    assert why.paths[0].factors[0].derivative == "∂|x·3|/∂(x·3)"
     steps = frames(y)
     assert steps[3].caption == f"y = |x·3| = |−6| = {display_number(6.0)}"
     assert any("∂y/∂(x·3) = −1 (as x·3 < 0) = −1" in f.detail for f in steps)

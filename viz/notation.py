@@ -109,11 +109,12 @@ def term(name: str) -> Term:
 def _precedence(name: str) -> int:
     if name[:1] in "−-(":          # −x, and a bracketed base: ∂((a − y)²), not ∂(a − y)²
         return SUM
-    depth = 0
+    depth, bars = 0, False                 # |…| brackets too: |x·3| is one symbol
     for char in name:
         depth += char in "([{"
         depth -= char in ")]}"
-        if depth == 0 and char in " +−-·/^×÷":
+        bars ^= char == "|"
+        if depth == 0 and not bars and char in " +−-·/^×÷":
             return SUM
     return ATOM
 
