@@ -70,7 +70,33 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     seed = _check_gradient(gradient, "backward")
     nodes = order(root)
-    delta = _sweep(nodes, seed, "backward")
+    if MODE.get().anomaly:
+        return _write(nodes, _sweep(nodes, seed, "backward"))
+    # The common case runs the chain rule in the nodes' own .grad slots (no dict:
+    # a third of backward's time). Leaves start from 0 and get their earlier
+    # gradient back in one step at the end, so a second call gives exactly twice.
+    earlier = [node.grad for node in nodes]
+    for node in nodes:
+        node.grad = 0.0
+    root.grad = seed
+    for node in reversed(nodes):
+        g = node.grad
+        if g and node.op is not None:           # nothing flows from 0, nor from a leaf
+            node.input_a.grad += node.local_a * g
+            b = node.input_b
+            if b is not None:
+                b.grad += node.local_b * g
+    if not math.isfinite(sum(node.grad for node in nodes if node.op is None)):
+        for node, before in zip(nodes, earlier):   # an inf or NaN reached a leaf: undo,
+            node.grad = before                      # and let the checked sweep name the op
+        return _write(nodes, _sweep(nodes, seed, "backward"))
+    for node, before in zip(nodes, earlier):
+        if before and node.op is None:
+            node.grad += before
+
+
+def _write(nodes: list[Value], delta: dict) -> None:
+    """Store a sweep's δ in ``.grad``: interior nodes afresh, leaves added to."""
     get = delta.get
     for node in nodes:
         if node.op is None:
