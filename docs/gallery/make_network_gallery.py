@@ -23,9 +23,9 @@ def lessons_2221() -> None:
     """The lessons' 2-2-2-1 network (worked result 3), one example, after backward."""
     model = MLP.from_weights(
         weights=[[[0.5, -0.4], [0.3, 0.8]],          # W⁽¹⁾: weights[0][j][k] = W⁽¹⁾ⱼₖ
-                 [[1.0, -1.5], [0.7, 0.2]],          # W⁽²⁾
-                 [[1.2, -0.9]]],                     # W⁽³⁾
-        biases=[[0.1, -0.2], [0.0, 0.1], [0.05]],
+                 [[0.2, -0.6], [0.7, 0.1]],          # W⁽²⁾
+                 [[0.9, -0.5]]],                     # W⁽³⁾
+        biases=[[0.1, -0.2], [0.05, 0.0], [0.2]],
         activation="sigmoid", output_activation="sigmoid")
     loss = mse(model([1.0, 2.0]), 1.0)               # L = (ŷ − y)², y = 1
     loss.backward()
@@ -39,6 +39,7 @@ def xor_trained() -> None:
     X, y = datasets.xor()
     model = MLP(2, [2, 1], activation="relu", output_activation="sigmoid", seed=4)
     fit(model, X, y, mse, SGD(model.parameters(), lr=0.5), epochs=5000, progress=False)
+    model.zero_grad()                                # fit left the last step's gradients
     mse(model([1.0, 0.0]), 1.0).backward()
     draw_network(model, show_weight_grads=True).render(HERE / "network_xor", format="png",
                                                        cleanup=True)
