@@ -119,6 +119,9 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     who = "bce"
     terms = []
     for p, y in _probability_pairs(pred, target, who, reduction):
+        if not 0.0 <= p.data <= 1.0:
+            raise ValueError(f"{who}: {p.data!r} is not a probability (they lie in [0, 1]); "
+                             f"for raw scores (logits) use bce_with_logits")
         if (y != 0.0 and p.data <= 0.0) or (y != 1.0 and p.data >= 1.0):
             raise ValueError(
                 f"{who}: the probability {p.data!r} with target {y:g} gives an infinite "

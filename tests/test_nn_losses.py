@@ -152,6 +152,13 @@ def test_bce_on_a_saturated_probability_points_to_bce_with_logits():
     assert bce(Value(1.0), 1.0).data == 0.0       # log(1) on the right side is fine
 
 
+@pytest.mark.parametrize("p, y", [(1.5, 1.0), (1.5, 0.0), (-0.2, 0.0), (-0.2, 1.0)])
+def test_bce_refuses_a_prediction_that_is_no_probability(p, y):
+    # −log 1.5 < 0 would be a negative "loss": a logit passed by mistake, say so
+    with pytest.raises(ValueError, match=f"bce: {p!r} is not a probability.*bce_with_logits"):
+        bce(Value(p), y)
+
+
 # ---- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
     (lambda: mse(_values([1.0, 2.0]), [1.0]), ValueError, "mse: 2 predictions but 1 targets"),
