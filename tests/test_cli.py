@@ -283,6 +283,14 @@ def test_check_passes_and_prints_both_gradients() -> None:
     assert out[-1] == "gradient check passed (eps=1e-06, atol=1e-05, rtol=0.001)"
 
 
+def test_abs_is_a_formula_function_with_its_gradient() -> None:
+    # d|x·w|/dw = sign(x·w)·x = −0.5 at x = 0.5, w = −2
+    result = chaingrad("check", "abs(x*w)", "x=0.5", "w=-2")
+    assert result.returncode == 0, result.stderr
+    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[2:4]}
+    assert float(rows["x"][1]) == -2.0 * -1.0 and float(rows["w"][1]) == -0.5
+
+
 def test_check_prints_the_engines_table() -> None:
     """The table is engine.check.table's, the one gradcheck's failures print, fed
     with the engine's gradients and numerical_grad's differences."""

@@ -7,7 +7,7 @@
 
 A formula is never handed to ``eval``. It is parsed with :mod:`ast` and walked by a
 small interpreter that knows numbers, names, ``+ - * / **``, unary minus and calls
-of ``exp log relu sigmoid tanh``; every other piece of Python is refused with exit
+of ``exp log relu sigmoid tanh abs``; every other piece of Python is refused with exit
 status 2 and a message naming it. Each step of the walk is a Value op, so the result
 is a graph whose leaves carry the names given on the command line.
 
@@ -31,7 +31,7 @@ from .arguments import RANKDIRS
 
 #: Functions a formula may call, each with exactly one positional argument.
 FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh}
+    "exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "abs": abs}
 
 #: Longest formula accepted, in characters, and deepest nesting of operations.
 MAX_LENGTH = 2000
@@ -438,7 +438,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # ---- argument parsing ------------------------------------------------------------------
 _FORMULA_HELP = ("a formula in x, w, … using numbers, + - * / **, unary minus and "
-                 "exp log relu sigmoid tanh, e.g. \"tanh(x*w + b)\" (quote it)")
+                 "exp log relu sigmoid tanh abs, e.g. \"tanh(x*w + b)\" (quote it)")
 _VALUES_HELP = "a value for every name in the formula, as name=number (e.g. x=0.5 w=-1.2)"
 
 
@@ -480,7 +480,7 @@ def make_parser() -> argparse.ArgumentParser:
         prog="chaingrad",
         description="Draw, explain and check the gradient of a formula, or train a toy "
                     "network. Formulas are parsed, never eval'd: only numbers, names, "
-                    "+ - * / **, unary minus and exp log relu sigmoid tanh are allowed.",
+                    "+ - * / **, unary minus and exp log relu sigmoid tanh abs are allowed.",
         epilog="exit status: 0 ok, 1 failed check or maths error, 2 usage error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
