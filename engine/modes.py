@@ -48,7 +48,7 @@ def _switch(**changes: bool) -> Iterator[None]:
 
 
 def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Ops inside record nothing: results are leaves (cheap evaluation, e.g. of a model)."""
+    """Ops inside record nothing: results are leaves, no graph is kept (evaluation)."""
     return _switch(grad=False)
 
 

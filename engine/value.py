@@ -297,9 +297,9 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
         node.local_grads = _local_grads(op, (x, y,), out)
         node.inputs = (a, b)
         node.op = op
-    else:
-        node.inputs = node.local_grads = ()
-        node.op = None
+    else:                                    # no_grad(): a leaf, set slot by slot
+        node.input_a = node.input_b = node.op = None
+        node.local_a = node.local_b = 0.0
     return node
 
 
@@ -320,9 +320,9 @@ def _unary(op: Op, a: Value) -> Value:
         node.local_grads = _local_grads(op, (x,), out)
         node.inputs = (a,)
         node.op = op
-    else:
-        node.inputs = node.local_grads = ()
-        node.op = None
+    else:                                    # no_grad(): a leaf, set slot by slot
+        node.input_a = node.input_b = node.op = None
+        node.local_a = node.local_b = 0.0
     return node
 
 
@@ -344,8 +344,8 @@ def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value
     node.data = out
     node.grad = 0.0
     node.label = ""
-    node.inputs = node.local_grads = ()
-    node.op = None
+    node.input_a = node.input_b = node.op = None
+    node.local_a = node.local_b = 0.0
     if mode.anomaly:
         node.created_at = creation_site()
     if mode.grad:
@@ -466,7 +466,7 @@ def fast_path(self, other):
     try:
         local_a = {local_a}
         local_b = {local_b}
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):
         return _binary(OP, self, other)
     node = _new(Value)
     node.data = out
@@ -493,7 +493,7 @@ def fast_path(self):
         return _unary(OP, self)
     try:
         local_a = {local_a}
-    except ArithmeticError:
+    except (ArithmeticError, ValueError):
         return _unary(OP, self)
     node = _new(Value)
     node.data = out
