@@ -291,6 +291,14 @@ def test_abs_is_a_formula_function_with_its_gradient() -> None:
     assert float(rows["x"][1]) == -2.0 * -1.0 and float(rows["w"][1]) == -0.5
 
 
+def test_a_negative_number_exponent_is_a_number_not_a_value() -> None:
+    # x ** -1 at x = −2: d/dx x⁻¹ = −x⁻² = −0.25 (a Value exponent would need x > 0)
+    result = chaingrad("check", "x**-1", "x=-2")
+    assert result.returncode == 0, result.stderr
+    row = result.stdout.splitlines()[2].split()
+    assert row[0] == "x" and float(row[1]) == -0.25
+
+
 def test_check_prints_the_engines_table() -> None:
     """The table is engine.check.table's, the one gradcheck's failures print, fed
     with the engine's gradients and numerical_grad's differences."""

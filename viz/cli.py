@@ -178,6 +178,9 @@ def evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value:
         if isinstance(node, ast.BinOp):
             return _BINARY[type(node.op)](walk(node.left), walk(node.right))
         if isinstance(node, ast.UnaryOp):
+            if isinstance(node.operand, ast.Constant):   # -1 is a number, as in x ** -1
+                value = node.operand.value
+                return Constant(-value if isinstance(node.op, ast.USub) else value)
             operand = walk(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
