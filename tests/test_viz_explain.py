@@ -373,3 +373,13 @@ def test_every_public_member_of_viz_says_what_it_is() -> None:
                             and not member.__doc__]
     assert missing == []
     assert "derivative = rule" in Factor.name.__doc__ and Factor.value.__doc__
+
+
+def test_a_zero_factor_beside_an_infinite_one_makes_the_path_zero() -> None:
+    # relu(√x − 5) at x = 0: ReLU′ = 0 while (√x)′ = ∞; the engine sends nothing back
+    x = Value(0.0, "x")
+    y = (x ** 0.5 - 5.0).relu()
+    why = explain(y, x)
+    values = [factor.value for factor in why.paths[0].factors]
+    assert 0.0 in values and math.inf in values
+    assert why.paths[0].product == 0.0 and why.total == grad(y, x) == 0.0

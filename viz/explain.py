@@ -98,7 +98,11 @@ class Path:
 
     @property
     def product(self) -> float:
-        """This path's term of the sum: the product of its factors' values."""
+        """This path's term of the sum: the product of its factors' values. A zero
+        factor makes it 0 even beside an infinite one (as in the engine's sweep,
+        where nothing flows from a zero gradient)."""
+        if any(factor.value == 0.0 for factor in self.factors):
+            return 0.0
         result = 1.0
         for factor in self.factors:
             result *= factor.value
