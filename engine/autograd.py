@@ -1,10 +1,12 @@
-"""Reverse mode: one topological order, one loop of the chain rule.
+"""Reverse mode: one topological order, the chain rule as a loop.
 
-``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). One sweep
+``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). The sweep
 walks it from the output, and for each node and each (input, local gradient) pair
 does ``δ(input) += local · δ(node)``: one scalar step of the lessons' recurrence
-δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ). ``backward`` writes the δs into ``.grad``;
-``grad`` hands them back. Being one sweep, they refuse the same gradients.
+δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ). ``grad`` hands the δs back from ``_sweep``,
+which also checks them. ``backward`` runs the same loop in the nodes' own
+``.grad`` slots for speed, and falls back to ``_sweep`` when an inf or NaN
+appears, so the two refuse the same gradients.
 """
 
 from __future__ import annotations
