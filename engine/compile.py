@@ -116,8 +116,8 @@ class Program:
         #: the variable that holds each input in ``source``, in input order
         self.input_names: tuple[str, ...] = tuple(writer.names[leaf] for leaf in self.inputs)
         self._size = len(nodes)
-        self._slow = _SlowPaths(output, self.inputs, self.input_names, nodes, self.source,
-                                writer.frozen)
+        self._slow = _SlowPaths(output, self.inputs, self.input_names, self.extra, nodes,
+                                self.source, writer.frozen)
         #: ``value_and_grad(numbers)`` → ``(output, [∂output/∂input, ...])``; a plain
         #: function (no method call in between), so it can be passed around.
         self.value_and_grad = self._slow.define("value_and_grad")
@@ -142,13 +142,16 @@ class _SlowPaths:
     cyclic garbage collector runs — a dropped program must be freed at once, by
     reference counting, as a dropped graph is."""
 
-    __slots__ = ("_output", "inputs", "input_names", "_nodes", "_source", "_frozen", "_codes")
+    __slots__ = ("_output", "inputs", "input_names", "extra", "_nodes", "_source", "_frozen",
+                 "_codes")
 
     def __init__(self, output: Value, inputs: tuple[Value, ...], input_names: tuple[str, ...],
-                 nodes: list[Value], source: str, frozen: dict[Value, float]) -> None:
+                 extra: tuple[Value, ...], nodes: list[Value], source: str,
+                 frozen: dict[Value, float]) -> None:
         self._output = output
         self.inputs = inputs
         self.input_names = input_names
+        self.extra = extra
         self._nodes = nodes
         self._source = source
         self._frozen = frozen
@@ -184,11 +187,19 @@ class _SlowPaths:
         return ValueError(f"compiled program: expected {len(self.inputs)} numbers (one per "
                           f"input: {', '.join(self.input_names)}), {got}")
 
-    def fail(self, numbers: Sequence[Any], error: Exception) -> Exception:
+    def fail(self, numbers: Sequence[Any], error: Exception, gradients: bool) -> Any:
         """An error raised inside the generated code, explained as eager mode would:
-        the op, its input values and labels."""
-        found = self._replay(numbers, gradients=True)
-        return found if found is not None else error
+        the op, its input values and labels. If eager mode raises nothing at these
+        numbers, its result is the answer: the program evaluates every local rule,
+        eager mode skips a node no gradient reaches (``(x ** 0.5 - 5.0).relu()`` at
+        x = 0 has the slope 0 in eager mode, while ½·0^−½ raises in the program)."""
+        found, result = self._replay(numbers, gradients)
+        if found is not None:
+            try:
+                raise found from None
+            finally:                 # this frame, in the traceback, must not hold it
+                found = None
+        return result
 
     def checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None,
                 extra: list[Any] | None = None) -> Any:
@@ -199,18 +210,20 @@ class _SlowPaths:
         if any(type(x) is not float for x in numbers):
             return self.define("forward" if grads is None else "value_and_grad")(converted)
         if all(math.isfinite(x) for x in converted):
-            found = self._replay(converted, gradients=grads is not None)
+            found, _ = self._replay(converted, gradients=grads is not None)
             if found is not None:
                 raise found
         if grads is None:
             return out
         return (out, grads) if extra is None else (out, grads, extra)
 
-    def _replay(self, numbers: Sequence[Any], gradients: bool) -> Exception | None:
-        """The error eager mode raises at these numbers, or None. The graph is built
-        again through Value's own ops — so the checks and the messages, naming the
-        op, its inputs and their labels, are eager mode's own — and, for gradients,
-        swept by ``autograd.grad``."""
+    def _replay(self, numbers: Sequence[Any], gradients: bool) -> tuple[Exception | None, Any]:
+        """Eager mode at these numbers: ``(error, None)`` for the error it raises, else
+        ``(None, result)`` with the result in the program's shape — the output, or
+        ``(output, gradients[, extra values])``. The graph is built again through
+        Value's own ops — so the checks and the messages, naming the op, its inputs
+        and their labels, are eager mode's own — and, for gradients, swept by
+        ``autograd.grad``."""
         numbers = [_real(x, i) for i, x in enumerate(numbers)]
         made: dict[Value, Value] = {leaf: Value(x, leaf.label)
                                     for leaf, x in zip(self.inputs, numbers)}
@@ -228,11 +241,15 @@ class _SlowPaths:
                             _unary(node.op, *args)
                         new.label = node.label
                         made[node] = new
-            if gradients:
-                grad(made[self._output], [made[leaf] for leaf in self.inputs])
+            out = made.get(self._output, self._output)
+            if not gradients:
+                return None, out.data
+            grads = grad(out, [made[leaf] for leaf in self.inputs])
         except (ArithmeticError, ValueError) as error:
-            return error.with_traceback(None)
-        return None
+            return error.with_traceback(None), None
+        if not self.extra:
+            return None, (out.data, grads)
+        return None, (out.data, grads, [made.get(v, v).data for v in self.extra])
 
 
 def _finite(values: list[float]) -> bool:
@@ -537,8 +554,7 @@ class _Writer:
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
         head = [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
                 f"    {unpack}", "    try:"]
-        fail = ["    except (ArithmeticError, ValueError, TypeError) as error:",
-                "        raise fail(numbers, error) from None"]
+        catch = "    except (ArithmeticError, ValueError, TypeError) as error:"
         return "\n".join([
             f'"""The graph of {out} as straight-line code of ({labels}).',
             "",
@@ -549,7 +565,8 @@ class _Writer:
             '"""',
             "",
             "",
-            "def forward(numbers):", *head, *("        " + line for line in forward), *fail,
+            "def forward(numbers):", *head, *("        " + line for line in forward),
+            catch, "        return fail(numbers, error, False)",
             f"    if type({out}) is not float or {out} - {out} != 0.0:",
             f"        return checked(numbers, {out}, None)",
             f"    return {out}",
@@ -557,7 +574,8 @@ class _Writer:
             "",
             "def value_and_grad(numbers):", *head,
             "        # forward", *("        " + line for line in forward),
-            "        # backward", *("        " + line for line in backward), *fail,
+            "        # backward", *("        " + line for line in backward),
+            catch, "        return fail(numbers, error, True)",
             f"    grads = [{grads}]",
             *([f"    extra = [{extra}]"] if self.extra else []),
             f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads):",

@@ -529,6 +529,36 @@ def test_infinity_given_as_a_number_flows_through_as_in_eager_mode():
     assert out == math.inf and g == 2.0
 
 
+def eager_value_and_grad(build, numbers):
+    """Output and gradients by ``engine.grad`` (eager mode's numbers, never the program's)."""
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(numbers)]
+    out = build(*leaves)
+    return out.data, engine.grad(out, leaves)
+
+
+# Where no gradient reaches a node, eager mode skips its local derivative; the
+# program evaluates it, and at these numbers that rule raises (½·0^−½, (−1e−200)^−2).
+@pytest.mark.parametrize("build, at, bad", [
+    (lambda x: (x ** 0.5 - 5.0).relu(), [1.0], [0.0]),
+    (lambda x: (x ** -1).relu(), [-1.0], [-1e-200]),
+    (lambda x, y: (x ** 0.5 - 5.0).relu() + x * y, [1.0, 2.0], [0.0, 3.0]),
+])
+def test_a_rule_that_raises_where_no_gradient_flows_gives_eager_modes_result(build, at, bad):
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(at)]
+    program = compile(build(*leaves), leaves)
+    want = eager_value_and_grad(build, bad)
+    assert program.value_and_grad(bad) == want
+    assert program(bad) == want[0]
+
+
+def test_extra_values_come_back_when_eager_mode_answers_for_the_program():
+    x = Value(1.0, "x")
+    root = x ** 0.5
+    program = compile((root - 5.0).relu(), [x], extra=[root])
+    out, grads, extra = program.value_and_grad([0.0])
+    assert (out, grads, extra) == (0.0, [0.0], [0.0])          # √0 = 0, ReLU(−5) = 0
+
+
 def test_repr_names_the_inputs():
     w = Value(1.0, "w")
     assert "inputs (w)" in repr(compile(w * Constant(2.0), [w]))
