@@ -201,21 +201,23 @@ class _SlowPaths:
                 found = None
         return result
 
-    def checked(self, numbers: Sequence[Any], out: Any, grads: list[Any] | None,
-                extra: list[Any] | None = None) -> Any:
+    def checked(self, numbers: Sequence[Any], gradients: bool) -> Any:
         """Called when the result is not a finite float: non-real numbers are a
-        TypeError; ints are fine (computed again as floats); a NaN/inf made from
-        finite numbers is an error naming the op, as in eager mode."""
+        TypeError; ints are fine (computed again as floats); otherwise eager mode
+        answers — an inf/NaN made from finite numbers is its error naming the op,
+        and where it raises nothing its numbers are the result (an infinite local
+        derivative times a zero gradient is NaN in the program, but eager mode
+        passes nothing on from a zero gradient)."""
         converted = [_real(x, i) for i, x in enumerate(numbers)]
         if any(type(x) is not float for x in numbers):
-            return self.define("forward" if grads is None else "value_and_grad")(converted)
-        if all(math.isfinite(x) for x in converted):
-            found, _ = self._replay(converted, gradients=grads is not None)
-            if found is not None:
+            return self.define("value_and_grad" if gradients else "forward")(converted)
+        found, result = self._replay(converted, gradients)
+        if found is not None:
+            try:
                 raise found
-        if grads is None:
-            return out
-        return (out, grads) if extra is None else (out, grads, extra)
+            finally:                 # this frame, in the traceback, must not hold it
+                found = None
+        return result
 
     def _replay(self, numbers: Sequence[Any], gradients: bool) -> tuple[Exception | None, Any]:
         """Eager mode at these numbers: ``(error, None)`` for the error it raises, else
@@ -568,7 +570,7 @@ class _Writer:
             "def forward(numbers):", *head, *("        " + line for line in forward),
             catch, "        return fail(numbers, error, False)",
             f"    if type({out}) is not float or {out} - {out} != 0.0:",
-            f"        return checked(numbers, {out}, None)",
+            "        return checked(numbers, False)",
             f"    return {out}",
             "",
             "",
@@ -579,7 +581,7 @@ class _Writer:
             f"    grads = [{grads}]",
             *([f"    extra = [{extra}]"] if self.extra else []),
             f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads):",
-            f"        return checked(numbers, {out}, grads{', extra' if self.extra else ''})",
+            "        return checked(numbers, True)",
             f"    return {out}, grads{', extra' if self.extra else ''}",
             "",
         ])

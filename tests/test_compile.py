@@ -551,6 +551,24 @@ def test_a_rule_that_raises_where_no_gradient_flows_gives_eager_modes_result(bui
     assert program(bad) == want[0]
 
 
+# An infinite local derivative (−a/b² at b = 1e−200 overflows) times the zero
+# gradient ReLU passes back is NaN in the program; eager mode passes nothing on.
+@pytest.mark.parametrize("build, at, bad", [
+    (lambda a, b: (-(a / b)).relu(), [1.0, 1.0], [1.0, 1e-200]),
+    (lambda a, b: (-(a / b)).relu() + a * b, [1.0, 1.0], [1.0, 1e-200]),
+])
+def test_an_infinite_local_derivative_times_a_zero_gradient_is_eager_modes_zero(build, at, bad):
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(at)]
+    program = compile(build(*leaves), leaves)
+    out, grads = program.value_and_grad(bad)
+    want_out, want_grads = eager_value_and_grad(build, bad)
+    assert out == want_out
+    assert all(math.isfinite(g) for g in want_grads)
+    assert grads == want_grads
+    # the sign of each zero too: the slow path's numbers are eager mode's own
+    assert [math.copysign(1.0, g) for g in grads] == [math.copysign(1.0, g) for g in want_grads]
+
+
 def test_extra_values_come_back_when_eager_mode_answers_for_the_program():
     x = Value(1.0, "x")
     root = x ** 0.5
