@@ -302,6 +302,14 @@ class _Template:
         return "".join(pieces)
 
 
+# The operands through which an inf or NaN always reaches the op's result (as inf
+# or NaN, or as an error): a non-finite temporary there shows in the output. Every
+# other operand — ReLU's, tanh's, σ's, exp's, a divisor, a base — can squash one
+# (tanh(inf) = 1) and hide an overflow eager mode reports, so the program checks
+# those temporaries once, after its forward pass.
+_CARRIES_NON_FINITE = {("add", 0), ("add", 1), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1),
+                       ("div", 0), ("neg", 0), ("abs", 0), ("log", 0)}
+
 _TEMPLATES: dict[tuple, _Template] = {}
 _FOLDABLE: dict[str, frozenset[str]] = {}
 _FOLDED: dict[str, float | None] = {}
@@ -492,12 +500,19 @@ class _Writer:
         return f"{text} * {d}" if rule.tight else f"({text}) * {d}"
 
     def forward_lines(self) -> list[str]:
+        """One line per op. Also collects ``self.watched``: the variables that reach
+        an op able to turn an inf or NaN into a finite number."""
         lines = []
+        watched: dict[str, None] = {}
         for node in self.active:
             if node.op is not None:
                 names, numbers = self._operands(node)
                 rule = _template(node.op.forward_rule, numbers)
                 lines.append(f"{self.names[node]} = {rule.fill(names)}")
+                for i, v in enumerate(node.inputs):
+                    if (node.op.name, i) not in _CARRIES_NON_FINITE and v in self.names:
+                        watched[self.names[v]] = None
+        self.watched = list(watched)
         return lines
 
     def backward_lines(self) -> list[str]:
@@ -551,6 +566,7 @@ class _Writer:
         out = self.names[self.output]
         forward = self.forward_lines() or ["pass"]
         backward = self.backward_lines()
+        watched = (f" or not finite(({', '.join(self.watched)},))" if self.watched else "")
         grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
         labels = ", ".join(self.names[v] for v in self.inputs)
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
@@ -569,7 +585,7 @@ class _Writer:
             "",
             "def forward(numbers):", *head, *("        " + line for line in forward),
             catch, "        return fail(numbers, error, False)",
-            f"    if type({out}) is not float or {out} - {out} != 0.0:",
+            f"    if type({out}) is not float or {out} - {out} != 0.0{watched}:",
             "        return checked(numbers, False)",
             f"    return {out}",
             "",
@@ -580,7 +596,8 @@ class _Writer:
             catch, "        return fail(numbers, error, True)",
             f"    grads = [{grads}]",
             *([f"    extra = [{extra}]"] if self.extra else []),
-            f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads):",
+            f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads)"
+            f"{watched}:",
             "        return checked(numbers, True)",
             f"    return {out}, grads{', extra' if self.extra else ''}",
             "",

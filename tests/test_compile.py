@@ -504,6 +504,36 @@ def test_a_program_raises_the_error_eager_mode_raises_word_for_word(build, at, b
     assert str(info.value) == str(eager_info.value)
 
 
+# x·x overflows at 1e200, but the op after it squashes the inf to a finite number:
+# eager mode stops at the overflow, and so must the program (value and forward).
+@pytest.mark.parametrize("build", [
+    lambda x: (x * x).tanh(),
+    lambda x: (x * x).sigmoid(),
+    lambda x: (-(x * x)).exp(),
+    lambda x: (-(x * x)).relu(),
+    lambda x: 1.0 / (x * x),
+    lambda x: (x * x) ** -1,
+])
+def test_an_overflow_squashed_by_a_later_op_is_eager_modes_error(build):
+    x = Value(1.0, "x0")
+    program = compile(build(x), [x])
+    with pytest.raises(Exception) as eager_info:
+        build(Value(1e200, "x0"))
+    assert type(eager_info.value) is OverflowError
+    for run in (program.value_and_grad, program):
+        with pytest.raises(OverflowError) as info:
+            run([1e200])
+        assert str(info.value) == str(eager_info.value)
+
+
+def test_infinity_given_to_a_squashing_op_gives_eager_modes_numbers():
+    x = Value(1.0, "x")
+    program = compile((x * 2.0).tanh(), [x])
+    eager_x = Value(math.inf, "x")
+    eager_out = (eager_x * 2.0).tanh()
+    assert program.value_and_grad([math.inf]) == (eager_out.data, engine.grad(eager_out, [eager_x]))
+
+
 def test_an_error_is_explained_at_the_numbers_the_program_froze():
     # x is frozen at 2.0; changing it afterwards changes neither the program nor
     # the op its error names
