@@ -310,9 +310,7 @@ class _Template:
 _CARRIES_NON_FINITE = {("add", 0), ("add", 1), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1),
                        ("div", 0), ("neg", 0), ("abs", 0), ("log", 0)}
 
-_TEMPLATES: dict[tuple, _Template] = {}
 _FOLDABLE: dict[str, frozenset[str]] = {}
-_FOLDED: dict[str, float | None] = {}
 _FOLD_NAMES = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan}
 
 
@@ -391,13 +389,15 @@ def _foldable(rule: str) -> frozenset[str]:
     return found
 
 
-def _template(rule: str, numbers: dict[str, float]) -> _Template:
-    """``rule`` parsed once per set of numbers worth folding into it."""
+def _template(rule: str, numbers: dict[str, float], cache: dict[tuple, _Template]) -> _Template:
+    """``rule`` parsed once per set of numbers worth folding into it (per ``cache``:
+    one program's, since the numbers are its frozen data and a module-wide cache
+    would grow with every compile)."""
     fixed = tuple(sorted((k, v) for k, v in numbers.items() if k in _foldable(rule)))
-    found = _TEMPLATES.get((rule, fixed))
+    found = cache.get((rule, fixed))
     if found is None:
         tree = _Fold().visit(substitute(rule, dict(fixed)))
-        found = _TEMPLATES[rule, fixed] = _Template(tree)
+        found = cache[rule, fixed] = _Template(tree)
     return found
 
 
@@ -407,15 +407,16 @@ def _atom(x: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _fold(text: str) -> float | None:
-    """The value of an expression over numbers only, or None if it raises."""
-    if text not in _FOLDED:
+def _fold(text: str, cache: dict[str, float | None]) -> float | None:
+    """The value of an expression over numbers only, or None if it raises (kept in
+    ``cache``, one program's)."""
+    if text not in cache:
         try:
             value = eval(text, dict(_FOLD_NAMES))
         except (ArithmeticError, ValueError):
             value = None
-        _FOLDED[text] = float(value) if isinstance(value, (int, float)) else None
-    return _FOLDED[text]
+        cache[text] = float(value) if isinstance(value, (int, float)) else None
+    return cache[text]
 
 
 class _Writer:
@@ -431,6 +432,10 @@ class _Writer:
         self.names: dict[Value, str] = {}
         #: the frozen operands of the program's ops, at the numbers written into it
         self.frozen: dict[Value, float] = {}
+        #: rules parsed with this program's frozen numbers folded in, and the values
+        #: of folded expressions: this program's alone, freed with the writer
+        self.templates: dict[tuple, _Template] = {}
+        self.folded: dict[str, float | None] = {}
         for i, leaf in enumerate(inputs):
             self.names[leaf] = self._fresh(leaf.label, f"x{i + 1}")
         count = 0
@@ -488,7 +493,7 @@ class _Writer:
             return f"{yes or '0.0'} if {test.fill(names)} else {no or '0.0'}"
         text = rule.fill(names)
         if rule.letters <= numbers.keys():
-            x = _fold(text)                     # depends on no variable: a number
+            x = _fold(text, self.folded)        # depends on no variable: a number
             if x is not None:
                 if x == 0.0:
                     return None
@@ -507,7 +512,7 @@ class _Writer:
         for node in self.active:
             if node.op is not None:
                 names, numbers = self._operands(node)
-                rule = _template(node.op.forward_rule, numbers)
+                rule = _template(node.op.forward_rule, numbers, self.templates)
                 lines.append(f"{self.names[node]} = {rule.fill(names)}")
                 for i, v in enumerate(node.inputs):
                     if (node.op.name, i) not in _CARRIES_NON_FINITE and v in self.names:
@@ -534,7 +539,8 @@ class _Writer:
             for v, rule in zip(node.inputs, node.op.local_rules):
                 if v not in active:
                     continue
-                step = self._times(_template(rule, numbers), names, numbers, d)
+                step = self._times(_template(rule, numbers, self.templates), names, numbers,
+                                   d)
                 if step is None:
                     continue
                 if v not in grad:

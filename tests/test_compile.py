@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import math
 import random
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -605,6 +606,29 @@ def test_extra_values_come_back_when_eager_mode_answers_for_the_program():
     program = compile((root - 5.0).relu(), [x], extra=[root])
     out, grads, extra = program.value_and_grad([0.0])
     assert (out, grads, extra) == (0.0, [0.0], [0.0])          # √0 = 0, ReLU(−5) = 0
+
+
+def test_compiling_again_and_again_leaves_the_module_caches_as_they_were():
+    # each compile freezes new data points into its program; what it caches about
+    # them must go with it, not pile up in the module across compiles
+    module = sys.modules["engine.compile"]
+    rng = random.Random(7)
+
+    def compile_a_loss() -> None:
+        w = Value(0.5, "w")
+        loss = sum(((w * x) / (1.0 + x) - t) ** 2
+                   for x, t in ((rng.random(), rng.random()) for _ in range(50)))
+        compile(loss, [w]).value_and_grad([0.1])
+
+    def sizes() -> dict[str, int]:
+        return {name: len(value) for name, value in vars(module).items()
+                if isinstance(value, (dict, set, list)) and not name.startswith("__")}
+
+    compile_a_loss()                                    # the op table's rules, once
+    before = sizes()
+    for _ in range(4):
+        compile_a_loss()
+    assert sizes() == before
 
 
 def test_repr_names_the_inputs():
