@@ -14,8 +14,10 @@ a.backward()
 print(f"backward: ∂a/∂w = {w.grad:.4f},  ∂a/∂b = {b.grad:.4f},  ∂a/∂x = {x.grad:.4f}")
 print(f"          (by hand: ∂a/∂w = (1 − a²)·x = {(1 - a.data ** 2) * x.data:.4f})")
 
-# 3. Each node recorded its local gradients at forward time.
-print(f"local gradients of z = w·x + b: {z.local_grads}   of a = tanh(z): {a.local_grads}")
+# 3. Each node recorded its local gradients (∂node/∂input) at forward time.
+wx = z.inputs[0]                                   # z = (w·x) + b
+print(f"local gradients: ∂(w·x)/∂w = x = {wx.local_grads[0]},  ∂(w·x)/∂x = w = "
+      f"{wx.local_grads[1]},  ∂a/∂z = 1 − a² = {a.local_grads[0]:.4f}")
 
 # 4. Gradients of gradients: d²a/dz² = −2a(1 − a²).
 dz = grad(a, z, create_graph=True)
