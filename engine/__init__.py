@@ -6,9 +6,9 @@ from .compile import Program, compile
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, no_grad
 from .ops import OPS, Op
 from .testing import assert_grad
-from .value import Constant, Value, exp, log, relu, sigmoid, tanh
+from .value import Constant, Detached, Value, exp, log, relu, sigmoid, tanh
 
-__all__ = ["Value", "Constant", "Op", "OPS", "order", "backward", "grad", "zero_grad",
+__all__ = ["Value", "Constant", "Detached", "Op", "OPS", "order", "backward", "grad", "zero_grad",
            "no_grad", "enable_grad", "is_grad_enabled", "detect_anomaly",
            "exp", "log", "relu", "sigmoid", "tanh",
            "numerical_grad", "gradcheck", "gradgradcheck", "GradcheckError", "assert_grad",

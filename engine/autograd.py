@@ -16,7 +16,7 @@ import math
 from typing import Any, Sequence, Union, overload
 
 from .modes import MODE, enable_grad
-from .value import Constant, Value, _describe
+from .value import Constant, Detached, Value, _describe
 
 Number = Union[int, float]
 
@@ -63,6 +63,15 @@ def _check_gradient(gradient: Any, who: str) -> float:
     return seed
 
 
+def _check_recorded(output: Value, who: str) -> None:
+    """A result of ``no_grad()`` recorded no graph: differentiating it would silently
+    give nothing, so say so (PyTorch refuses it too)."""
+    if isinstance(output, Detached):
+        raise ValueError(f"{who}: {output!r} was computed under no_grad(), which records "
+                         f"no graph, so it has no gradient to give; compute it outside "
+                         f"no_grad() (or inside enable_grad())")
+
+
 def backward(root: Value, gradient: Number = 1.0) -> None:
     """Set ``node.grad`` = ∂root/∂node · gradient on every node of the graph.
 
@@ -71,6 +80,7 @@ def backward(root: Value, gradient: Number = 1.0) -> None:
     if not isinstance(root, Value):
         raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
     seed = _check_gradient(gradient, "backward")
+    _check_recorded(root, "backward")
     nodes = order(root)
     if MODE.get().anomaly:
         return _write(nodes, _sweep(nodes, seed, "backward"))
@@ -220,6 +230,7 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
         if not isinstance(t, Value):
             raise TypeError(f"grad: wrt must be a Value or a sequence of Values, "
                             f"got {type(t).__name__} {t!r}")
+    _check_recorded(output, "grad")
     delta = _sweep(order(output), 1.0, "grad", create_graph)
     results = [delta.get(t, 0.0) for t in targets]
     if create_graph:

@@ -226,6 +226,14 @@ class TracedValue(Value):
     __slots__ = ("created_at",)
 
 
+class Detached(Value):
+    """A result computed under ``no_grad()``: a leaf that recorded nothing of how it
+    was made, so ``backward`` from it has nothing to differentiate (an error says so).
+    Used later in a recorded graph it is a constant, as in PyTorch."""
+
+    __slots__ = ()
+
+
 # ---- making nodes -------------------------------------------------------------
 def _as_float(data: Any, who: str) -> float:
     if type(data) is float:
@@ -289,7 +297,7 @@ def _binary(op: Op, a: Value, b: Value) -> Value:
     mode = MODE.get()
     if mode.anomaly or out - out != 0.0:     # checking everything, or out is inf/NaN
         return _checked(op, (a, b), out, mode)
-    node = _new(Value)
+    node = _new(Value if mode.grad else Detached)
     node.data = out
     node.grad = 0.0
     node.label = ""
@@ -312,7 +320,7 @@ def _unary(op: Op, a: Value) -> Value:
     mode = MODE.get()
     if mode.anomaly or out - out != 0.0:
         return _checked(op, (a,), out, mode)
-    node = _new(Value)
+    node = _new(Value if mode.grad else Detached)
     node.data = out
     node.grad = 0.0
     node.label = ""
@@ -340,7 +348,7 @@ def _checked(op: Op, inputs: tuple[Value, ...], out: float, mode: Mode) -> Value
             raise FloatingPointError(
                 f"{op.name}: produced {out} in forward from inputs {_describe(inputs)}; "
                 f"the op was created at {creation_site()}")
-    node = _new(TracedValue if mode.anomaly else Value)
+    node = _new(TracedValue if mode.anomaly else Value if mode.grad else Detached)
     node.data = out
     node.grad = 0.0
     node.label = ""

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from engine import (
+    Detached,
     Value,
     detect_anomaly,
     enable_grad,
@@ -40,8 +41,21 @@ def test_results_under_no_grad_are_leaves_with_the_right_data():
     assert z.is_leaf
     assert y.data == math.tanh(2.5)
     assert z.data == pytest.approx(math.exp(1.0) + 0.25 - 2.0, rel=1e-15)
+    assert isinstance(y, Detached) and isinstance(z, Detached)
+    with pytest.raises(ValueError, match=r"backward: .* computed under no_grad\(\)"):
+        y.backward()                                   # nothing to differentiate: say so
+    with pytest.raises(ValueError, match=r"grad: .* computed under no_grad\(\)"):
+        grad(y, x)
+    assert x.grad == 0.0 and order(y) == [y]          # nothing flowed back to x
+
+
+def test_a_no_grad_result_is_a_constant_in_a_recorded_graph():
+    x = Value(0.5, "x")
+    with no_grad():
+        c = x * 4.0                                    # c = 2, recorded as a plain leaf
+    y = c * x
     y.backward()
-    assert x.grad == 0.0 and order(y) == [y]          # nothing flows back to x
+    assert y.data == 1.0 and x.grad == c.data == 2.0 and c.grad == 0.5
 
 
 def test_a_graph_mixing_both_modes_differentiates_the_recorded_part():
