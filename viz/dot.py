@@ -130,12 +130,13 @@ def grad_color(grad: float) -> str:
 
 
 def grad_width(grad: float, largest: float) -> float:
-    """Border width 1–2.4 on a log scale: the largest |grad| is thickest, six orders
-    of magnitude smaller is thinnest (so vanishing gradients look thin, not absent)."""
+    """Border width 1–3.5 on a log scale: the largest |grad| is thickest, five orders
+    of magnitude smaller is thinnest (so vanishing gradients look thin, not absent),
+    and one order of magnitude is half a point, enough to see."""
     if not grad or not largest or not math.isfinite(grad) or not math.isfinite(largest):
         return 1.2
     decades = math.log10(abs(grad) / largest)                # ≤ 0
-    return round(1.0 + 1.4 * max(0.0, 1.0 + decades / 6.0), 2)
+    return round(1.0 + 2.5 * max(0.0, 1.0 + decades / 5.0), 2)
 
 
 # ---- the argument checks ------------------------------------------------------------------
