@@ -452,3 +452,14 @@ def test_python_dash_m_viz() -> None:
     result = subprocess.run([sys.executable, "-m", "viz", "check", "x*x", "x=2"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "gradient check passed" in result.stdout
+
+
+@pytest.mark.parametrize("formula, operator, column", [
+    ("x*w + b^2", "^", 8),           # ^ binds more loosely than +: the whole x*w + b is its left
+    ("x % 2", "%", 3),
+    ("(x) // (2)", "//", 5),         # parentheses are not part of the operands' nodes
+])
+def test_a_refused_operator_is_pointed_at_exactly(formula, operator, column):
+    message = rf"operator {re.escape(operator)} .*\(column {column}\)"
+    with pytest.raises(ExpressionError, match=message):
+        build(formula, {"x": 1.0, "w": 2.0, "b": 3.0})

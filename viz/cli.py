@@ -89,7 +89,7 @@ def parse_formula(text: str) -> ast.Expression:
         raise ExpressionError(f"not a valid formula: {error or 'nested too deeply'}") from None
     _check_depth(tree.body)
     for node in ast.walk(tree.body):
-        _check_node(node)
+        _check_node(node, text.strip())
     return tree
 
 
@@ -103,7 +103,9 @@ def _check_depth(root: ast.AST) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
-def _check_node(node: ast.AST) -> None:
+def _check_node(node: ast.AST, text: str = "") -> None:
+    """Refuse ``node`` unless the whitelist allows it; ``text`` (the parsed formula)
+    lets a refused operator be pointed at exactly."""
     where = f" (column {node.col_offset + 1})" if hasattr(node, "col_offset") else ""
     if isinstance(node, (ast.expr_context, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
                          ast.USub, ast.UAdd, ast.Name)):
@@ -123,6 +125,11 @@ def _check_node(node: ast.AST) -> None:
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
+            symbol = _REFUSED_OPERATORS[type(node.op)].split()[0]
+            gap = text[node.left.end_col_offset:node.right.col_offset] if text else ""
+            if symbol in gap and node.left.end_lineno == node.right.lineno == 1:
+                column = node.left.end_col_offset + gap.index(symbol) + 1
+                where = f" (column {column})"           # the operator itself
             raise ExpressionError(f"the operator {_REFUSED_OPERATORS[type(node.op)]} is "
                                   f"not allowed{where}; use + - * / **")
         return
