@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench lint system-deps clean
+.PHONY: test demo bench gallery system-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
+
+# Re-render every picture of docs/ (and docs/gallery.md, written from its code).
+gallery: $(STAMP) system-deps
+	$(BIN)/python docs/gallery/make_gallery.py
+	$(BIN)/python docs/gallery/make_network_gallery.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
