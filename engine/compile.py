@@ -524,13 +524,20 @@ class _Writer:
         """One line per edge that carries a gradient. ``grad[v]`` is the variable
         holding ∂output/∂v so far; a node with a single path back from the output
         shares its consumer's variable (a sum passes its gradient through
-        unchanged), and gets its own only when a second contribution arrives."""
+        unchanged), and gets its own only when a second contribution arrives.
+
+        Also collects ``self.dropped``: the gradient variables an edge may drop — a
+        branch (ReLU′ = 0 passes nothing on) or a local derivative folded to 0 (a
+        weight frozen at 0.0). An inf or NaN anywhere else reaches the gradients
+        returned (inf·0 is NaN, inf + x is inf); there it could vanish, while eager
+        mode refuses it, so the program checks these too."""
         out = self.names[self.output]
         own = {self.output}
         grad = {self.output: f"d_{out}" if f"d_{out}" not in self.taken else self._fresh("", "d")}
         self.taken.add(grad[self.output])
         lines = [f"{grad[self.output]} = 1.0"]
         active = set(self.active)
+        dropped: dict[str, None] = {}
         for node in reversed(self.active):
             d = grad.get(node)
             if node.op is None or d is None:
@@ -539,8 +546,10 @@ class _Writer:
             for v, rule in zip(node.inputs, node.op.local_rules):
                 if v not in active:
                     continue
-                step = self._times(_template(rule, numbers, self.templates), names, numbers,
-                                   d)
+                template = _template(rule, numbers, self.templates)
+                step = self._times(template, names, numbers, d)
+                if step is None or template.branch is not None:
+                    dropped[d] = None             # d may stop here: see ``source``
                 if step is None:
                     continue
                 if v not in grad:
@@ -564,6 +573,7 @@ class _Writer:
                 else:
                     lines.append(f"{grad[v]} += {step}")
         self.grad = grad
+        self.dropped = list(dropped)
         return lines
 
     def source(self) -> str:
@@ -573,6 +583,8 @@ class _Writer:
         forward = self.forward_lines() or ["pass"]
         backward = self.backward_lines()
         watched = (f" or not finite(({', '.join(self.watched)},))" if self.watched else "")
+        both = [*self.watched, *(d for d in self.dropped if d not in self.watched)]
+        watched_both = f" or not finite(({', '.join(both)},))" if both else ""
         grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
         labels = ", ".join(self.names[v] for v in self.inputs)
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
@@ -603,7 +615,7 @@ class _Writer:
             f"    grads = [{grads}]",
             *([f"    extra = [{extra}]"] if self.extra else []),
             f"    if type({out}) is not float or {out} - {out} != 0.0 or not finite(grads)"
-            f"{watched}:",
+            f"{watched_both}:",
             "        return checked(numbers, True)",
             f"    return {out}, grads{', extra' if self.extra else ''}",
             "",

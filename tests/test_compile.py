@@ -527,6 +527,28 @@ def test_an_overflow_squashed_by_a_later_op_is_eager_modes_error(build):
         assert str(info.value) == str(eager_info.value)
 
 
+# The gradient overflows on its way back (1e200 · 1e200), then an edge drops it before
+# it reaches an input: ReLU′ = 0 at x < 0, or the local derivative 0.0 of x·0.0. Eager
+# mode refuses the overflow; the program, whose returned gradients are finite, must too.
+@pytest.mark.parametrize("build, at, bad", [
+    (lambda x: x.relu() * 1e200 * 1e200, [1e-200], [-1.0]),
+    (lambda x: x * 0.0 * 1e200 * 1e200 + x, [1.0], [1.0]),
+    (lambda x, y: (x * y).relu() * 1e200 * 1e200 + y, [1e-200, 1.0], [-1.0, 1.0]),
+])
+def test_a_gradient_overflow_dropped_on_the_way_back_is_eager_modes_error(build, at, bad):
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(at)]
+    program = compile(build(*leaves), leaves)
+    with pytest.raises(OverflowError) as eager_info:
+        fresh = [Value(x, f"x{i}") for i, x in enumerate(bad)]
+        engine.grad(build(*fresh), fresh)
+    assert "grad produced inf" in str(eager_info.value)
+    with pytest.raises(OverflowError) as info:
+        program.value_and_grad(bad)
+    assert str(info.value) == str(eager_info.value)
+    # the value alone is fine, in eager mode and in the program
+    assert program(bad) == build(*[Value(x) for x in bad]).data
+
+
 def test_infinity_given_to_a_squashing_op_gives_eager_modes_numbers():
     x = Value(1.0, "x")
     program = compile((x * 2.0).tanh(), [x])
