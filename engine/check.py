@@ -162,17 +162,23 @@ def close(a: float, b: float, atol: float, rtol: float) -> bool:
     return abs(a - b) <= atol + rtol * abs(b)
 
 
+def align(head: Sequence[str], body: Sequence[Sequence[str]], marks: Sequence[str]) -> list[str]:
+    """Rows of text cells under ``head`` in aligned columns, indented two spaces, each
+    row followed by its mark (``✗ …`` or nothing): the layout of every mismatch table."""
+    widths = [max(len(row[c]) for row in [head, *body]) for c in range(len(head))]
+    lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(head, widths))]
+    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + mark
+              for row, mark in zip(body, marks)]
+    return [line.rstrip() for line in lines]
+
+
 def table(title: str, rows: list[tuple[str, float, float]], columns: tuple[str, str],
           atol: float, rtol: float) -> str:
     """A mismatch report: one row per input, failing rows marked ✗."""
-    head = ("input", *columns, "|difference|", "")
-    body = [(name, f"{a:.10g}", f"{b:.10g}", f"{abs(a - b):.3g}",
-             "" if close(a, b, atol, rtol) else "✗") for name, a, b in rows]
-    widths = [max(len(r[c]) for r in [head, *body]) for c in range(4)]
-    lines = [title, "  " + "  ".join(h.ljust(w) for h, w in zip(head, widths)).rstrip()]
-    lines += ["  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[4]
-              for row in body]
-    return "\n".join(line.rstrip() for line in lines)
+    head = ("input", *columns, "|difference|")
+    body = [(name, f"{a:.10g}", f"{b:.10g}", f"{abs(a - b):.3g}") for name, a, b in rows]
+    marks = ["" if close(a, b, atol, rtol) else "✗" for _, a, b in rows]
+    return "\n".join([title.rstrip(), *align(head, body, marks)])
 
 
 def _verdict(who: str, rows: list[tuple[str, float, float]], columns: tuple[str, str],

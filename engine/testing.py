@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from .autograd import grad
-from .check import ATOL, EPS, RTOL, GradcheckError, close, numerical_grad
+from .check import ATOL, EPS, RTOL, GradcheckError, align, close, numerical_grad
 from .value import Value
 
 
@@ -55,19 +55,16 @@ def _report(output: Value, rows: list[tuple[str, float, float, float]],
     what = output.label or "output"
     head = ("input", "engine", "expected", "numeric", "|engine − expected|")
     body = [(n, f"{e:.10g}", f"{w:.10g}", f"{m:.10g}", f"{abs(e - w):.3g}") for n, e, w, m in rows]
-    widths = [max(len(r[c]) for r in [head, *body]) for c in range(5)]
+    marks = []
+    for _, engine, wanted, numeric in rows:
+        if not close(engine, wanted, atol, rtol):
+            marks.append("✗ expected" if close(engine, numeric, ATOL, RTOL)
+                         else "✗ expected, ✗ numeric")
+        else:
+            marks.append("" if close(engine, numeric, ATOL, RTOL) else "✗ numeric")
     lines = [f"assert_grad: {len(bad)} of {len(rows)} gradients of {what} disagree "
              f"(expected: atol={atol:g}, rtol={rtol:g}; numeric: atol={ATOL:g}, rtol={RTOL:g}):",
-             "  " + "  ".join(h.ljust(w) for h, w in zip(head, widths))]
-    for row, text in zip(rows, body):
-        marks = []
-        if not close(row[1], row[2], atol, rtol):
-            marks.append("✗ expected" if close(row[1], row[3], ATOL, RTOL)
-                         else "✗ expected, ✗ numeric")
-        elif not close(row[1], row[3], ATOL, RTOL):
-            marks.append("✗ numeric")
-        lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(text, widths)) + "  " +
-                     " ".join(marks))
+             *align(head, body, marks)]
     if any(close(r[1], r[3], ATOL, RTOL) and not close(r[1], r[2], atol, rtol) for r in bad):
         lines.append("  engine and finite differences agree: check the hand derivation.")
     return "\n".join(line.rstrip() for line in lines)
