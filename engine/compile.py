@@ -29,11 +29,12 @@ import unicodedata
 from types import CodeType, FunctionType
 from typing import Any, Callable, Sequence, Union
 
-from .autograd import grad, order
+from .autograd import order
+from .functional import grad, replay
 from .modes import enable_grad, no_grad
 from .ops import FORWARD_NAMES, LOCAL_NAMES
 from .rules import number, render, substitute
-from .value import Constant, Value, _binary, _unary
+from .value import Constant, Value
 
 Number = Union[int, float]
 # The functions rules may call, on floats (a local rule's own helpers, then the
@@ -234,15 +235,7 @@ class _SlowPaths:
                 made[v] = Constant(x) if type(v) is Constant else Value(x, v.label)
         try:
             with enable_grad() if gradients else no_grad():
-                for node in self._nodes:
-                    if node.op is None or node in made:
-                        continue                          # a leaf: an input, or frozen
-                    if node.input_a in made or node.input_b in made:
-                        args = [made.get(v, v) for v in node.inputs]
-                        new = _binary(node.op, *args) if len(args) == 2 else \
-                            _unary(node.op, *args)
-                        new.label = node.label
-                        made[node] = new
+                made = replay(self._nodes, made)
             out = made.get(self._output, self._output)
             if not gradients:
                 return None, out.data
@@ -301,14 +294,6 @@ class _Template:
         pieces[1::2] = [names[letter] for letter in pieces[1::2]]
         return "".join(pieces)
 
-
-# The operands through which an inf or NaN always reaches the op's result (as inf
-# or NaN, or as an error): a non-finite temporary there shows in the output. Every
-# other operand — ReLU's, tanh's, σ's, exp's, a divisor, a base — can squash one
-# (tanh(inf) = 1) and hide an overflow eager mode reports, so the program checks
-# those temporaries once, after its forward pass.
-_CARRIES_NON_FINITE = {("add", 0), ("add", 1), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1),
-                       ("div", 0), ("neg", 0), ("abs", 0), ("log", 0)}
 
 _FOLDABLE: dict[str, frozenset[str]] = {}
 _FOLD_NAMES = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan}
@@ -514,8 +499,8 @@ class _Writer:
                 names, numbers = self._operands(node)
                 rule = _template(node.op.forward_rule, numbers, self.templates)
                 lines.append(f"{self.names[node]} = {rule.fill(names)}")
-                for i, v in enumerate(node.inputs):
-                    if (node.op.name, i) not in _CARRIES_NON_FINITE and v in self.names:
+                for i, v in enumerate(node.inputs):    # an input that may hide an inf or NaN
+                    if i not in node.op.carries and v in self.names:
                         watched[self.names[v]] = None
         self.watched = list(watched)
         return lines

@@ -7,9 +7,10 @@
 
 A formula is never handed to ``eval``. It is parsed with :mod:`ast` and walked by a
 small interpreter that knows numbers, names, ``+ - * / **``, unary minus and calls
-of ``exp log relu sigmoid tanh abs``; every other piece of Python is refused with exit
-status 2 and a message naming it. Each step of the walk is a Value op, so the result
-is a graph whose leaves carry the names given on the command line.
+of the op table's named ops (``exp log relu sigmoid tanh abs``); every other piece
+of Python is refused with exit status 2 and a message naming it. Each step of the
+walk is a Value op, so the result is a graph whose leaves carry the names given on
+the command line.
 
 Exit status: 0 success, 1 a failed gradient check or a maths error (``log(-1)``),
 2 a usage error (refused or malformed formula, unknown name, missing or bad value).
@@ -25,13 +26,13 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from engine import Constant, Value, exp, log, numerical_grad, relu, sigmoid, tanh
+from engine import FUNCTIONS, OPS, Constant, Value, numerical_grad
 
 from .arguments import RANKDIRS
 
-#: Functions a formula may call, each with exactly one positional argument.
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "abs": abs}
+#: How many arguments each function a formula may call takes: the ops of the table
+#: called by name (exp, log, relu, sigmoid, tanh, abs, and any row added since).
+ARITY = {op.function: op.arity for op in OPS.values() if op.function is not None}
 
 #: Longest formula accepted, in characters, and deepest nesting of operations.
 MAX_LENGTH = 2000
@@ -149,8 +150,9 @@ def _check_node(node: ast.AST, text: str = "") -> None:
         if node.keywords:
             raise ExpressionError(f"keyword arguments are not allowed{where}: "
                                   f"write {name}(x)")
-        if len(node.args) != 1:
-            raise ExpressionError(f"{name} takes exactly one argument{where}, "
+        if len(node.args) != ARITY[name]:
+            wanted = "one argument" if ARITY[name] == 1 else f"{ARITY[name]} arguments"
+            raise ExpressionError(f"{name} takes exactly {wanted}{where}, "
                                   f"got {len(node.args)}")
         return
     what = _REFUSED_NODES.get(type(node), f"{type(node).__name__} nodes")
@@ -191,7 +193,7 @@ def evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value:
             operand = walk(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](walk(node.args[0]))  # type: ignore[attr-defined]
+            return FUNCTIONS[node.func.id](*map(walk, node.args))  # type: ignore[attr-defined]
         raise ExpressionError(f"{type(node).__name__} not allowed in a formula")  # unreachable
 
     for node in ast.walk(tree.body):     # trees not from parse_formula are checked too

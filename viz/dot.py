@@ -46,8 +46,6 @@ NEUTRAL = "#4b5563"
 FADED = "#d1d5db"
 HIGHLIGHT = "#7c3aed"
 NEURON_FILL = "#f5f3ff"
-#: Ops whose operands are not interchangeable: their edges say which input is which.
-ORDERED_OPS = {"sub", "div", "pow", "powv"}
 _COLLAPSE = (None, "neuron")
 
 INSTALL_HINT = ("Graphviz's `dot` program was not found on PATH; it is needed to render "
@@ -245,9 +243,18 @@ def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool
 def _op_text(node: Value) -> str:
     op = node.op
     assert op is not None
-    if op.name == "pow" and isinstance(node.inputs[1], Constant):
-        return f"^{display_number(node.inputs[1].data)}"
+    if _number_input(node) is not None:                 # ^2: the exponent on the op
+        return f"{op.symbol}{display_number(node.inputs[op.number].data)}"
     return op.symbol
+
+
+def _number_input(node: Value) -> Value | None:
+    """The input of an op that is a plain number by the op's row (pow's exponent),
+    written on the op's circle instead of drawn as a node of its own."""
+    op = node.op
+    if op is None or op.number is None or not isinstance(node.inputs[op.number], Constant):
+        return None
+    return node.inputs[op.number]
 
 
 # ---- the diagram ---------------------------------------------------------------------------
@@ -270,10 +277,8 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     params = set(parameters) if parameters is not None else None
     marked = _highlight_set(highlight)
     groups = neuron_groups(nodes) if collapse == "neuron" else {}
-    # a constant exponent is written on its ^ node, not drawn as a node of its own
-    folded = {n.inputs[1] for n in nodes
-              if n.op is not None and n.op.name == "pow" and isinstance(n.inputs[1], Constant)}
-    folded = {c for c in folded if c not in groups}
+    # a number input (pow's exponent) is written on its op, not drawn as a node
+    folded = {c for c in map(_number_input, nodes) if c is not None and c not in groups}
     drawn = [n for n in nodes if n not in groups and n not in folded]
     count = len(drawn) + len(set(groups.values()))
     if max_nodes is not None and count > max_nodes:
@@ -354,10 +359,10 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
                      margin="0.02")
         diagram.edge(op_id, unit[n], color=HIGHLIGHT if n in marked else
                      FADED if fade else NEUTRAL, penwidth="2.5" if n in marked else "1.0")
-        ordered = n.op.name in ORDERED_OPS and not (n.op.name == "pow"
-                                                    and n.inputs[1] in folded)
+        # operands that may not swap are tagged a and b, as in the op table
+        ordered = not n.op.commutative and sum(c not in folded for c in n.inputs) == 2
         for position, (child, local) in enumerate(zip(n.inputs, n.local_grads)):
-            if child in folded and n.op.name == "pow":
+            if child in folded and position == n.op.number:
                 continue
             on_path = child in marked and n in marked
             no_flow = gradients_known and local == 0.0
