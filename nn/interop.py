@@ -118,8 +118,9 @@ def _linear_names(model: MLP) -> list[str]:
 
 def torch_names(model: MLP) -> Names:
     """{label: (PyTorch parameter name, index)} for every parameter of ``model``, in
-    ``to_torch(model)`` (and in any Sequential ``from_torch`` reads): ``L1.N2.w3`` →
-    ``("0.weight", (1, 2))``, ``L1.N2.b`` → ``("0.bias", (1,))``. Needs no torch."""
+    ``to_torch(model)``: ``L1.N2.w3`` → ``("0.weight", (1, 2))``, ``L1.N2.b`` →
+    ``("0.bias", (1,))``. They are also the names in a numbered Sequential that
+    ``from_torch`` made ``model`` from. Needs no torch."""
     names: Names = {}
     for layer, linear in zip(_check_mlp(model, "torch_names").layers, _linear_names(model)):
         for j, neuron in enumerate(layer.neurons):
@@ -154,12 +155,13 @@ def to_torch(model: MLP, *, dtype: Any = None) -> Any:
         if layer.activation != "linear" and layer.activation not in TORCH_ACTIVATIONS:
             raise ValueError(f"{who}: no PyTorch module for the activation "
                              f"{layer.activation!r} of layer {layer.name}")
-        linear = torch.nn.Linear(layer.nin, layer.nout, dtype=dtype)
-        with torch.no_grad():
-            linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in layer.neurons],
-                                             dtype=torch.float64))
-            linear.bias.copy_(torch.tensor([n.b.data for n in layer.neurons],
-                                           dtype=torch.float64))
+        # Made on the meta device (no memory, no draw from torch's random generator),
+        # then given our weights as its parameters.
+        linear = torch.nn.Linear(layer.nin, layer.nout, device="meta")
+        linear.weight = torch.nn.Parameter(
+            torch.tensor([[w.data for w in n.w] for n in layer.neurons], dtype=dtype))
+        linear.bias = torch.nn.Parameter(
+            torch.tensor([n.b.data for n in layer.neurons], dtype=dtype))
         parts = [linear]
         if layer.activation != "linear":
             parts.append(getattr(torch.nn, TORCH_ACTIVATIONS[layer.activation])())

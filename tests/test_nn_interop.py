@@ -114,6 +114,14 @@ def test_a_round_trip_gives_the_same_model_exactly(torch, activation, output_act
     assert back.state_dict() == model.state_dict()       # every float, to the bit
 
 
+def test_to_torch_leaves_torchs_random_generator_alone(torch):
+    torch.manual_seed(0)
+    state = torch.get_rng_state()
+    module = to_torch(_model(residual=True))
+    assert torch.equal(torch.get_rng_state(), state)
+    assert all(p.device.type == "cpu" and p.requires_grad for p in module.parameters())
+
+
 def test_a_sequential_comes_back_the_same_from_an_mlp(torch):
     torch.manual_seed(0)
     made = torch.nn.Sequential(torch.nn.Linear(2, 5), torch.nn.Tanh(),
@@ -128,7 +136,10 @@ def test_a_sequential_comes_back_the_same_from_an_mlp(torch):
                                                    again.state_dict().items()):
         assert name == again_name and torch.equal(theirs, ours), name
     assert torch_names(model)["L2.N4.w3"] == ("2.weight", (3, 2))
-    assert made[2].weight[3, 2].item() == model.layers[1].neurons[3].w[2].data
+    tensors = dict(made.named_parameters())               # the names fit the original too
+    for label, p in model.named_parameters():
+        tensor, index = torch_names(model)[label]
+        assert tensors[tensor][index].item() == p.data, label
 
 
 def test_one_linear_layer_and_an_mlp_without_hidden_layers(torch):
