@@ -24,8 +24,7 @@ from nn import ACTIVATIONS, MLP, from_torch, to_torch, torch_loss, torch_names
 from nn.interop import TORCH_ACTIVATIONS, TORCH_LOSSES
 
 INSTALL = "pip install torch==2.13.0"
-OUTPUT_ACTIVATIONS = sorted(ACTIVATIONS)
-HIDDEN_ACTIVATIONS = sorted(ACTIVATIONS)
+NAMES = sorted(ACTIVATIONS)                  # every activation, hidden or output
 
 
 @pytest.fixture
@@ -85,7 +84,7 @@ def test_torch_names_skip_no_module_for_a_linear_activation_and_enter_residual_b
 
 
 @pytest.mark.parametrize("residual", [False, True])
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", NAMES)
 def test_every_name_points_at_the_same_number(torch, activation, residual):
     model = _model(activation, "sigmoid", residual, nout=2)
     tensors = dict(to_torch(model).named_parameters())
@@ -98,8 +97,8 @@ def test_every_name_points_at_the_same_number(torch, activation, residual):
 
 # ---- both ways, exactly ----------------------------------------------------------------------
 @pytest.mark.parametrize("residual", [False, True])
-@pytest.mark.parametrize("output_activation", OUTPUT_ACTIVATIONS)
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("output_activation", NAMES)
+@pytest.mark.parametrize("activation", NAMES)
 def test_a_round_trip_gives_the_same_model_exactly(torch, activation, output_activation,
                                                     residual):
     model = _model(activation, output_activation, residual, nout=2, seed=3)
@@ -184,7 +183,7 @@ LOSS_CASES = [(nn.mse, "linear", 2), (nn.mse, "relu", 2), (nn.mse, "tanh", 1),
 @pytest.mark.parametrize("loss, output_activation, nout", LOSS_CASES,
                          ids=[f"{f.__name__}-{out}" for f, out, _ in LOSS_CASES])
 @pytest.mark.parametrize("residual", [False, True], ids=["plain", "residual"])
-@pytest.mark.parametrize("activation", HIDDEN_ACTIVATIONS)
+@pytest.mark.parametrize("activation", NAMES)
 def test_same_data_same_loss_same_gradient_for_every_parameter(torch, activation, residual,
                                                               loss, output_activation, nout):
     rng = random.Random(f"{activation}{residual}{loss.__name__}{output_activation}")
