@@ -20,6 +20,11 @@ on every call (max(z, 0) = ReLU(z), −|z| = z − 2·ReLU(z)). softmax_cross_en
 shift m is a plain number, fixed when the graph is built: any m gives the same
 value and gradient (∂m/∂z is not part of the formula), m only keeps e^(z − m) in
 range.
+
+Each loss has a PyTorch twin that gives the same value and gradients on the same
+batch (``nn.torch_loss(loss)`` makes it): ``mse`` ↔ ``torch.nn.MSELoss``, ``bce`` ↔
+``BCELoss``, ``bce_with_logits`` ↔ ``BCEWithLogitsLoss``, ``softmax_cross_entropy`` ↔
+``CrossEntropyLoss``, ``hinge`` ↔ ``nn.interop.HingeLoss`` (written out in torch ops).
 """
 
 from __future__ import annotations
@@ -105,7 +110,8 @@ def _check_reduction(reduction: object, who: str) -> None:
 
 
 def mse(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
-    """Squared error (ŷ − y)², averaged (or summed) over all elements."""
+    """Squared error (ŷ − y)², averaged (or summed) over all elements.
+    PyTorch twin: ``torch.nn.MSELoss``."""
     return _reduce([(p - t) ** 2 for p, t in _pairs(pred, target, "mse", reduction)],
                    reduction)
 
@@ -115,7 +121,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     and targets y ∈ [0, 1]. With p = σ(z): ∂L/∂z = p − y.
 
     A probability of exactly 0 or 1 on the wrong side is an infinite loss: a
-    ValueError that points to ``bce_with_logits``, which never saturates."""
+    ValueError that points to ``bce_with_logits``, which never saturates.
+    PyTorch twin: ``torch.nn.BCELoss``."""
     who = "bce"
     terms = []
     for p, y in _probability_pairs(pred, target, who, reduction):
@@ -140,7 +147,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
 def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Binary cross-entropy on logits z (p = σ(z)), stable for any finite z:
     ReLU(z) − z·y + log(1 + e^(z − 2·ReLU(z))), which is max(z, 0) − z·y +
-    log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0."""
+    log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0.
+    PyTorch twin: ``torch.nn.BCEWithLogitsLoss``."""
     who = "bce_with_logits"
     terms = []
     for z, y in _probability_pairs(pred, target, who, reduction):
@@ -157,7 +165,9 @@ def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -
 
 def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Max-margin loss max(0, 1 − y·ŷ) with labels y ∈ {−1, +1}: zero once a score
-    is on the right side with a margin of 1."""
+    is on the right side with a margin of 1. PyTorch has no such module (its
+    HingeEmbeddingLoss is another formula); its twin ``nn.interop.HingeLoss`` is this
+    formula in torch ops."""
     who = "hinge"
     terms = []
     for s, y in _pairs(pred, target, who, reduction):
@@ -204,7 +214,8 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
     ∂L/∂z_k = softmax(z)_k − [k = y].
 
     One example: ``logits`` a list of Values and ``target`` an int. A batch: a list
-    of such lists and a list of ints (averaged or summed)."""
+    of such lists and a list of ints (averaged or summed).
+    PyTorch twin: ``torch.nn.CrossEntropyLoss``."""
     who = "softmax_cross_entropy"
     _check_reduction(reduction, who)
     if is_list(logits) and logits and is_list(logits[0]):
