@@ -44,7 +44,8 @@ _RULE_NAMES: dict[str, Any] = {**LOCAL_NAMES, **FORWARD_NAMES}
 __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
-_RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
+_RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "floats",
+             "grads",
              "extra", "error", "forward", "value_and_grad", *_RULE_NAMES, *dir(builtins),
              *keyword.kwlist}
 
@@ -175,7 +176,8 @@ class _SlowPaths:
         scope: dict[str, Any] = {**_RULE_NAMES, "__builtins__": builtins,
                                  "inf": math.inf, "nan": math.nan,
                                  "fail": self.fail, "count_error": self.count_error,
-                                 "checked": self.checked, "finite": _finite}
+                                 "checked": self.checked, "finite": _finite,
+                                 "floats": _floats}
         return FunctionType(code, scope, name)
 
     def count_error(self, numbers: Any) -> Exception:
@@ -203,8 +205,9 @@ class _SlowPaths:
         return result
 
     def checked(self, numbers: Sequence[Any], gradients: bool) -> Any:
-        """Called when the result is not a finite float: non-real numbers are a
-        TypeError; ints are fine (computed again as floats); otherwise eager mode
+        """Called when a number given is not a float, or the result is not a finite
+        float: non-real numbers (bools too, as in eager mode) are a TypeError; ints
+        are fine (computed again as floats); otherwise eager mode
         answers — an inf/NaN made from finite numbers is its error naming the op,
         and where it raises nothing its numbers are the result (an infinite local
         derivative times a zero gradient is NaN in the program, but eager mode
@@ -253,6 +256,11 @@ def _finite(values: list[float]) -> bool:
         return math.isfinite(math.fsum(values))
     except (OverflowError, ValueError):          # finite but huge, or inf − inf
         return all(math.isfinite(x) for x in values)
+
+
+def _floats(numbers: Sequence[Any]) -> bool:
+    """Are all the numbers floats? (One C-speed pass: a set of their types.)"""
+    return set(map(type, numbers)) <= {float}
 
 
 def _real(x: Any, i: int) -> float:
@@ -573,8 +581,11 @@ class _Writer:
         grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
         labels = ", ".join(self.names[v] for v in self.inputs)
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
-        head = [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
-                f"    {unpack}", "    try:"]
+        def head(gradients: bool) -> list[str]:
+            return [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
+                    "    if not floats(numbers):      # ints, bools, strings …: see checked",
+                    f"        return checked(numbers, {gradients})",
+                    f"    {unpack}", "    try:"]
         catch = "    except (ArithmeticError, ValueError, TypeError) as error:"
         return "\n".join([
             f'"""The graph of {out} as straight-line code of ({labels}).',
@@ -586,14 +597,14 @@ class _Writer:
             '"""',
             "",
             "",
-            "def forward(numbers):", *head, *("        " + line for line in forward),
+            "def forward(numbers):", *head(False), *("        " + line for line in forward),
             catch, "        return fail(numbers, error, False)",
             f"    if type({out}) is not float or {out} - {out} != 0.0{watched}:",
             "        return checked(numbers, False)",
             f"    return {out}",
             "",
             "",
-            "def value_and_grad(numbers):", *head,
+            "def value_and_grad(numbers):", *head(True),
             "        # forward", *("        " + line for line in forward),
             "        # backward", *("        " + line for line in backward),
             catch, "        return fail(numbers, error, True)",

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+#: How a loss combines its terms.
+REDUCTIONS = ("mean", "sum")
+
 
 def is_number(x: Any) -> bool:
     """An int or a float, but not a bool (True is an int to Python, not to us)."""
@@ -17,8 +20,18 @@ def is_list(x: Any) -> bool:
 
 
 def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:
-    """``value`` if it is an int ≥ ``smallest`` (not a bool), else a ValueError
-    naming the function ``who`` and the argument ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+    """``value`` if it is an int ≥ ``smallest`` (not a bool): else a TypeError (not
+    an int) or a ValueError (too small), naming the function ``who`` and the
+    argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{who}: {name} must be an int ≥ {smallest}, got "
+                        f"{type(value).__name__} {value!r}")
+    if value < smallest:
         raise ValueError(f"{who}: {name} must be an int ≥ {smallest}, got {value!r}")
     return value
+
+
+def check_reduction(reduction: object, who: str) -> None:
+    """A ValueError unless ``reduction`` is 'mean' or 'sum'."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")

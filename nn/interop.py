@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from .losses import LOSSES, _check_reduction
+from .checks import check_reduction
+from .losses import LOSSES
 from .module import MLP
 
 __all__ = ["to_torch", "from_torch", "torch_names", "torch_loss", "TORCH_LOSSES"]
@@ -72,7 +73,7 @@ def _torch_classes() -> dict[str, type]:
 
         def __init__(self, reduction: str = "mean") -> None:
             super().__init__()
-            _check_reduction(reduction, "HingeLoss")
+            check_reduction(reduction, "HingeLoss")
             self.reduction = reduction
 
         def forward(self, scores: Any, targets: Any) -> Any:
@@ -311,7 +312,7 @@ def torch_loss(loss: Callable[..., Any] | str, reduction: str = "mean") -> Any:
     if name not in TORCH_LOSSES or (not isinstance(loss, str) and LOSSES[name] is not loss):
         raise ValueError(f"{who}: {loss!r} is not one of chaingrad's losses "
                          f"({', '.join(TORCH_LOSSES)})")
-    _check_reduction(reduction, who)
+    check_reduction(reduction, who)
     torch = _import_torch(who)
     if name == "hinge":
         return _torch_classes()["HingeLoss"](reduction=reduction)

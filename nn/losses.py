@@ -34,14 +34,13 @@ from typing import Any, Sequence, Union
 
 from engine import Value
 
-from .checks import is_list, is_number
+from .checks import check_reduction, is_list, is_number
 
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES"]
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
 Target = Union[Number, Sequence[Any]]
-REDUCTIONS = ("mean", "sum")
 
 
 def _targets_found(t: Any) -> str:
@@ -53,7 +52,7 @@ def _pairs(pred: Prediction, target: Target, who: str,
            reduction: str) -> list[tuple[Value, float]]:
     """(prediction, target) element pairs of two equally nested structures (after
     checking ``reduction``, which every loss takes)."""
-    _check_reduction(reduction, who)
+    check_reduction(reduction, who)
     pairs: list[tuple[Value, float]] = []
     stack = [(pred, target, "")]
     while stack:
@@ -102,11 +101,6 @@ def _reduce(terms: list[Value], reduction: str) -> Value:
         total = total / len(terms)
     total.label = "L"
     return total
-
-
-def _check_reduction(reduction: object, who: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")
 
 
 def mse(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
@@ -217,7 +211,7 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
     of such lists and a list of ints (averaged or summed).
     PyTorch twin: ``torch.nn.CrossEntropyLoss``."""
     who = "softmax_cross_entropy"
-    _check_reduction(reduction, who)
+    check_reduction(reduction, who)
     if is_list(logits) and logits and is_list(logits[0]):
         if not is_list(target) or len(target) != len(logits):
             raise ValueError(f"{who}: {len(logits)} examples but {_targets_found(target)}; "

@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
-from engine import Value, no_grad, order
+from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
 from .checks import check_int, is_number
@@ -26,7 +26,7 @@ Number = Union[int, float]
 Loss = Callable[[Any, Any], Value]
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(NonFiniteError):
     """Training produced a NaN or an infinity (in the loss or in a parameter)."""
 
 

@@ -703,3 +703,16 @@ def test_fit_compiled_needs_the_full_batch():
     with pytest.raises(ValueError, match="compile=True.*drop batch_size"):
         nn.fit(model, X, y, "mse", nn.SGD(model.parameters(), lr=0.1), epochs=1,
                batch_size=2, progress=False, compile=True)
+
+
+@pytest.mark.parametrize("bad", [True, False, "1.0", None, 1j])
+def test_a_program_refuses_what_eager_mode_refuses(bad):
+    x = Value(2.0, "x")
+    program = compile(x * x + 1, [x])
+    with pytest.raises(TypeError, match=r"numbers\[0\] must be a real number"):
+        program.value_and_grad([bad])
+    with pytest.raises(TypeError, match=r"numbers\[0\] must be a real number"):
+        program([bad])
+    with pytest.raises(TypeError):                     # eager mode: the same refusal
+        Value(bad)
+    assert program.value_and_grad([3]) == (10.0, [6.0])   # an int is a number

@@ -238,6 +238,8 @@ def test_a_residual_layer_needs_equal_width():
 # ---- construction errors --------------------------------------------------------------
 @pytest.mark.parametrize("args, kwargs, error, message", [
     ((0, [1]), {}, ValueError, "nin must be an int ≥ 1"),
+    (("2", [1]), {}, TypeError, "nin must be an int ≥ 1, got str '2'"),
+    ((2, [1.5]), {}, TypeError, "must be an int"),
     ((2, []), {}, ValueError, "nouts must be a non-empty list"),
     ((2, [3, 0]), {}, ValueError, r"nouts\[1\] \(the width of layer 2\)"),
     ((2, 3), {}, ValueError, "nouts must be a non-empty list"),
@@ -456,3 +458,21 @@ def test_release_graph_reaches_modules_a_custom_module_holds():
     assert two.rest[0].z is not None and two.first.layers[0].neurons[0].z is not None
     two.release_graph()
     assert two.rest[0].z is None and two.first.layers[0].neurons[0].z is None
+
+
+def test_a_model_pickles_and_deep_copies_after_a_forward_pass():
+    import copy
+    import pickle
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2                 # neurons now hold z: a graph
+    loss.backward()
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert [p.data for p in twin.parameters()] == [p.data for p in model.parameters()]
+        assert [p.grad for p in twin.parameters()] == [p.grad for p in model.parameters()]
+        # the copied graphs point at the copied parameters, not at the originals
+        z = twin.layers[1].neurons[0].z
+        leaves = {id(v) for v in order(z) if v.op is None}
+        assert {id(p) for p in twin.parameters()} <= leaves
+        assert not {id(p) for p in model.parameters()} & leaves
+        assert twin([0.5, -1.0]).data == model([0.5, -1.0]).data
