@@ -15,12 +15,19 @@ the diagram tells at a glance:
 The result is a ``graphviz.Digraph``: it shows inline in Jupyter and saves to
 svg/png/pdf; without Graphviz's ``dot`` program the error says how to install it,
 and ``.source`` (the DOT text) still works.
+
+The pieces are small so other diagrams of Values can reuse them: ``Layout`` says
+which diagram node each Value is drawn in (grouping a neuron, folding a constant
+exponent), ``Look`` holds what styling reads (gradients known, the largest |grad|,
+the highlighted set), and ``draw_value``, ``draw_constant``, ``draw_op``,
+``draw_operand`` and ``draw_neuron`` each draw one node or edge.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -33,6 +40,8 @@ if TYPE_CHECKING:                                      # graphviz is imported la
     import graphviz
 
 __all__ = ["draw_dot", "new_diagram", "DotNotFoundError", "GraphTooLargeError",
+           "Layout", "Look", "draw_value", "draw_constant", "draw_op", "draw_operand",
+           "draw_neuron", "grad_color", "grad_width",
            "FONT", "ROLE_FILL", "GRAD_POSITIVE", "GRAD_NEGATIVE", "GRAD_ZERO", "HIGHLIGHT"]
 
 # ---- the look, shared by every diagram of the package ------------------------------------
@@ -173,7 +182,7 @@ def _check_arguments(root: Any, rankdir: Any, precision: Any, max_nodes: Any,
         raise ValueError(f"draw_dot: collapse must be None or 'neuron', got {collapse!r}")
 
 
-# ---- grouping a neuron's arithmetic -------------------------------------------------------
+# ---- what is drawn: grouping and folding ----------------------------------------------------
 def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
     """Which nodes make up each nn neuron (layer l, neuron j): its ``z`` and ``a``
     (labelled ``L{l}.N{j}.z`` / ``.a``), the unlabelled + × − nodes that only feed
@@ -203,7 +212,125 @@ def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
     return group
 
 
-# ---- labels --------------------------------------------------------------------------------
+def folds_exponent(node: Value) -> bool:
+    """Whether ``node`` is a power by a constant, whose exponent is written on its
+    op circle (``^2``) instead of drawn as a node of its own."""
+    return (node.op is not None and node.op.name == "pow"
+            and isinstance(node.inputs[1], Constant))
+
+
+@dataclass
+class Layout:
+    """Which diagram node each Value of a graph is drawn in.
+
+    ``nodes`` is the graph in ``order``; ``groups`` maps the Values folded into a
+    neuron box to their (layer, neuron); ``folded`` holds the constant exponents
+    written on their ``^`` circle; ``ids`` names each Value's own box (``v3``)."""
+
+    nodes: list[Value]
+    groups: dict[Value, tuple[int, int]]
+    folded: set[Value]
+    ids: dict[Value, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ids = {n: f"v{i}" for i, n in enumerate(self.nodes)}
+
+    @classmethod
+    def of(cls, root: Value, collapse: str | None = None) -> Layout:
+        """The layout of ``root``'s graph; ``collapse="neuron"`` groups each neuron."""
+        nodes = order(root)
+        groups = neuron_groups(nodes) if collapse == "neuron" else {}
+        folded = {n.inputs[1] for n in nodes if folds_exponent(n)} - groups.keys()
+        return cls(nodes, groups, folded)
+
+    @property
+    def drawn(self) -> list[Value]:
+        """The Values drawn as boxes of their own (not in a neuron, not an exponent)."""
+        return [n for n in self.nodes if n not in self.groups and n not in self.folded]
+
+    @property
+    def neurons(self) -> list[tuple[int, int]]:
+        """The (layer, neuron) of every neuron box, in index order."""
+        return sorted(set(self.groups.values()))
+
+    def count(self) -> int:
+        """How many boxes the diagram has (Values drawn alone, plus neuron boxes)."""
+        return len(self.drawn) + len(self.neurons)
+
+    def unit(self, node: Value) -> str:
+        """The diagram node ``node`` is drawn in: its own box or its neuron's."""
+        if node in self.groups:
+            return neuron_id(self.groups[node])
+        return self.ids[node]
+
+    def op_id(self, node: Value) -> str:
+        """The op circle of ``node`` (``op3`` for the Value drawn as ``v3``)."""
+        return f"op{self.ids[node][1:]}"
+
+
+def neuron_id(key: tuple[int, int]) -> str:
+    """The diagram node of neuron j of layer l."""
+    return f"neuron_L{key[0]}_N{key[1]}"
+
+
+def _check_size(count: int, max_nodes: int | None, collapse: str | None) -> None:
+    if max_nodes is None or count <= max_nodes:
+        return
+    hint = ("draw the network with viz.draw_network(model), "
+            "or group each neuron's arithmetic into one box with "
+            "draw_dot(root, collapse='neuron')" if collapse is None
+            else "draw the network with viz.draw_network(model)")
+    raise GraphTooLargeError(
+        f"draw_dot: the graph has {count} nodes, more than max_nodes={max_nodes}; "
+        f"{hint}, or pass a larger max_nodes (None for no limit)")
+
+
+# ---- how Values look: what every node and edge drawer reads ---------------------------------
+@dataclass(frozen=True)
+class Look:
+    """The styling state of one diagram of Values.
+
+    ``gradients_known`` (some node has a non-zero grad) turns on gradient colours;
+    ``largest`` is the largest finite |grad| (the thickest border); ``marked`` is the
+    highlighted set, and every other node and edge fades when it is not empty."""
+
+    precision: int = 4
+    show_grad: bool = True
+    gradients_known: bool = False
+    largest: float = 0.0
+    marked: frozenset[Value] = frozenset()
+
+    @classmethod
+    def of(cls, nodes: Iterable[Value], show_grad: bool = True, precision: int = 4,
+           marked: Iterable[Value] = ()) -> Look:
+        """The look of a diagram of ``nodes``, its gradients read from their ``.grad``."""
+        nodes = list(nodes)
+        return cls(precision, show_grad,
+                   gradients_known=show_grad and any(n.grad for n in nodes),
+                   largest=max((abs(n.grad) for n in nodes if not isinstance(n, Constant)
+                                and math.isfinite(n.grad)), default=0.0),
+                   marked=frozenset(marked))
+
+    def faded(self, node: Value) -> bool:
+        """Whether ``node`` is drawn faded: something is highlighted, and not it."""
+        return bool(self.marked) and node not in self.marked
+
+    def on_path(self, tail: Value, head: Value) -> bool:
+        """Whether the edge tail → head joins two highlighted nodes."""
+        return tail in self.marked and head in self.marked
+
+    def number(self, x: float) -> str:
+        """``x`` with the diagram's significant digits."""
+        return display_number(x, self.precision)
+
+    def border(self, grad: float) -> tuple[str, float]:
+        """Border colour and width for a node with this gradient."""
+        if not self.gradients_known:
+            return NEUTRAL, 1.2
+        return grad_color(grad), grad_width(grad, self.largest)
+
+
+# ---- drawing one node or edge ---------------------------------------------------------------
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
@@ -219,6 +346,127 @@ def _value_label(name: str, data: str, grad: str | None, grad_font: str,
             + "".join(rows) + "</TABLE>>")
 
 
+def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, fill: str,
+               look: Look) -> None:
+    """One Value as a rounded box: its name, data and (with ``show_grad``) grad, the
+    border coloured and sized by the gradient, dashed where it is exactly 0."""
+    fade = look.faded(node)
+    grad_text = f"grad {look.number(node.grad)}" if look.show_grad else None
+    dead = look.gradients_known and node.grad == 0.0
+    border, width = look.border(node.grad)
+    grad_font = GRAD_ZERO if dead or fade else border
+    if node in look.marked:
+        border, width = HIGHLIGHT, 2.6
+    label = _value_label(name, f"data {look.number(node.data)}", grad_text,
+                         grad_font=grad_font, data_font=FADED if fade else "#111827")
+    diagram.node(node_id, label=label, shape="box",
+                 style="rounded,filled,dashed" if dead else "rounded,filled",
+                 fillcolor="#ffffff" if fade else fill,
+                 color=FADED if fade else border, penwidth=str(width),
+                 fontcolor=FADED if fade else "#111827", margin="0.08,0.03")
+
+
+def draw_constant(diagram: graphviz.Digraph, node_id: str, node: Value, name: str,
+                  look: Look) -> None:
+    """A plain number of an expression as a small grey box with just its value."""
+    fade = look.faded(node)
+    diagram.node(node_id, label=_esc(name), shape="box", style="rounded,filled",
+                 fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
+                 fontcolor=FADED if fade else NEUTRAL, fontsize="10",
+                 height="0.25", width="0.3", margin="0.04,0.02")
+
+
+def op_text(node: Value) -> str:
+    """What an op circle says: the op's symbol, or ``^n`` for a constant exponent."""
+    op = node.op
+    assert op is not None
+    if folds_exponent(node):
+        return f"^{display_number(node.inputs[1].data)}"
+    return op.symbol
+
+
+def draw_op(diagram: graphviz.Digraph, op_id: str, node: Value, result_id: str,
+            look: Look) -> None:
+    """The op that made ``node`` as a circle, and the edge to its result's box."""
+    fade = look.faded(node)
+    diagram.node(op_id, label=_esc(op_text(node)), shape="circle",
+                 style="filled", fillcolor="#f9fafb",
+                 color=FADED if fade else NEUTRAL, fontcolor=FADED if fade else "#111827",
+                 fontsize="12", width="0.36", height="0.36", fixedsize="false",
+                 margin="0.02")
+    diagram.edge(op_id, result_id, color=HIGHLIGHT if node in look.marked else
+                 FADED if fade else NEUTRAL, penwidth="2.5" if node in look.marked else "1.0")
+
+
+def operand_tag(node: Value, position: int) -> str:
+    """``a`` or ``b`` for an input of an op whose operands are not interchangeable
+    (:data:`ORDERED_OPS`), else ``""``; a folded exponent's base needs no tag."""
+    assert node.op is not None
+    if node.op.name not in ORDERED_OPS or folds_exponent(node):
+        return ""
+    return "ab"[position]
+
+
+def draw_operand(diagram: graphviz.Digraph, tail_id: str, op_id: str, node: Value,
+                 position: int, look: Look, show_local: bool = False) -> None:
+    """The edge from input ``position`` of ``node`` into its op circle: tagged ``a``/``b``
+    where operand order matters, with ∂out/∂input on it when ``show_local``, dashed
+    where that local derivative is 0 (no gradient flows back through it)."""
+    child, local = node.inputs[position], node.local_grads[position]
+    on_path = look.on_path(child, node)
+    no_flow = look.gradients_known and local == 0.0
+    attrs = {"color": HIGHLIGHT if on_path else FADED if look.marked or no_flow else NEUTRAL,
+             "penwidth": "2.5" if on_path else "1.0"}
+    if no_flow:
+        attrs["style"] = "dashed"
+    operand = operand_tag(node, position)
+    if show_local:                                 # one label: "a: ∂ = 0.25", or "∂ = 0.25"
+        local_text = f"∂ = {look.number(float(local))}"
+        attrs["label"] = f"{operand}: {local_text}" if operand else local_text
+        attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
+    elif operand:
+        attrs["headlabel"] = operand
+        attrs["labelfontsize"] = "9"
+        attrs["labelfontcolor"] = NEUTRAL
+        attrs["labeldistance"] = "1.4"
+    diagram.edge(tail_id, op_id, **attrs)
+
+
+def draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[Value],
+                names: dict[Value, str], is_output: bool, look: Look) -> None:
+    """One box for neuron j of layer l: a table of its z (with δ), a and own parameters."""
+    layer, j = key
+    shown = [n for n in members if n.label and not isinstance(n, Constant)]
+    z = next((n for n in shown if n.label.endswith(".z")), None)
+    delta_node = z or shown[0]
+    fade = bool(look.marked) and not any(n in look.marked for n in members)
+    header = f'<TR><TD COLSPAN="3"><B>neuron {j} · layer {layer}</B></TD></TR>'
+    rows = [header]
+    order_key = {".z": 0, ".a": 1, ".b": 3}           # z, a, then w₁ w₂ …, then b
+    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), len(n.label), n.label))
+    for n in shown:
+        grad_cell = ""
+        if look.show_grad:
+            color = grad_color(n.grad) if look.gradients_known else NEUTRAL
+            word = "δ" if n is z else "grad"
+            grad_cell = (f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{color}">{word} '
+                         f'{_esc(look.number(n.grad))}</FONT></TD>')
+        rows.append(f'<TR><TD ALIGN="LEFT">{_esc(names[n])}</TD>'
+                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">'
+                    f'{_esc(look.number(n.data))}</FONT></TD>{grad_cell}</TR>')
+    label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+             + "".join(rows) + "</TABLE>>")
+    border, width = look.border(delta_node.grad)
+    if any(n in look.marked for n in members):
+        border = HIGHLIGHT
+    diagram.node(neuron_id(key), label=label, shape="box", style="rounded,filled",
+                 fillcolor="#ffffff" if fade else
+                 ROLE_FILL["output"] if is_output else NEURON_FILL,
+                 color=FADED if fade else border, penwidth=str(width),
+                 fontcolor=FADED if fade else "#111827", margin="0.08,0.04")
+
+
+# ---- the legend ----------------------------------------------------------------------------
 def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool,
             highlighted: bool, gradients_known: bool) -> str:
     cells = [f'<TD BGCOLOR="{ROLE_FILL[r]}" BORDER="1" COLOR="{FADED}"> {r} </TD>'
@@ -242,14 +490,6 @@ def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool
             + "".join(cells) + note_cell + "</TR></TABLE>>")
 
 
-def _op_text(node: Value) -> str:
-    op = node.op
-    assert op is not None
-    if op.name == "pow" and isinstance(node.inputs[1], Constant):
-        return f"^{display_number(node.inputs[1].data)}"
-    return op.symbol
-
-
 # ---- the diagram ---------------------------------------------------------------------------
 def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision: int = 4,
              highlight: Any = None, max_nodes: int | None = 150, show_local: bool = False,
@@ -265,159 +505,72 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     (default: leaves with nn parameter labels); ``legend`` adds the key below.
     More than ``max_nodes`` Values is a :class:`GraphTooLargeError` (None: no limit)."""
     _check_arguments(root, rankdir, precision, max_nodes, collapse)
-    nodes = order(root)
-    names = node_names(root)
     params = set(parameters) if parameters is not None else None
     marked = _highlight_set(highlight)
-    groups = neuron_groups(nodes) if collapse == "neuron" else {}
-    # a constant exponent is written on its ^ node, not drawn as a node of its own
-    folded = {n.inputs[1] for n in nodes
-              if n.op is not None and n.op.name == "pow" and isinstance(n.inputs[1], Constant)}
-    folded = {c for c in folded if c not in groups}
-    drawn = [n for n in nodes if n not in groups and n not in folded]
-    count = len(drawn) + len(set(groups.values()))
-    if max_nodes is not None and count > max_nodes:
-        hint = ("draw the network with viz.draw_network(model), "
-                "or group each neuron's arithmetic into one box with "
-                "draw_dot(root, collapse='neuron')" if collapse is None
-                else "draw the network with viz.draw_network(model)")
-        raise GraphTooLargeError(
-            f"draw_dot: the graph has {count} nodes, more than max_nodes={max_nodes}; "
-            f"{hint}, or pass a larger max_nodes (None for no limit)")
-
-    gradients_known = show_grad and any(n.grad for n in nodes)
-    largest = max((abs(n.grad) for n in nodes if not isinstance(n, Constant)
-                   and math.isfinite(n.grad)), default=0.0)
-    number = {n: display_number(n.data, precision) for n in nodes}
-    ids = {n: f"v{i}" for i, n in enumerate(nodes)}
-    unit = dict(ids)                                # the diagram node a Value is drawn in
-    for n, (layer, j) in groups.items():
-        unit[n] = f"neuron_L{layer}_N{j}"
+    layout = Layout.of(root, collapse)
+    _check_size(layout.count(), max_nodes, collapse)
+    look = Look.of(layout.nodes, show_grad, precision, marked)
+    names = node_names(root)
 
     diagram = new_diagram("draw_dot", rankdir=rankdir)
-    roles_seen: list[str] = []
-
-    def faded(n: Value) -> bool:
-        return bool(marked) and n not in marked
-
-    for n in drawn:
-        r = role(n, root, params)
-        roles_seen.append(r)
-        fade = faded(n)
-        if isinstance(n, Constant):
-            diagram.node(ids[n], label=_esc(names[n]), shape="box", style="rounded,filled",
-                         fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
-                         fontcolor=FADED if fade else NEUTRAL, fontsize="10",
-                         height="0.25", width="0.3", margin="0.04,0.02")
-            continue
-        grad_text = f"grad {display_number(n.grad, precision)}" if show_grad else None
-        dead = gradients_known and n.grad == 0.0
-        border = grad_color(n.grad) if gradients_known else NEUTRAL
-        width = grad_width(n.grad, largest) if gradients_known else 1.2
-        grad_font = GRAD_ZERO if dead or fade else border
-        if n in marked:
-            border, width = HIGHLIGHT, 2.6
-        label = _value_label(names[n], f"data {number[n]}", grad_text, grad_font=grad_font,
-                             data_font=FADED if fade else "#111827")
-        diagram.node(ids[n], label=label, shape="box",
-                     style="rounded,filled,dashed" if dead else "rounded,filled",
-                     fillcolor="#ffffff" if fade else ROLE_FILL[r],
-                     color=FADED if fade else border, penwidth=str(width),
-                     fontcolor=FADED if fade else "#111827", margin="0.08,0.03")
-
-    for key in sorted(set(groups.values())):
-        _draw_neuron(diagram, key, [n for n in nodes if groups.get(n) == key], names,
-                     root, show_grad, gradients_known, largest, precision, marked)
-        roles_seen.append("neuron")
-
-    edges: set[tuple[str, str]] = set()
-    for n in nodes:
-        if n.op is None:
-            continue
-        if n in groups:                             # arithmetic inside a neuron box
-            for child in n.inputs:
-                if unit[child] != unit[n] and child not in folded:
-                    pair = (unit[child], unit[n])
-                    if pair not in edges:
-                        edges.add(pair)
-                        on_path = child in marked and n in marked
-                        diagram.edge(*pair, color=HIGHLIGHT if on_path else
-                                     FADED if marked else NEUTRAL,
-                                     penwidth="2.5" if on_path else "1.0")
-            continue
-        op_id = f"op{ids[n][1:]}"
-        fade = faded(n)
-        diagram.node(op_id, label=_esc(_op_text(n)), shape="circle",
-                     style="filled", fillcolor="#f9fafb",
-                     color=FADED if fade else NEUTRAL, fontcolor=FADED if fade else "#111827",
-                     fontsize="12", width="0.36", height="0.36", fixedsize="false",
-                     margin="0.02")
-        diagram.edge(op_id, unit[n], color=HIGHLIGHT if n in marked else
-                     FADED if fade else NEUTRAL, penwidth="2.5" if n in marked else "1.0")
-        ordered = n.op.name in ORDERED_OPS and not (n.op.name == "pow"
-                                                    and n.inputs[1] in folded)
-        for position, (child, local) in enumerate(zip(n.inputs, n.local_grads)):
-            if child in folded and n.op.name == "pow":
-                continue
-            on_path = child in marked and n in marked
-            no_flow = gradients_known and local == 0.0
-            attrs = {"color": HIGHLIGHT if on_path else FADED if marked or no_flow else NEUTRAL,
-                     "penwidth": "2.5" if on_path else "1.0"}
-            if no_flow:
-                attrs["style"] = "dashed"
-            operand = "ab"[position] if ordered else ""
-            if show_local:                         # one label: "a: ∂ = 0.25", or "∂ = 0.25"
-                local_text = f"∂ = {display_number(float(local), precision)}"
-                attrs["label"] = f"{operand}: {local_text}" if operand else local_text
-                attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
-            elif operand:
-                attrs["headlabel"] = operand
-                attrs["labelfontsize"] = "9"
-                attrs["labelfontcolor"] = NEUTRAL
-                attrs["labeldistance"] = "1.4"
-            diagram.edge(unit[child], op_id, **attrs)
-
+    roles_seen = _draw_boxes(diagram, layout, names, root, params, look)
+    _draw_ops(diagram, layout, look, show_local)
     if legend:
         present = [r for r in ROLES if r in roles_seen]
-        diagram.attr("graph", label=_legend(present, show_grad, show_local, bool(groups),
-                                            bool(marked), gradients_known),
+        diagram.attr("graph", label=_legend(present, show_grad, show_local,
+                                            bool(layout.groups), bool(marked),
+                                            look.gradients_known),
                      labelloc="b", labeljust="l", fontsize="9", fontcolor=NEUTRAL)
     return diagram
 
 
-def _draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[Value],
-                 names: dict[Value, str], root: Value, show_grad: bool,
-                 gradients_known: bool, largest: float, precision: int,
-                 marked: set[Value]) -> None:
-    """One box for neuron j of layer l: a table of its z, a and own parameters."""
-    layer, j = key
-    shown = [n for n in members if n.label and not isinstance(n, Constant)]
-    z = next((n for n in shown if n.label.endswith(".z")), None)
-    delta_node = z or shown[0]
-    fade = bool(marked) and not any(n in marked for n in members)
-    header = f'<TR><TD COLSPAN="3"><B>neuron {j} · layer {layer}</B></TD></TR>'
-    rows = [header]
-    order_key = {".z": 0, ".a": 1, ".b": 3}           # z, a, then w₁ w₂ …, then b
-    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), len(n.label), n.label))
-    for n in shown:
-        grad_cell = ""
-        if show_grad:
-            color = grad_color(n.grad) if gradients_known else NEUTRAL
-            word = "δ" if n is z else "grad"
-            grad_cell = (f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{color}">{word} '
-                         f'{_esc(display_number(n.grad, precision))}</FONT></TD>')
-        rows.append(f'<TR><TD ALIGN="LEFT">{_esc(names[n])}</TD>'
-                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">'
-                    f'{_esc(display_number(n.data, precision))}</FONT></TD>{grad_cell}</TR>')
-    label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
-             + "".join(rows) + "</TABLE>>")
-    contains_root = root in members
-    border = grad_color(delta_node.grad) if gradients_known else NEUTRAL
-    if any(n in marked for n in members):
-        border = HIGHLIGHT
-    diagram.node(f"neuron_L{layer}_N{j}", label=label, shape="box", style="rounded,filled",
-                 fillcolor="#ffffff" if fade else
-                 ROLE_FILL["output"] if contains_root else NEURON_FILL,
-                 color=FADED if fade else border,
-                 penwidth=str(grad_width(delta_node.grad, largest) if gradients_known else 1.2),
-                 fontcolor=FADED if fade else "#111827", margin="0.08,0.04")
+def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str],
+                root: Value, params: set[Value] | None, look: Look) -> set[str]:
+    """Every Value drawn alone, then every neuron box; returns the roles drawn."""
+    roles_seen = set()
+    for n in layout.drawn:
+        r = role(n, root, params)
+        roles_seen.add(r)
+        if isinstance(n, Constant):
+            draw_constant(diagram, layout.ids[n], n, names[n], look)
+        else:
+            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look)
+    for key in layout.neurons:
+        members = [n for n in layout.nodes if layout.groups.get(n) == key]
+        draw_neuron(diagram, key, members, names, root in members, look)
+        roles_seen.add("neuron")
+    return roles_seen
+
+
+def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool) -> None:
+    """Every op: a circle with its operand edges, or, inside a neuron box, just the
+    edges that enter the box."""
+    entering: set[tuple[str, str]] = set()
+    for n in layout.nodes:
+        if n.op is None:
+            continue
+        if n in layout.groups:
+            _draw_entering(diagram, n, layout, look, entering)
+            continue
+        op_id = layout.op_id(n)
+        draw_op(diagram, op_id, n, layout.unit(n), look)
+        for position, child in enumerate(n.inputs):
+            if child in layout.folded and folds_exponent(n):
+                continue
+            draw_operand(diagram, layout.unit(child), op_id, n, position, look, show_local)
+
+
+def _draw_entering(diagram: graphviz.Digraph, node: Value, layout: Layout, look: Look,
+                   drawn: set[tuple[str, str]]) -> None:
+    """The edges into a neuron box from the inputs of ``node`` (arithmetic inside the
+    box) that lie outside it, each pair of boxes joined once."""
+    for child in node.inputs:
+        if layout.unit(child) == layout.unit(node) or child in layout.folded:
+            continue
+        pair = (layout.unit(child), layout.unit(node))
+        if pair in drawn:
+            continue
+        drawn.add(pair)
+        on_path = look.on_path(child, node)
+        diagram.edge(*pair, color=HIGHLIGHT if on_path else FADED if look.marked else NEUTRAL,
+                     penwidth="2.5" if on_path else "1.0")
