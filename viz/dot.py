@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import html
 import math
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
@@ -55,6 +56,7 @@ NEUTRAL = "#4b5563"
 FADED = "#d1d5db"
 HIGHLIGHT = "#7c3aed"
 NEURON_FILL = "#f5f3ff"
+OP_FILL = "#f3f4f6"
 #: Ops whose operands are not interchangeable: their edges say which input is which.
 ORDERED_OPS = {"sub", "div", "pow", "powv"}
 _COLLAPSE = (None, "neuron")
@@ -113,7 +115,57 @@ def _diagram_class() -> type:
             except (DotNotFoundError, graphviz.ExecutableNotFound):
                 return {"text/plain": INSTALL_HINT}
 
+        def write(self, path: str | os.PathLike[str], format: str | None = None, *,
+                  dpi: int = WRITE_DPI) -> Diagram:
+            """Write the diagram to ``path``, in the format its suffix names (``.svg``,
+            ``.png``, ``.pdf``; ``.dot`` or ``.gv`` write the DOT text and need no
+            Graphviz) or ``format``; bitmaps (png, jpg, …) at ``dpi`` dots per inch.
+            Only that file is written (``render`` also leaves the DOT source beside
+            it; graphviz's own ``save`` writes only the DOT source). Returns the
+            diagram, so a notebook cell ending in ``write`` shows it."""
+            fmt = output_format(path, format, "write")
+            check_count("write", "dpi", dpi)
+            if fmt in TEXT_FORMATS:
+                data = self.source.encode("utf-8")
+            else:
+                diagram = self.copy()
+                if fmt in BITMAP_FORMATS:
+                    diagram.attr("graph", dpi=str(dpi))
+                data = diagram.pipe(format=fmt)
+            with open(path, "wb") as file:
+                file.write(data)
+            return self
+
     return Diagram
+
+
+#: The resolution ``write`` gives bitmaps: sharp on slides and high-density screens.
+WRITE_DPI = 110
+#: Formats that are the DOT text itself, and formats that are pixels (where dpi matters).
+TEXT_FORMATS = frozenset({"dot", "gv"})
+BITMAP_FORMATS = frozenset({"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp",
+                            "ico"})
+
+
+def output_format(path: Any, format: str | None = None, who: str = "write") -> str:
+    """The format to write ``path`` in: ``format`` if given, else the path's suffix.
+
+    A ValueError when there is none, or when Graphviz writes no such format."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
+    if format is not None and not isinstance(format, str):
+        raise TypeError(f"{who}: format must be a str, got {type(format).__name__}")
+    name = os.path.basename(os.fspath(path))
+    fmt = (format or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
+    if not fmt:
+        raise ValueError(f"{who}: cannot tell the format of {os.fspath(path)!r}: give it a "
+                         f"suffix (.svg, .png, .pdf, .dot) or a format")
+    import graphviz
+    if fmt not in graphviz.FORMATS:
+        given = f"the format {format!r}" if format else f"the suffix .{fmt}"
+        raise ValueError(f"{who}: {given} is not a format Graphviz writes; use .svg, .png "
+                         f"or .pdf for a picture, .dot for the DOT text")
+    return fmt
 
 
 def new_diagram(name: str = "chaingrad", **graph_attr: str) -> graphviz.Digraph:
@@ -285,6 +337,92 @@ def _check_size(count: int, max_nodes: int | None, collapse: str | None) -> None
         f"{hint}, or pass a larger max_nodes (None for no limit)")
 
 
+# ---- where each box goes: columns, each top to bottom in reading order -----------------------
+def reading_order(root: Value) -> dict[Value, int]:
+    """Each node's place when the graph is read from ``root`` back, every op's inputs
+    in operand order (a preorder walk): the first input's whole subgraph comes before
+    the second's, so neuron 1 comes before neuron 2 and w₁₁ before w₁₂. A node used
+    several times keeps the place of its first use."""
+    place: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in place:
+            continue
+        place[node] = len(place)
+        stack.extend(reversed(node.inputs))
+    return place
+
+
+def columns(layout: Layout, root: Value, compact: bool = False) -> list[list[str]]:
+    """The diagram's nodes (value boxes, op circles, neuron boxes) by rank, each rank
+    in reading order. A node's rank is one more than its latest input's; a leaf sits
+    just before its first consumer, as Graphviz would put it."""
+    place = reading_order(root)
+    edges: list[tuple[str, str]] = []
+    first: dict[str, int] = {}                          # a diagram node's reading place
+    for n in layout.nodes:
+        if n in layout.folded:
+            continue
+        unit = layout.unit(n)
+        first[unit] = min(first.get(unit, place[n]), place[n])
+        if n.op is None:
+            continue
+        head = unit if compact or n in layout.groups else layout.op_id(n)
+        if head != unit:
+            first[head] = place[n]
+            edges.append((head, unit))
+        for child in n.inputs:
+            if child not in layout.folded and layout.unit(child) != unit:
+                edges.append((layout.unit(child), head))
+    feeds: dict[str, list[str]] = {}
+    for tail, head in edges:
+        feeds.setdefault(tail, []).append(head)
+    rank = dict.fromkeys(first, 0)
+    for unit in _topological(first, edges):
+        for head in feeds.get(unit, ()):
+            rank[head] = max(rank[head], rank[unit] + 1)
+    sources = set(first) - {head for _, head in edges}
+    for unit in sources & feeds.keys():
+        rank[unit] = min(rank[head] for head in feeds[unit]) - 1
+    by_rank: dict[int, list[str]] = {}
+    for unit in sorted(first, key=first.__getitem__):
+        by_rank.setdefault(rank[unit], []).append(unit)
+    return [by_rank[r] for r in sorted(by_rank)]
+
+
+def _topological(units: Iterable[str], edges: list[tuple[str, str]]) -> list[str]:
+    """The diagram's nodes, every tail before its heads (Kahn's algorithm)."""
+    waiting = {unit: 0 for unit in units}
+    feeds: dict[str, list[str]] = {}
+    for tail, head in edges:
+        waiting[head] += 1
+        feeds.setdefault(tail, []).append(head)
+    ready = [unit for unit, count in waiting.items() if count == 0]
+    done = []
+    while ready:
+        unit = ready.pop()
+        done.append(unit)
+        for head in feeds.get(unit, ()):
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    return done
+
+
+def keep_in_order(diagram: graphviz.Digraph, ranks: list[list[str]]) -> None:
+    """Pin every rank's nodes in the given order (top to bottom for ``rankdir="LR"``):
+    one ``rank=same`` group per rank, chained by invisible edges, so Graphviz does not
+    reorder them to save a crossing."""
+    for nodes in ranks:
+        if len(nodes) < 2:
+            continue
+        with diagram.subgraph() as rank:
+            rank.attr(rank="same")
+            for upper, lower in zip(nodes, nodes[1:]):
+                rank.edge(upper, lower, style="invis")
+
+
 # ---- how Values look: what every node and edge drawer reads ---------------------------------
 @dataclass(frozen=True)
 class Look:
@@ -336,20 +474,23 @@ def _esc(text: str) -> str:
 
 
 def _value_label(name: str, data: str, grad: str | None, grad_font: str,
-                 data_font: str = "#111827") -> str:
-    rows = [f'<TR><TD><B>{_esc(name)}</B></TD></TR>',
-            f'<TR><TD><FONT POINT-SIZE="10" COLOR="{data_font}">{_esc(data)}</FONT></TD></TR>']
+                 data_font: str = "#111827", op: str | None = None) -> str:
+    rows = [f'<TD><B>{_esc(name)}</B></TD>',
+            f'<TD><FONT POINT-SIZE="10" COLOR="{data_font}">{_esc(data)}</FONT></TD>']
     if grad is not None:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="10" COLOR="{grad_font}">'
-                    f'{_esc(grad)}</FONT></TD></TR>')
+        rows.append(f'<TD><FONT POINT-SIZE="10" COLOR="{grad_font}">{_esc(grad)}</FONT></TD>')
+    if op is not None:                            # the op that made it, in a cell before
+        rows[0] = (f'<TD ROWSPAN="{len(rows)}" BGCOLOR="{OP_FILL}" CELLPADDING="3">'
+                   f'<FONT POINT-SIZE="12" COLOR="{data_font}">{_esc(op)}</FONT></TD>' + rows[0])
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
+            + "".join(f"<TR>{row}</TR>" for row in rows) + "</TABLE>>")
 
 
 def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, fill: str,
-               look: Look) -> None:
+               look: Look, op: str | None = None) -> None:
     """One Value as a rounded box: its name, data and (with ``show_grad``) grad, the
-    border coloured and sized by the gradient, dashed where it is exactly 0."""
+    border coloured and sized by the gradient, dashed where it is exactly 0; ``op``
+    (the symbol of the op that made it) is written in a cell at the box's side."""
     fade = look.faded(node)
     grad_text = f"grad {look.number(node.grad)}" if look.show_grad else None
     dead = look.gradients_known and node.grad == 0.0
@@ -358,12 +499,13 @@ def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, 
     if node in look.marked:
         border, width = HIGHLIGHT, 2.6
     label = _value_label(name, f"data {look.number(node.data)}", grad_text,
-                         grad_font=grad_font, data_font=FADED if fade else "#111827")
+                         grad_font=grad_font, data_font=FADED if fade else "#111827", op=op)
     diagram.node(node_id, label=label, shape="box",
                  style="rounded,filled,dashed" if dead else "rounded,filled",
                  fillcolor="#ffffff" if fade else fill,
                  color=FADED if fade else border, penwidth=str(width),
-                 fontcolor=FADED if fade else "#111827", margin="0.08,0.03")
+                 fontcolor=FADED if fade else "#111827",
+                 margin="0.04,0.03" if op is not None else "0.08,0.03")
 
 
 def draw_constant(diagram: graphviz.Digraph, node_id: str, node: Value, name: str,
@@ -494,7 +636,7 @@ def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool
 def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision: int = 4,
              highlight: Any = None, max_nodes: int | None = 150, show_local: bool = False,
              collapse: str | None = None, parameters: Iterable[Value] | None = None,
-             legend: bool = True) -> graphviz.Digraph:
+             legend: bool = True, compact: bool = False) -> graphviz.Digraph:
     """Draw the computation graph that produced ``root``.
 
     ``show_grad`` shows each node's ``.grad`` (= ∂root/∂node after ``root.backward()``);
@@ -502,9 +644,16 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     set or path of Values, or an ``explain(...)`` result; ``show_local`` writes
     ∂out/∂input on each edge; ``collapse="neuron"`` draws each nn neuron (its
     Σ w·a + b, z and a) as one box; ``parameters`` says which leaves are parameters
-    (default: leaves with nn parameter labels); ``legend`` adds the key below.
-    More than ``max_nodes`` Values is a :class:`GraphTooLargeError` (None: no limit)."""
+    (default: leaves with nn parameter labels); ``legend`` adds the key below;
+    ``compact`` writes each op in its result's box instead of a circle of its own,
+    which makes a deep graph about a third narrower (for slides).
+    More than ``max_nodes`` Values is a :class:`GraphTooLargeError` (None: no limit).
+
+    Inputs are drawn in operand order, top to bottom for ``rankdir="LR"``, so an nn
+    network reads as in the lessons' figures: neuron 1 above neuron 2, w₁₁ above w₁₂."""
     _check_arguments(root, rankdir, precision, max_nodes, collapse)
+    if not isinstance(compact, bool):
+        raise TypeError(f"draw_dot: compact must be a bool, got {type(compact).__name__}")
     params = set(parameters) if parameters is not None else None
     marked = _highlight_set(highlight)
     layout = Layout.of(root, collapse)
@@ -513,8 +662,11 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     names = node_names(root)
 
     diagram = new_diagram("draw_dot", rankdir=rankdir)
-    roles_seen = _draw_boxes(diagram, layout, names, root, params, look)
-    _draw_ops(diagram, layout, look, show_local)
+    if compact:
+        diagram.attr("graph", ranksep="0.3", nodesep="0.2")
+    roles_seen = _draw_boxes(diagram, layout, names, root, params, look, compact)
+    _draw_ops(diagram, layout, look, show_local, compact)
+    keep_in_order(diagram, columns(layout, root, compact))
     if legend:
         present = [r for r in ROLES if r in roles_seen]
         diagram.attr("graph", label=_legend(present, show_grad, show_local,
@@ -525,8 +677,10 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
 
 
 def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str],
-                root: Value, params: set[Value] | None, look: Look) -> set[str]:
-    """Every Value drawn alone, then every neuron box; returns the roles drawn."""
+                root: Value, params: set[Value] | None, look: Look,
+                compact: bool = False) -> set[str]:
+    """Every Value drawn alone (with the op that made it, if ``compact``), then every
+    neuron box; returns the roles drawn."""
     roles_seen = set()
     for n in layout.drawn:
         r = role(n, root, params)
@@ -534,7 +688,8 @@ def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, st
         if isinstance(n, Constant):
             draw_constant(diagram, layout.ids[n], n, names[n], look)
         else:
-            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look)
+            op = op_text(n) if compact and n.op is not None else None
+            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look, op)
     for key in layout.neurons:
         members = [n for n in layout.nodes if layout.groups.get(n) == key]
         draw_neuron(diagram, key, members, names, root in members, look)
@@ -542,9 +697,10 @@ def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, st
     return roles_seen
 
 
-def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool) -> None:
-    """Every op: a circle with its operand edges, or, inside a neuron box, just the
-    edges that enter the box."""
+def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool,
+              compact: bool = False) -> None:
+    """Every op: a circle (or, if ``compact``, its result's box) with its operand
+    edges, or, inside a neuron box, just the edges that enter the box."""
     entering: set[tuple[str, str]] = set()
     for n in layout.nodes:
         if n.op is None:
@@ -552,8 +708,11 @@ def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local:
         if n in layout.groups:
             _draw_entering(diagram, n, layout, look, entering)
             continue
-        op_id = layout.op_id(n)
-        draw_op(diagram, op_id, n, layout.unit(n), look)
+        if compact:
+            op_id = layout.unit(n)
+        else:
+            op_id = layout.op_id(n)
+            draw_op(diagram, op_id, n, layout.unit(n), look)
         for position, child in enumerate(n.inputs):
             if child in layout.folded and folds_exponent(n):
                 continue
