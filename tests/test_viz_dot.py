@@ -21,6 +21,8 @@ from viz.dot import (  # noqa: E402
     ROLE_FILL,
     DotNotFoundError,
     GraphTooLargeError,
+    Layout,
+    columns,
     draw_dot,
 )
 from viz.names import display_number  # noqa: E402
@@ -366,14 +368,15 @@ def test_compact_writes_each_op_in_its_results_box() -> None:
 
 @needs_dot
 def test_compact_is_much_narrower() -> None:
-    """The full 2-2-2-1 graph: 17 columns instead of 31, at least a quarter narrower."""
+    """The full 2-2-2-1 graph: 15 columns instead of 29, at least a quarter narrower."""
     loss, _ = lessons_2221()
 
     def width(diagram) -> float:
         svg = ElementTree.fromstring(diagram.pipe(format="svg"))
         return float(svg.get("width").removesuffix("pt"))
 
-    assert len(pinned_columns(draw_dot(loss, compact=True).source)) < 20
+    assert len(columns(Layout.of(loss), loss, compact=True)) == 15
+    assert len(columns(Layout.of(loss), loss, compact=False)) == 29
     assert width(draw_dot(loss, compact=True)) < 0.75 * width(draw_dot(loss))
 
 
