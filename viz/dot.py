@@ -159,7 +159,7 @@ def output_format(path: Any, format: str | None = None, who: str = "write") -> s
     fmt = (format or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
     if not fmt:
         raise ValueError(f"{who}: cannot tell the format of {os.fspath(path)!r}: give it a "
-                         f"suffix (.svg, .png, .pdf, .dot) or a format")
+                         f"suffix (.svg, .png, .pdf, .dot) or pass a format")
     import graphviz
     if fmt not in graphviz.FORMATS:
         given = f"the format {format!r}" if format else f"the suffix .{fmt}"
