@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, Union
 from engine import Value, no_grad, order
 from engine import compile as compile_graph
 
-from .checks import check_int, is_number
+from .checks import check_int, count, is_number
 from .losses import LOSSES, bce_with_logits
 from .rng import Seed, as_rng
 
@@ -91,7 +91,8 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
     if not isinstance(predictions, Sequence) or not isinstance(targets, Sequence):
         raise TypeError(f"{who}: predictions and targets must be sequences")
     if len(predictions) != len(targets):
-        raise ValueError(f"{who}: {len(predictions)} predictions but {len(targets)} targets")
+        raise ValueError(f"{who}: {count(len(predictions), 'prediction')} but "
+                         f"{count(len(targets), 'target')}")
     if not predictions:
         raise ValueError(f"{who}: no predictions given")
     outputs = [_data(p) for p in predictions]
@@ -228,7 +229,8 @@ class _Training:
             raise TypeError(f"{who}: X and y must be sequences (lists of examples and "
                             f"targets)")
         if len(X) != len(y):
-            raise ValueError(f"{who}: {len(X)} examples in X but {len(y)} targets in y")
+            raise ValueError(f"{who}: {count(len(X), 'example')} in X but "
+                             f"{count(len(y), 'target')} in y")
         if not X:
             raise ValueError(f"{who}: X is empty")
         check_int(epochs, who, "epochs")
