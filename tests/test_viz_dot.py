@@ -419,3 +419,16 @@ def test_write_refuses_what_it_cannot_write(tmp_path, monkeypatch, path, format,
     with pytest.raises(TypeError, match="write: path must be a str or a path"):
         draw_dot(o).write(3)  # type: ignore[arg-type]
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_legend_says_what_a_short_id_stands_for() -> None:
+    x1, x2, w1, w2, b = (Value(v, n) for n, v in
+                         [("x1", 1.0), ("x2", 2.0), ("w1", 0.5), ("w2", -0.3), ("b", 0.1)])
+    n = x1 * w1 + x2 * w2 + b                              # too long a name: drawn as v1
+    out = (n.sigmoid() - Value(1.0, "y")) ** 2
+    source = draw_dot(out).source
+    assert "<B>v1</B>" in node_line(source, ids_by_value(out)[n])
+    assert "where v1 = x₁·w₁ + x₂·w₂ + b</TD>" in source
+    assert "where" not in draw_dot(out, legend=False).source
+    o, _ = neuron()
+    assert "where" not in draw_dot(o).source                # every name is an expression

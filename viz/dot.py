@@ -35,7 +35,16 @@ from typing import TYPE_CHECKING, Any, Iterable
 from engine import Constant, Value, order
 
 from .arguments import check_count, check_precision, check_rankdir
-from .names import NEURON_LABEL, PARAMETER_LABEL, ROLES, display_number, node_names, role
+from .names import (
+    NEURON_LABEL,
+    PARAMETER_LABEL,
+    ROLES,
+    SHORT_ID,
+    display_number,
+    id_definitions,
+    node_names,
+    role,
+)
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
     import graphviz
@@ -610,7 +619,10 @@ def draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[V
 
 # ---- the legend ----------------------------------------------------------------------------
 def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool,
-            highlighted: bool, gradients_known: bool) -> str:
+            highlighted: bool, gradients_known: bool,
+            definitions: dict[str, str] | None = None) -> str:
+    """The key below a diagram: the roles drawn, what borders and edges mean, and
+    (``definitions``) what each short id drawn stands for, ``v1 = x·w + b``."""
     cells = [f'<TD BGCOLOR="{ROLE_FILL[r]}" BORDER="1" COLOR="{FADED}"> {r} </TD>'
              for r in ROLES if r in roles]
     if collapsed:
@@ -628,8 +640,13 @@ def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool
     if highlighted:
         notes.append(f'<FONT COLOR="{HIGHLIGHT}">━</FONT> highlighted')
     note_cell = (f'<TD BORDER="0">  {"   ·   ".join(notes)}</TD>' if notes else "")
+    where = ""
+    if definitions:
+        text = "   ·   ".join(f"{name} = {_esc(term)}" for name, term in definitions.items())
+        where = (f'<TR><TD BORDER="0" ALIGN="LEFT" COLSPAN="{len(cells) + bool(notes)}">'
+                 f'where {text}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2"><TR>'
-            + "".join(cells) + note_cell + "</TR></TABLE>>")
+            + "".join(cells) + note_cell + "</TR>" + where + "</TABLE>>")
 
 
 # ---- the diagram ---------------------------------------------------------------------------
@@ -669,9 +686,12 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     keep_in_order(diagram, columns(layout, root, compact))
     if legend:
         present = [r for r in ROLES if r in roles_seen]
+        drawn_ids = {names[n] for n in layout.drawn if SHORT_ID.fullmatch(names[n])}
+        definitions = ({name: term for name, term in id_definitions(root).items()
+                        if name in drawn_ids} if drawn_ids else None)
         diagram.attr("graph", label=_legend(present, show_grad, show_local,
                                             bool(layout.groups), bool(marked),
-                                            look.gradients_known),
+                                            look.gradients_known, definitions),
                      labelloc="b", labeljust="l", fontsize="9", fontcolor=NEUTRAL)
     return diagram
 

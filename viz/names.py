@@ -35,7 +35,7 @@ from .notation import (
 )
 
 __all__ = ["node_names", "id_definitions", "lesson_name", "role", "format_number",
-           "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL"]
+           "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID"]
 
 #: The roles a node can play, in the order a legend lists them.
 ROLES = ("input", "parameter", "constant", "intermediate", "output")
@@ -44,6 +44,8 @@ ROLES = ("input", "parameter", "constant", "intermediate", "output")
 PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
 #: nn's neuron quantities: ``L{l}.N{j}.z`` (pre-activation) and ``L{l}.N{j}.a`` (activation).
 NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
+#: The short ids unlabelled nodes get when no expression will do: ``v1``, ``v2``, …
+SHORT_ID = re.compile(r"v\d+")
 _INDEXED_LABEL = re.compile(r"^([A-Za-zα-ωΑ-Ω])_?(\d+)$")
 
 
