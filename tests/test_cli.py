@@ -629,3 +629,13 @@ def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=60) == 1
     assert stderr == ""
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("z = x*2\nL = z ^ 2", r"operator \^ .*\(line 2, column 7\)"),
+    ("z = x*2\nL = z.real", r"attribute access not allowed in a formula \(line 2, column 5\)"),
+    ("z = x*2\nL = z +", r"not a valid formula at line 2, column 8"),
+])
+def test_a_step_on_another_line_is_pointed_at_by_line_and_column(formula, message):
+    with pytest.raises(ExpressionError, match=message):
+        build(formula, {"x": 1.0})

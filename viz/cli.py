@@ -243,11 +243,12 @@ def _check_node(node: ast.AST, text: str = "") -> None:
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             symbol = _REFUSED_OPERATORS[type(node.op)].split()[0]
-            one_line = node.left.end_lineno == node.right.lineno == 1
-            gap = text[node.left.end_col_offset:node.right.col_offset] if text else ""
-            if symbol in gap and one_line:
-                column = node.left.end_col_offset + gap.index(symbol) + 1
-                where = f" (column {column})"           # the operator itself
+            line = node.left.end_lineno
+            if text and line == node.right.lineno:
+                gap = text.splitlines()[line - 1][node.left.end_col_offset:node.right.col_offset]
+                if symbol in gap:                           # point at the operator itself
+                    column = node.left.end_col_offset + gap.index(symbol) + 1
+                    where = f" ({'' if line == 1 else f'line {line}, '}column {column})"
             raise ExpressionError(f"the operator {_REFUSED_OPERATORS[type(node.op)]} is "
                                   f"not allowed{where}; use + - * / **")
         return
