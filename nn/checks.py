@@ -19,6 +19,12 @@ def is_list(x: Any) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and its noun in the right number: ``1 neuron``, ``2 neurons``; ``plural``
+    for a noun that is not made plural by an s (``count(1, "entry", "entries")``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:
     """``value`` if it is an int ≥ ``smallest`` (not a bool): else a TypeError (not
     an int) or a ValueError (too small), naming the function ``who`` and the

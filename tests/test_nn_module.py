@@ -154,7 +154,7 @@ def test_from_weights_puts_row_j_column_i_at_Lj_Ni_wi():
 @pytest.mark.parametrize("weights, biases, message", [
     ([], [], "non-empty list of matrices"),
     ([W1, W2], [B1], "2 weight matrices but 1 bias"),
-    ([[[1.0, 2.0], [3.0]]], [[0.0, 0.0]], r"weights\[0\]\[1\] has 1 entries but the input has 2"),
+    ([[[1.0, 2.0], [3.0]]], [[0.0, 0.0]], r"weights\[0\]\[1\] has 1 entry but the input has 2"),
     ([W1, [[1.0, 2.0]]], [B1, B2], r"weights\[1\]\[0\] has 2 entries but layer 1 has 3 neurons"),
     ([W1, W2], [B1, [0.0, 1.0]], r"biases\[1\] must have one entry per neuron of layer 2"),
     ([W1, [[1.0, "a", 0.0]]], [B1, B2], r"weights\[1\]\[0\]\[1\] must be a finite number"),
@@ -476,3 +476,28 @@ def test_a_model_pickles_and_deep_copies_after_a_forward_pass():
         assert {id(p) for p in twin.parameters()} <= leaves
         assert not {id(p) for p in model.parameters()} & leaves
         assert twin([0.5, -1.0]).data == model([0.5, -1.0]).data
+
+
+def test_several_outputs_say_so_when_used_as_one_value():
+    """MLP(2, [3]) returns 3 Values: calling backward on them explains what to do,
+    where a plain list would say only "'list' object has no attribute 'backward'"."""
+    model = MLP(2, [3], seed=0)
+    outputs = model([1.0, 2.0])
+    assert isinstance(outputs, list) and len(outputs) == 3
+    assert all(isinstance(v, Value) for v in outputs)
+    with pytest.raises(AttributeError, match=r"a list of 3 Values \(one per output neuron\), "
+                                             r"not one Value: backward\(\) starts from a "
+                                             r"single number.*nn\.mse\(outputs, targets\)"):
+        outputs.backward()
+    with pytest.raises(AttributeError, match=r"take one \(outputs\[0\]\.data\)"):
+        outputs.data  # noqa: B018
+    assert not hasattr(outputs, "backward") and not hasattr(outputs, "nonsense")
+    sum(outputs).backward()                        # the way out the message gives works
+    assert model.layers[0].neurons[2].b.grad == 1.0
+    assert isinstance(model.layers[0]([1.0, 2.0]), type(outputs))
+
+
+def test_a_one_neuron_layer_is_counted_in_the_singular():
+    with pytest.raises(ValueError, match=r"weights\[1\]\[0\] has 2 entries but layer 1 has "
+                                         r"1 neuron \(weights\[0\] has 1 row\)"):
+        MLP.from_weights([[[1.0, 2.0]], [[1.0, 2.0]]], [[0.0], [0.0]])
