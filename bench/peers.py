@@ -48,9 +48,33 @@ ENGINES = ("micrograd", "eager", "compiled", "torch", "floats")
 def _value_class(engine: str) -> Callable[[float], Any]:
     if engine == "micrograd":
         from micrograd.engine import Value
+        if not hasattr(Value, "exp"):
+            Value.exp = _micrograd_exp
         return Value
     from engine import Value
     return Value
+
+
+def _micrograd_exp(self: Any) -> Any:
+    """e ** x for micrograd 0.1.0, which has none: the one from micrograd's lecture,
+    in its own style (a closure that adds out.data · out.grad)."""
+    import math
+    out = type(self)(math.exp(self.data), (self,), "exp")
+
+    def _backward() -> None:
+        self.grad += out.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def _mlp_class(engine: str) -> Callable[..., Any]:
+    """The engine's own ``MLP`` (micrograd.nn or chaingrad's nn)."""
+    if engine == "micrograd":
+        _value_class(engine)
+        from micrograd.nn import MLP
+        return MLP
+    from nn import MLP
+    return MLP
 
 
 def _torch_value(requires_grad: bool) -> Callable[[float], Any]:
@@ -186,13 +210,45 @@ def work_bytes_per_node(engine: str) -> dict[str, Any]:
     return {"bytes": used / nodes, "nodes": nodes}
 
 
+def work_readme_loop(engine: str) -> dict[str, Any]:
+    """micrograd's README loop, 20 steps, with the engine's own MLP(3, [4, 4, 1])."""
+    if engine not in ("micrograd", "eager"):
+        return {"skipped": True}
+    import random
+    random.seed(0)                      # micrograd's MLP draws from the global generator
+    model = _mlp_class(engine)(3, [4, 4, 1])
+    return {"seconds": _per_call(lambda: W.readme_loop(model), _calls(engine, 10, 30))}
+
+
+def work_number_chain(engine: str) -> dict[str, Any]:
+    if engine == "floats":
+        return {"seconds": _per_call(W.float_number_chain, 2000)}
+    if engine in ("compiled", "torch"):
+        return {"skipped": True}
+    value = _value_class(engine)
+    return {"seconds": _per_call(lambda: W.number_chain(value), _calls(engine, 50, 200))}
+
+
+def work_sigmoid_neuron(engine: str) -> dict[str, Any]:
+    if engine == "floats":
+        return {"seconds": _per_call(W.float_sigmoid_neuron, 2000)}
+    if engine in ("compiled", "torch"):
+        return {"skipped": True}
+    value = _value_class(engine)
+    return {"seconds": _per_call(lambda: W.sigmoid_neuron(value), _calls(engine, 50, 200))}
+
+
 WORKLOADS: dict[str, Callable[[str], dict[str, Any]]] = {
     "mlp_step": work_mlp_step, "chain": work_chain, "deep_chain": work_deep_chain,
-    "wide": work_wide, "bytes_per_node": work_bytes_per_node}
+    "wide": work_wide, "readme_loop": work_readme_loop, "number_chain": work_number_chain,
+    "sigmoid_neuron": work_sigmoid_neuron, "bytes_per_node": work_bytes_per_node}
 TITLES = {"mlp_step": "mlp_step (2-16-16-1, 100 points)",
           "chain": f"chain ({CHAIN_STEPS} steps, {2 * CHAIN_STEPS + 1} deep)",
           "deep_chain": f"chain ({DEEP_STEPS:.0e} steps)".replace("e+0", "e"),
           "wide": f"wide ({WIDE_TERMS:.0e} products)".replace("e+0", "e"),
+          "readme_loop": "micrograd's README loop (MLP(3, [4, 4, 1]), 20 steps)",
+          "number_chain": f"(y · 0.999 + 0.001).relu(), {W.NUMBER_CHAIN_STEPS} times",
+          "sigmoid_neuron": f"1 / (1 + e^−z) neuron, ½(a − t)², {W.NEURON_POINTS} points",
           "bytes_per_node": "bytes per node (mlp_step graph)"}
 
 

@@ -11,6 +11,17 @@ adapters with the same arithmetic in the same order.
 * ``chain``    — ``x ← x·a + b`` repeated: a graph as deep as it is long.
 * ``wide``     — Σ xᵢ·wᵢ over 10⁵ terms, summed pairwise (depth 17, so
   micrograd's recursive sort survives it).
+
+And code as users write it, full of plain numbers, run unchanged on micrograd and
+chaingrad (only the import differs):
+
+* ``readme_loop``    — micrograd's README training loop: ``MLP(3, [4, 4, 1])`` from
+  the engine's own ``nn``, four examples, ``sum((yout - ygt) ** 2 …)``, backward,
+  ``p.data += -0.01 * p.grad``, 20 steps;
+* ``number_chain``   — ``y = (y * 0.999 + 0.001).relu()``, 300 times, backward;
+* ``sigmoid_neuron`` — a hand-written neuron ``1 / (1 + (-z).exp())`` on 50 points
+  with the loss ``Σ 0.5 * (a - t) ** 2``, backward. (micrograd 0.1.0 has no
+  ``exp``: ``bench/peers.py`` gives it the one from micrograd's lecture, in its style.)
 """
 
 from __future__ import annotations
@@ -129,6 +140,52 @@ def scalar_wide(value: Callable[[float], Any], xs: list[float], ws: list[float])
     return total
 
 
+# ---- code as users write it: plain numbers everywhere ------------------------------
+README_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+README_YS = [1.0, -1.0, -1.0, 1.0]
+NUMBER_CHAIN_STEPS = 300     # 900 nodes deep: under micrograd's recursion limit
+NEURON_POINTS = 50
+
+
+def readme_loop(model: Any, steps: int = 20) -> float:
+    """micrograd's README training loop on ``model`` (an ``MLP(3, [4, 4, 1])`` of
+    either engine's ``nn``); returns the last loss."""
+    for _ in range(steps):
+        ypred = [model(x) for x in README_XS]
+        loss = sum((yout - ygt) ** 2 for ygt, yout in zip(README_YS, ypred))
+        for p in model.parameters():
+            p.grad = 0.0
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.01 * p.grad
+    return loss.data
+
+
+def number_chain(value: Callable[[float], Any], steps: int = NUMBER_CHAIN_STEPS) -> Any:
+    """A chain mixing Values with plain numbers: ``y = (y * 0.999 + 0.001).relu()``."""
+    x = value(0.5)
+    y = x
+    for _ in range(steps):
+        y = (y * 0.999 + 0.001).relu()
+    y.backward()
+    return x
+
+
+def sigmoid_neuron(value: Callable[[float], Any], points: int = NEURON_POINTS) -> Any:
+    """One neuron written by hand, σ(z) = 1 / (1 + e^−z), and a squared-error loss
+    with ½: the arithmetic of a first lesson, on ``points`` examples."""
+    rng = random.Random(1)
+    w, b = value(0.3), value(-0.1)
+    loss = value(0.0)
+    for _ in range(points):
+        x, t = rng.uniform(-2.0, 2.0), float(rng.random() < 0.5)
+        z = w * x + b
+        a = 1 / (1 + (-z).exp())
+        loss = loss + 0.5 * (a - t) ** 2
+    loss.backward()
+    return w
+
+
 # ---- the same arithmetic on plain floats: the floor ----------------------------
 def float_mlp_loss(numbers: list, xs: list[list[float]], ys: list[float]) -> float:
     """``hinge_loss`` on floats, no gradients: the cost of the arithmetic alone."""
@@ -157,6 +214,24 @@ def float_chain(steps: int) -> float:
 
 def float_wide(xs: list[float], ws: list[float]) -> float:
     return pairwise_sum([x * w for x, w in zip(xs, ws)])
+
+
+def float_number_chain(steps: int = NUMBER_CHAIN_STEPS) -> float:
+    y = 0.5
+    for _ in range(steps):
+        y = y * 0.999 + 0.001
+        y = y if y > 0.0 else 0.0
+    return y
+
+
+def float_sigmoid_neuron(points: int = NEURON_POINTS) -> float:
+    rng = random.Random(1)
+    w, b, loss = 0.3, -0.1, 0.0
+    for _ in range(points):
+        x, t = rng.uniform(-2.0, 2.0), float(rng.random() < 0.5)
+        a = 1 / (1 + math.exp(-(w * x + b)))
+        loss = loss + 0.5 * (a - t) ** 2
+    return loss
 
 
 # ---- node counts (the unit of "nodes per second" and "bytes per node") --------

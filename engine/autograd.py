@@ -184,7 +184,8 @@ def order(root: Node) -> list[Node]:
     # The stack is the current path from the root. The node on top descends into
     # its first input not yet seen; with none left, it is finished. (A node seen
     # but unfinished is on the path, so in a graph without cycles every input
-    # seen is finished before its consumer is.)
+    # seen is finished before its consumer is.) A leaf input is finished at once,
+    # without a trip onto the stack: there is nothing under it.
     seen = {root}
     nodes: list[Node] = []
     stack = [root]
@@ -193,13 +194,17 @@ def order(root: Node) -> list[Node]:
         a = node.input_a
         if a is not None and a not in seen:
             seen.add(a)
-            stack.append(a)
-            continue
+            if a.input_a is not None:
+                stack.append(a)
+                continue
+            nodes.append(a)
         b = node.input_b
         if b is not None and b not in seen:
             seen.add(b)
-            stack.append(b)
-            continue
+            if b.input_a is not None:
+                stack.append(b)
+                continue
+            nodes.append(b)
         nodes.append(stack.pop())
     return nodes
 
