@@ -127,19 +127,23 @@ class Node:
 def _fields(node: Node) -> tuple:
     """What a node is: its class, its eight slots and any slot of its kind
     (a TracedValue's ``created_at``)."""
-    return (type(node), node.data, node.grad, node.op, Node.label.__get__(node),
-            node.input_a, node.input_b, node.local_a, node.local_b,
-            getattr(node, "created_at", None))
+    try:
+        label = Node.label.__get__(node)
+    except AttributeError:                   # a Constant never named
+        label = ""
+    return (type(node), node.data, node.grad, node.op, label, node.input_a, node.input_b,
+            node.local_a, node.local_b, getattr(node, "created_at", None))
 
 
-def _rebuild(cls: type, data: float, grad: Any, op: Any, label: str, input_a: Any,
-             input_b: Any, local_a: Any, local_b: Any, created_at: str | None) -> Node:
+def _rebuild(cls: type, *fields: Any) -> Node:
+    """A node of class ``cls`` with these slots (and ``created_at``, if not None).
+    The slots are written through Node's own descriptors: a Constant's op and inputs
+    are read-only class attributes, but its slots are there all the same."""
     node = object.__new__(cls)
-    node.data, node.grad, node.op = data, grad, op
-    Node.label.__set__(node, label)
-    node.input_a, node.input_b, node.local_a, node.local_b = input_a, input_b, local_a, local_b
-    if created_at is not None:
-        node.created_at = created_at  # type: ignore[attr-defined]
+    for slot, value in zip(Node.__slots__, fields):
+        getattr(Node, slot).__set__(node, value)
+    if fields[-1] is not None:
+        node.created_at = fields[-1]  # type: ignore[attr-defined]
     return node
 
 

@@ -97,7 +97,7 @@ class Op:
         self.arity = len(local)
         self.function = function
         self.latex = latex if latex is not None else (
-            rf"\operatorname{{{symbol}}}" if symbol.isalpha() else symbol)
+            rf"\operatorname{{{symbol}}}" if symbol.isidentifier() else symbol)
         self.domain = domain
         self.outside = outside or (f"{name} needs {domain}" if domain else "")
         self.commutative = commutative

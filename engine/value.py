@@ -82,11 +82,18 @@ def _method_source(op: Op, name: str, reflected: bool) -> str:
                   f"            return {fallback}   # a Constant, a no_grad() result, a wrong type",
                   f"        {'y' if mine == 'b' else 'x'} = self.data",
                   "        try:"]
+        number = "x" if theirs == "a" else "y"
+        leaf = [f"{theirs} = _new(Constant)        # a plain number: a Constant leaf",
+                f"{theirs}.data = {number} = float(other)",
+                f"{theirs}.grad = 0.0"]
         if reflected or op.number is not None:
-            lines.append(f"            {theirs} = constant(other)   # a plain number: a leaf")
+            lines += ["            " + line for line in leaf]
         else:
-            lines.append("            b = other if type(other) is Value else constant(other)")
-        lines.append(f"            {'x' if theirs == 'a' else 'y'} = {theirs}.data")
+            lines += ["            if type(other) is Value:",
+                      "                b = other",
+                      "                y = b.data",
+                      "            else:",
+                      *("                " + line for line in leaf)]
     if op.domain:
         lines += [f"            if not ({rule(op.domain)}):",
                   f"                return {fallback}"]
@@ -171,9 +178,10 @@ class Value(Node):
     def __pow__(self, other: Value | Number) -> Value:
         """``x ** 2`` (a number exponent: the row pow) or ``x ** y`` (a Value
         exponent, base > 0: the row powv)."""
-        if isinstance(other, Value) and type(other) is not Constant:
+        if type(other) is not float and type(other) is not int and \
+                isinstance(other, Value) and type(other) is not Constant:
             return self._powv(other)
-        return self._pow(other)
+        return self._pow(other)           # a number (or a Constant; anything else is refused)
 
     def __pos__(self) -> Value:
         return self
@@ -215,14 +223,28 @@ class Constant(Value):
     (``Constant(0.9, "y")``, a target), and is written only when read."""
 
     __slots__ = ()
+    # A constant is a leaf, always: no op, no inputs, no local gradients. Those are
+    # the class's own (read-only) attributes, so making one is two stores, data and
+    # grad: cheap enough for every plain number in every expression.
+    op = input_a = input_b = None
+    local_a = local_b = 0.0
 
     def __init__(self, data: Number, label: str | None = None) -> None:
-        super().__init__(data, "" if label is None else label)
+        self.data = as_float(data, "Constant")
+        if label is not None and not isinstance(label, str):
+            raise TypeError(f"Constant: label must be a str, got {type(label).__name__} "
+                            f"{label!r}")
+        self.grad = 0.0
+        if label:
+            _LABEL.__set__(self, label)
 
     @property
     def label(self) -> str:
         """The constant's name: its number (``2``), unless it was given one."""
-        return _LABEL.__get__(self) or f"{self.data:g}"
+        try:
+            return _LABEL.__get__(self) or f"{self.data:g}"
+        except AttributeError:                  # never named
+            return f"{self.data:g}"
 
     @label.setter
     def label(self, label: str) -> None:
@@ -271,9 +293,6 @@ def constant(number: Number) -> Constant:
     node = _new(Constant)
     node.data = float(number)                 # an int beyond 1.8e308: OverflowError
     node.grad = 0.0
-    node.op = node.input_a = node.input_b = None
-    node.local_a = node.local_b = 0.0
-    _LABEL.__set__(node, "")
     return node
 
 

@@ -38,7 +38,8 @@ def torch_derivatives(case, point):
     hessian = []
     for g in firsts:
         if g.requires_grad:
-            row = torch.autograd.grad(g, xs, allow_unused=True)
+            # the first derivatives may share pieces of torch's graph (atan2's a² + b²)
+            row = torch.autograd.grad(g, xs, allow_unused=True, retain_graph=True)
             hessian.append([0.0 if h is None else h.item() for h in row])
         else:                                  # a constant first derivative (relu, add …)
             hessian.append([0.0] * len(xs))

@@ -506,14 +506,14 @@ def _tex(text: str) -> str:
 @cache
 def _op_latex() -> dict[str, str]:
     """Each op written as a word or a letter (tanh, ReLU, σ) → its LaTeX, from its row."""
-    return {op.symbol: op.latex for op in OPS.values() if op.symbol.isalpha()}
+    return {op.symbol: op.latex for op in OPS.values() if op.symbol.isidentifier()}
 
 
 def _function_at(text: str, i: int) -> str:
     """The op's symbol starting at ``text[i]`` (``σ``, ``tanh``), or a longer word
     called as a function (``sign(``); else ''."""
     j = i
-    while j < len(text) and text[j].isalpha():
+    while j < len(text) and (text[j].isalpha() or text[j] in "0123456789"):
         j += 1
     word = text[i:j]
     if word in _op_latex() or (len(word) > 1 and text[j:j + 1] == "("):
