@@ -7,6 +7,7 @@ and from the engine's own gradient as referee on random graphs and on an MLP.
 from __future__ import annotations
 
 import math
+import re
 import random
 
 import pytest
@@ -60,14 +61,14 @@ def test_worked_result_3_delta_1_1_is_a_sum_over_two_paths() -> None:
     psi_prime = a["L3.N1.a"] * (1 - a["L3.N1.a"])
     phi_prime = {k: a[f"{k}.a"] * (1 - a[f"{k}.a"]) for k in ("L1.N1", "L2.N1", "L2.N2")}
     expected_paths = [
-        [("∂L/∂a₁⁽³⁾ = 2·(a₁⁽³⁾ − y)", dL_dyhat),
-         ("∂a₁⁽³⁾/∂z₁⁽³⁾ = a₁⁽³⁾·(1 − a₁⁽³⁾)", psi_prime),
+        [("∂L/∂ŷ = 2·(ŷ − y)", dL_dyhat),
+         ("∂ŷ/∂z₁⁽³⁾ = ŷ·(1 − ŷ)", psi_prime),
          ("∂z₁⁽³⁾/∂a₁⁽²⁾ = w₁₁⁽³⁾", W[2][0][0]),
          ("∂a₁⁽²⁾/∂z₁⁽²⁾ = a₁⁽²⁾·(1 − a₁⁽²⁾)", phi_prime["L2.N1"]),
          ("∂z₁⁽²⁾/∂a₁⁽¹⁾ = w₁₁⁽²⁾", W[1][0][0]),
          ("∂a₁⁽¹⁾/∂z₁⁽¹⁾ = a₁⁽¹⁾·(1 − a₁⁽¹⁾)", phi_prime["L1.N1"])],
-        [("∂L/∂a₁⁽³⁾ = 2·(a₁⁽³⁾ − y)", dL_dyhat),
-         ("∂a₁⁽³⁾/∂z₁⁽³⁾ = a₁⁽³⁾·(1 − a₁⁽³⁾)", psi_prime),
+        [("∂L/∂ŷ = 2·(ŷ − y)", dL_dyhat),
+         ("∂ŷ/∂z₁⁽³⁾ = ŷ·(1 − ŷ)", psi_prime),
          ("∂z₁⁽³⁾/∂a₂⁽²⁾ = w₁₂⁽³⁾", W[2][0][1]),
          ("∂a₂⁽²⁾/∂z₂⁽²⁾ = a₂⁽²⁾·(1 − a₂⁽²⁾)", phi_prime["L2.N2"]),
          ("∂z₂⁽²⁾/∂a₁⁽¹⁾ = w₂₁⁽²⁾", W[1][1][0]),
@@ -85,7 +86,8 @@ def test_worked_result_3_delta_1_1_is_a_sum_over_two_paths() -> None:
         * dL_dyhat * psi_prime * phi_prime["L1.N1"]
     assert why.total == pytest.approx(delta, rel=1e-12)
     assert why.total == pytest.approx(grad(n["L"], n["L1.N1.z"]), rel=1e-12, abs=1e-15)
-    assert why.paths[0].names == ["L", "a₁⁽³⁾", "z₁⁽³⁾", "a₁⁽²⁾", "z₁⁽²⁾", "a₁⁽¹⁾", "z₁⁽¹⁾"]
+    # the network's output is ŷ, as in draw_network and the lessons
+    assert why.paths[0].names == ["L", "ŷ", "z₁⁽³⁾", "a₁⁽²⁾", "z₁⁽²⁾", "a₁⁽¹⁾", "z₁⁽¹⁾"]
 
 
 def test_a_weight_gradient_is_delta_times_the_input() -> None:
@@ -159,14 +161,13 @@ def test_totals_equal_the_engine_on_random_graphs(seed: int) -> None:
                 # no two paths read alike
                 assert len({p.route for p in why.paths}) == len(why.paths)
             for path in why.paths:
-                assert_factors_chain(path)
+                assert_factors_chain(path, why.grouped)
 
 
-def assert_factors_chain(path) -> None:
-    """Factor k reads ∂names[k]/∂names[k+1] (after a δ, if grouped): the factors go
-    from node to shown node with no step left out."""
-    factors = path.factors[1:] if path.factors and path.factors[0].rule.startswith("δ(") \
-        else path.factors
+def assert_factors_chain(path, grouped: bool = False) -> None:
+    """Factor k reads ∂names[k]/∂names[k+1] (after ∂out/∂top, if grouped): the factors
+    go from node to shown node with no step left out."""
+    factors = path.factors[1:] if grouped else path.factors
     assert len(factors) == len(path.names) - 1
     for factor, (upper, lower) in zip(factors, zip(path.names, path.names[1:])):
         assert factor.derivative in {f"∂{u}/∂{v}" for u in (upper, f"({upper})")
@@ -198,11 +199,14 @@ def test_many_paths_are_counted_not_listed_and_grouped_by_delta() -> None:
     assert why.path_count == 2 ** 30
     assert why.grouped
     assert why.total == pytest.approx(grad(h, x), rel=1e-12)
-    # grouped by the δ of h₁, the named node nearest x: ∂h/∂x = δ(h₁)·∂h₁/∂x, two ways up;
-    # h₁ reaches x two ways, so neither is folded into one ∂h₁/∂x
+    # grouped by ∂h/∂h₁ at h₁, the named node nearest x: ∂h/∂x = ∂h/∂h₁·∂h₁/∂x, two
+    # ways up; h₁ reaches x two ways, so neither is folded into one ∂h₁/∂x. h₁ is no
+    # pre-activation, so no δ: in the lessons δ means ∂L/∂z only.
     assert [p.names for p in why.paths] == [["h₁", "x·0.7", "x"], ["h₁", "x·0.4", "x"]]
-    assert why.paths[0].factors[0].rule == "δ(h₁)"
-    assert "grouped by the δ" in str(why)
+    assert why.paths[0].factors[0].rule == why.paths[0].factors[0].derivative == "∂h₃₀/∂h₁"
+    assert list(why.deltas) == ["h₁"]
+    assert "grouped by ∂h₃₀/∂node" in str(why) and "δ" not in str(why)
+    assert re.search(r"^  ∂h₃₀/∂h₁ += [0-9.]+$", str(why), re.M)       # said once
 
 
 def test_text_markdown_and_latex_show_every_factor() -> None:

@@ -31,7 +31,7 @@ from engine import OPS, Op
 from .arguments import check_precision
 
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
-           "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
+           "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap", "power_base",
            "operand", "number_operand", "term", "applied", "local_rule", "Notation", "op_term"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
@@ -117,6 +117,18 @@ def _precedence(name: str) -> int:
         if depth == 0 and not bars and char in " +−-·/^×÷":
             return SUM
     return ATOM
+
+
+_RAISED = frozenset(SUPERSCRIPTS.values()) | {"⁾", "⁽", "ᵀ", "′"}
+
+
+def power_base(text: str, precedence: int) -> str:
+    """``text`` fit to take an exponent: parenthesised when it binds looser than a
+    power or already ends raised (``(a₁⁽²⁾)²``, not ``a₁⁽²⁾²``, which reads as a
+    double superscript and is no valid LaTeX)."""
+    if precedence < ATOM or text[-1:] in _RAISED:
+        return f"({text})"
+    return text
 
 
 def applied(symbol: str, argument: str) -> str:
@@ -292,7 +304,7 @@ class Notation:
         if (isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Name)
                 and isinstance(node.right, ast.Name) and node.left.id == node.right.id):
             base, base_precedence = self._term(node.left)               # out·out → out²
-            return f"{wrap(base, base_precedence, ATOM)}²", POWER
+            return f"{power_base(base, base_precedence)}²", POWER
         left, left_precedence = self._term(node.left)
         right, right_precedence = self._term(node.right)
         # a − (b + c) and a/(b·c) need the parentheses; a + b + c does not; x + (−y)
@@ -307,7 +319,7 @@ class Notation:
         exponent = self._number(exponent_node)
         if self.fold and exponent == 1.0:
             return base, base_precedence
-        base = wrap(base, base_precedence, ATOM)
+        base = power_base(base, base_precedence)
         if exponent is not None and exponent == int(exponent) and \
                 abs(exponent) < _SUPERSCRIPT_LIMIT:
             return f"{base}{superscript(int(exponent))}", POWER
