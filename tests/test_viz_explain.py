@@ -387,3 +387,89 @@ def test_a_zero_factor_beside_an_infinite_one_makes_the_path_zero() -> None:
     values = [factor.value for factor in why.paths[0].factors]
     assert 0.0 in values and math.inf in values
     assert why.paths[0].product == 0.0 and why.total == grad(y, x) == 0.0
+
+
+# ---- the lessons' notation ------------------------------------------------------------------
+def mlp_2221():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP.from_weights(W, B, activation="sigmoid", output_activation="sigmoid")
+    loss = nn.mse(model([1.0, 2.0]), 0.9, half=True)
+    loss.backward()
+    return model, loss
+
+
+def test_delta_means_dL_dz_only() -> None:
+    model, loss = mlp_2221()
+    z11 = model.layers[0].neurons[0].z
+    text = str(explain(loss, z11, max_paths=1))
+    assert "δ(a₁⁽¹⁾)" not in text and "δ" not in text.split("\n", 1)[1]
+    assert re.search(r"^  ∂L/∂a₁⁽¹⁾ += −?[0-9.]+$", text, re.M)
+    # grouped, a term climbs past a⁽¹⁾₁ to the pre-activations above: the recurrence
+    # δ⁽¹⁾₁ = Σₖ δ⁽²⁾ₖ W⁽²⁾ₖ₁ φ′(z⁽¹⁾₁), on a 2-2-2-2-1 network (4 paths down to z⁽¹⁾₁)
+    nn = pytest.importorskip("nn")
+    deep = nn.MLP(2, [2, 2, 2, 1], activation="sigmoid", seed=3)
+    loss = nn.mse(deep([1.0, 2.0]), 0.9, half=True)
+    loss.backward()
+    z11 = deep.layers[0].neurons[0].z
+    why = explain(loss, z11, max_paths=3)
+    assert why.grouped and why.path_count == 4
+    assert [p.factors[0].rule for p in why.paths] == ["δ₁⁽²⁾", "δ₂⁽²⁾"]
+    deltas = [n.z.grad for n in deep.layers[1].neurons]
+    assert [p.factors[0].value for p in why.paths] == deltas
+    assert why.deltas == {"z₁⁽²⁾": deltas[0], "z₂⁽²⁾": deltas[1]}
+    assert "grouped by the δ = ∂L/∂z of the pre-activations above z₁⁽¹⁾" in str(why)
+    assert why.total == pytest.approx(z11.grad, rel=1e-12)
+    # and ∂L/∂W⁽¹⁾₁₁ = δ⁽¹⁾₁ x₁
+    w11 = deep.layers[0].neurons[0].w[0]
+    why = explain(loss, w11, max_paths=3)
+    assert [(f.rule, f.value) for f in why.paths[0].factors] == [("δ₁⁽¹⁾", z11.grad),
+                                                                  ("x₁", 1.0)]
+
+
+def test_factored_form_is_the_lessons_bracket() -> None:
+    model, loss = mlp_2221()
+    z11 = model.layers[0].neurons[0].z
+    why = explain(loss, z11, form="factored", symbolic=True)
+    lines = str(why).splitlines()
+    assert lines[2] == ("∂L/∂z₁⁽¹⁾ = [w₁₁⁽³⁾·φ′(z₁⁽²⁾)·w₁₁⁽²⁾ + w₁₂⁽³⁾·φ′(z₂⁽²⁾)·w₂₁⁽²⁾]"
+                        " · ∂L/∂ŷ · ψ′(z₁⁽³⁾) · φ′(z₁⁽¹⁾)")
+    head, middles, tail = why.shared()
+    a = {f"L{l}.N{j}": n.a.data for l, layer in enumerate(model.layers, 1)
+         for j, n in enumerate(layer.neurons, 1)}
+    s = lambda k: a[k] * (1 - a[k])                                  # noqa: E731  σ′ = a(1 − a)
+    # by hand: δ⁽¹⁾₁ = [W⁽²⁾₁₁ W⁽³⁾₁₁ φ′(z⁽²⁾₁) + W⁽²⁾₂₁ W⁽³⁾₁₂ φ′(z⁽²⁾₂)] · (ŷ − y) · ψ′ · φ′
+    bracket = W[1][0][0] * W[2][0][0] * s("L2.N1") + W[1][1][0] * W[2][0][1] * s("L2.N2")
+    outside = (a["L3.N1"] - 0.9) * s("L3.N1") * s("L1.N1")
+    assert [f.value for f in head] == pytest.approx([a["L3.N1"] - 0.9, s("L3.N1")], rel=1e-12)
+    assert [f.value for f in tail] == pytest.approx([s("L1.N1")], rel=1e-12)
+    assert math.fsum(math.prod(f.value for f in m) for m in middles) == \
+        pytest.approx(bracket, rel=1e-12)
+    assert why.total == pytest.approx(bracket * outside, rel=1e-12)
+    assert why.total == pytest.approx(z11.grad, rel=1e-12)
+    assert lines[-1].strip() == f"= {why._num(why.total)}"
+    assert "\\left[" in why.latex() and "[w₁₁⁽³⁾" in why.markdown()
+
+
+def test_symbolic_form_keeps_activations_and_the_loss_abstract() -> None:
+    model, loss = mlp_2221()
+    why = explain(loss, model.layers[1].neurons[0].w[1], symbolic=True)
+    rules = [f.rule for f in why.paths[0].factors]
+    assert rules == ["∂L/∂ŷ", "ψ′(z₁⁽³⁾)", "w₁₁⁽³⁾", "φ′(z₁⁽²⁾)", "a₂⁽¹⁾"]
+    y_hat = model.layers[2].neurons[0].a.data
+    assert why.paths[0].factors[0].value == pytest.approx(y_hat - 0.9, rel=1e-12)   # ½(ŷ−y)²
+    plain = explain(loss, model.layers[1].neurons[0].w[1])
+    assert plain.total == why.total
+
+
+def test_targets_are_named_in_explain() -> None:
+    model, loss = mlp_2221()
+    why = explain(loss, model.layers[2].neurons[0].w[0])
+    assert "2·(ŷ − y)" in str(why) and "0.9" not in str(why)
+
+
+def test_bad_form_is_named() -> None:
+    x = Value(1.0, "x")
+    with pytest.raises(ValueError, match="explain: form must be one of 'paths', 'factored'"):
+        explain(x * x, x, form="bracket")
+    with pytest.raises(TypeError, match="explain: symbolic must be a bool"):
+        explain(x * x, x, symbolic="yes")

@@ -576,6 +576,7 @@ def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, floa
         for up in ups:
             stack.append((up[0], [up] + edges))
     terms = []
+    partial.sort(key=lambda edges: names[edges[0][0]])        # δ₁ before δ₂
     for edges in partial:
         top = edges[0][0]
         delta = Factor(f"∂{operand(names[output])}/∂{operand(names[top])}",
@@ -640,7 +641,7 @@ _RAISED = {**{high: digit for digit, high in SUPERSCRIPTS.items()},
 _SYMBOLS = {"·": r" \cdot ", "−": "-", "∂": r"\partial ", "×": r"\times ", "≥": r"\geq ",
             "≤": r"\leq ", "≠": r"\neq ", "ŷ": r"\hat{y}", "′": "'", "⊙": r"\odot ",
             "Σ": r"\sum ", "…": r"\ldots ", "→": r"\to ", "φ": r"\varphi ", "ε": r"\epsilon ",
-            "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "&": r"\&", "#": r"\#",
+            "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "&": r"\text{\&}", "#": r"\text{\#}",
             "$": r"\$", "\\": r"\backslash ", "~": r"\sim ", "'": "'"}
 #: Words that read as words between formulas (a condition of a rule: "a if z > 0 else b").
 _SPACED_WORDS = ("if", "else", "not", "and", "or")
