@@ -108,8 +108,8 @@ def _output_name(output: Value, names: dict[Value, str]) -> str:
 
 def forward_order(nodes: list[Value]) -> list[Value]:
     """The forward pass in layer order: each op node at its level (the longest way up
-    from a leaf), each leaf just before the first level that uses it; ties keep the
-    engine's ``order``. Constants are left out (they are known from the start)."""
+    from a leaf), each leaf just before the first level that uses it, after the op
+    nodes of its own level (a⁽¹⁾ before W⁽²⁾); ties keep the engine's ``order``. Constants are left out (they are known from the start)."""
     level: dict[Value, int] = {}
     for node in nodes:                                     # inputs before outputs
         if node.op is not None:
@@ -122,7 +122,7 @@ def forward_order(nodes: list[Value]) -> list[Value]:
         level.setdefault(node, 0)                          # a lone leaf (the output itself)
     position = {node: i for i, node in enumerate(nodes)}
     shown = [n for n in nodes if not isinstance(n, Constant)]
-    return sorted(shown, key=lambda n: (level[n], position[n]))
+    return sorted(shown, key=lambda n: (level[n], n.op is None, position[n]))
 
 
 def backward_order(nodes: list[Value], output: Value) -> list[Value]:
