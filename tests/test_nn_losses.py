@@ -295,7 +295,8 @@ def _leaves(root):
 
 
 def test_reduction_and_half_are_checked():
-    with pytest.raises(ValueError, match="mse: reduction must be one of 'mean', 'sum', 'batchmean'"):
+    with pytest.raises(ValueError,
+                       match="mse: reduction must be one of 'mean', 'sum', 'batchmean'"):
         mse(Value(1.0), 1.0, reduction="batch")
     with pytest.raises(TypeError, match="mse: half must be a bool"):
         mse(Value(1.0), 1.0, half=1)

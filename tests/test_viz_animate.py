@@ -2,9 +2,10 @@
 
 The frame list is checked against its definition (forward in layer order from
 the inputs, backward level by level from the output, no constants) and its
-captions against hand-derived gradients. The page is checked for self-containment, and, when Node.js is
-installed, its script is run against a small stand-in DOM built from the page's
-own SVG, so what each frame shows is checked too.
+captions against hand-derived gradients. The page is checked for
+self-containment, and, when Node.js is installed, its script is run against a
+small stand-in DOM built from the page's own SVG, so what each frame shows is
+checked too.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ and from the engine's own gradient as referee on random graphs and on an MLP.
 from __future__ import annotations
 
 import math
-import re
 import random
+import re
 
 import pytest
 
@@ -434,7 +434,7 @@ def test_factored_form_is_the_lessons_bracket() -> None:
     assert lines[2] == ("∂L/∂z₁⁽¹⁾ = [w₁₁⁽³⁾·φ′(z₁⁽²⁾)·w₁₁⁽²⁾ + w₁₂⁽³⁾·φ′(z₂⁽²⁾)·w₂₁⁽²⁾]"
                         " · ∂L/∂ŷ · ψ′(z₁⁽³⁾) · φ′(z₁⁽¹⁾)")
     head, middles, tail = why.shared()
-    a = {f"L{l}.N{j}": n.a.data for l, layer in enumerate(model.layers, 1)
+    a = {f"L{i}.N{j}": n.a.data for i, layer in enumerate(model.layers, 1)
          for j, n in enumerate(layer.neurons, 1)}
     s = lambda k: a[k] * (1 - a[k])                                  # noqa: E731  σ′ = a(1 − a)
     # by hand: δ⁽¹⁾₁ = [W⁽²⁾₁₁ W⁽³⁾₁₁ φ′(z⁽²⁾₁) + W⁽²⁾₂₁ W⁽³⁾₁₂ φ′(z⁽²⁾₂)] · (ŷ − y) · ψ′ · φ′

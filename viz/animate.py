@@ -34,7 +34,6 @@ from engine import Constant, Value, grad, order
 from .arguments import check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
 from .names import is_number, node_names, role
-from .page import Page
 from .notation import (
     SUM,
     Notation,
@@ -45,6 +44,7 @@ from .notation import (
     operand,
     term,
 )
+from .page import Page
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
@@ -109,7 +109,8 @@ def _output_name(output: Value, names: dict[Value, str]) -> str:
 def forward_order(nodes: list[Value]) -> list[Value]:
     """The forward pass in layer order: each op node at its level (the longest way up
     from a leaf), each leaf just before the first level that uses it, after the op
-    nodes of its own level (a⁽¹⁾ before W⁽²⁾); ties keep the engine's ``order``. Constants are left out (they are known from the start)."""
+    nodes of its own level (a⁽¹⁾ before W⁽²⁾); ties keep the engine's ``order``.
+    Constants are left out (they are known from the start)."""
     level: dict[Value, int] = {}
     for node in nodes:                                     # inputs before outputs
         if node.op is not None:

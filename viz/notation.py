@@ -31,8 +31,9 @@ from engine import OPS, Op
 from .arguments import check_precision
 
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
-           "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap", "power_base",
-           "operand", "number_operand", "term", "applied", "local_rule", "Notation", "op_term"]
+           "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
+           "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
+           "op_term"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
