@@ -22,7 +22,6 @@ output.
 from __future__ import annotations
 
 import html
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -44,11 +43,9 @@ from .notation import (
     operand,
     term,
 )
-from .page import Page
+from .page import Page, fill, inline_svg, json_for_script
 
 __all__ = ["Frame", "frames", "animate_backward"]
-
-_SVG_NS = "{http://www.w3.org/2000/svg}"
 
 _FORWARD_COLOUR = "#ea580c"     # the node being computed
 _BACKWARD_COLOUR = "#dc2626"    # the node receiving its gradient
@@ -267,15 +264,9 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
 
 
 def _svg_for_page(svg_bytes: bytes) -> str:
-    """graphviz's SVG as inline HTML: no XML prolog, no DOCTYPE, no namespace URLs
-    (an HTML parser puts <svg> in the SVG namespace by itself), and each value box's
+    """graphviz's SVG as inline HTML (see ``page.inline_svg``), with each value box's
     text lines tagged so the script can fill them in."""
-    root = ET.fromstring(svg_bytes)
-    for element in root.iter():
-        if element.tag.startswith(_SVG_NS):
-            element.tag = element.tag[len(_SVG_NS):]
-        for key in [k for k in element.attrib if k.startswith("{")]:
-            del element.attrib[key]                         # xlink:* (unused here)
+    root = inline_svg(svg_bytes)
     for group in root.iter("g"):
         gid = group.get("id", "")
         if group.get("class") == "node" and gid.startswith("n"):
@@ -285,13 +276,6 @@ def _svg_for_page(svg_bytes: bytes) -> str:
                 text.set("data-full", text.text or "")
                 if kind == "grad":
                     text.set("data-sign", _sign(text.text or ""))
-    for title in list(root.iter("title")):
-        title.text = ""                                    # no "n3" tooltips
-    root.set("class", "graph")
-    root.set("data-width", root.get("width", ""))
-    root.set("style", f"max-width: 100%; width: {root.get('width')}; height: auto")
-    root.attrib.pop("height", None)
-    root.attrib.pop("width", None)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -301,19 +285,6 @@ def _sign(grad_line: str) -> str:
     if number.startswith(("−", "-")):
         return "neg"
     return "zero" if number in ("0", "") else "pos"
-
-
-def _json_for_script(data: Any) -> str:
-    """JSON safe inside <script>: no "</script>" or "<!--" can close or confuse it."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    """``template`` with every ``__NAME__`` replaced by ``values[NAME]``, all in one
-    pass: text already put in (a title, a node label, the SVG) is never searched
-    again, so a title or label that reads ``__SVG__`` or ``__DATA__`` stays that text."""
-    names = "|".join(re.escape(name) for name in sorted(values, key=len, reverse=True))
-    return re.sub(f"__({names})__", lambda match: values[match.group(1)], template)
 
 
 def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
@@ -358,8 +329,8 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
     heading = title if title is not None else (
         f"Backpropagation through {_output_name(output, names)} = "
         f"{display_number(output.data, precision)}")
-    page = _fill(_PAGE, {
-        "TITLE": html.escape(heading), "SVG": svg, "DATA": _json_for_script(data),
+    page = fill(_PAGE, {
+        "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
         "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR, "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     return Page(page).write(path)
