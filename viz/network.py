@@ -14,6 +14,7 @@ drawn too. The column headers stand on one line.
 from __future__ import annotations
 
 import html
+import re
 from typing import TYPE_CHECKING, Any, Mapping
 
 from engine import OPS, Constant, Value, order
@@ -34,6 +35,7 @@ WEIGHT_POSITIVE = "#2563eb"
 WEIGHT_NEGATIVE = "#ea580c"
 _ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "linear"}
 _WEIGHT_LABELS = ("value", "name", "both", "none")
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def _check_model(model: Any) -> list[Any]:
@@ -241,8 +243,10 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
                 colour = GRAD_POSITIVE if delta > 0 else GRAD_NEGATIVE if delta < 0 else NEUTRAL
                 lines.append(_line(f"δ = {num(delta)}", colour=colour, bold=True, size=12))
             fill = ROLE_FILL["output" if l_index == last else "intermediate"]
+            longest = max(len(html.unescape(_TAGS.sub("", line))) for line in lines)
+            width = max(1.35 if len(lines) > 3 else 1.2, 0.1 * longest + 0.1)
             column.append((node_id, "<BR/>".join(lines),
-                           {"fillcolor": fill, "width": "1.35" if len(lines) > 3 else "1.2"}))
+                           {"fillcolor": fill, "width": f"{width:.2f}"}))
             for k, (source, w) in enumerate(zip(previous, neuron.w), 1):
                 weight_name = lesson_name(w.label) or f"w{_sub(j, k)}{_sup(l_index)}"
                 text = {"value": num(w.data), "name": weight_name,
