@@ -22,8 +22,9 @@ from viz.names import display_number
 from viz.stepper import network_steps
 
 pytest.importorskip("graphviz")
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
-                               reason="graphviz's `dot` is not installed (apt-get install graphviz)")
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="graphviz's `dot` is not installed (apt-get install graphviz)")
 
 X = [0.5, -1.0, 2.0]
 Y = 0.8
