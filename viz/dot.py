@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from engine import Constant, Value, order
 
 from .arguments import check_count, check_precision, check_rankdir
-from .names import NEURON_LABEL, PARAMETER_LABEL, ROLES, display_number, node_names, role
+from .names import NEURON_LABEL, PARAMETER_LABEL, ROLES, display_number, is_number, node_names, role
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
     import graphviz
@@ -304,8 +304,9 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
         r = role(n, root, params)
         roles_seen.append(r)
         fade = faded(n)
-        if isinstance(n, Constant):
-            diagram.node(ids[n], label=_esc(names[n]), shape="box", style="rounded,filled",
+        if isinstance(n, Constant):                 # a number, or named data: no gradient
+            shown = names[n] if is_number(n) else f"{names[n]} = {number[n]}"
+            diagram.node(ids[n], label=_esc(shown), shape="box", style="rounded,filled",
                          fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
                          fontcolor=FADED if fade else NEUTRAL, fontsize="10",
                          height="0.25", width="0.3", margin="0.04,0.02")
