@@ -464,7 +464,8 @@ def test_symbolic_form_keeps_activations_and_the_loss_abstract() -> None:
 def test_targets_are_named_in_explain() -> None:
     model, loss = mlp_2221()
     why = explain(loss, model.layers[2].neurons[0].w[0])
-    assert "2·(ŷ − y)" in str(why) and "0.9" not in str(why)
+    # ½(ŷ − y)²: the ½ and the 2 cancel, as the lessons write it
+    assert "∂L/∂ŷ          = ŷ − y " in str(why) and "0.9" not in str(why)
 
 
 def test_bad_form_is_named() -> None:
@@ -473,3 +474,17 @@ def test_bad_form_is_named() -> None:
         explain(x * x, x, form="bracket")
     with pytest.raises(TypeError, match="explain: symbolic must be a bool"):
         explain(x * x, x, symbolic="yes")
+
+
+def test_constant_factors_of_a_loss_fold_into_the_rule_below_them() -> None:
+    # L = ½(u − y)² averaged over two examples: ∂L/∂u = ½·½·2·(u − y) = 0.5·(u − y)
+    nn = pytest.importorskip("nn")
+    u, v = Value(0.75, "u"), Value(0.25, "v")
+    loss = nn.mse([u, v], [1.0, 0.0], half=True)
+    why = explain(loss, u)
+    assert [(f.derivative, f.rule) for f in why.paths[0].factors] == [("∂L/∂u", "0.5·(u − y₁)")]
+    assert why.total == pytest.approx(0.5 * (0.75 - 1.0), rel=1e-15)
+    # a constant below the last rule stays a factor of its own: ∂(x·3)/∂x = 3
+    x = Value(0.5, "x")
+    why = explain((x * 3.0).tanh(), x)
+    assert [f.rule for f in why.paths[0].factors][-1] == "3"

@@ -82,7 +82,7 @@ def test_steps_write_the_recurrence_with_the_hand_numbers() -> None:
     assert backward[1].lines[0].startswith("δ₁⁽¹⁾ = (w₁₁⁽²⁾·δ₁⁽²⁾ + w₂₁⁽²⁾·δ₂⁽²⁾ + w₃₁⁽²⁾·δ₃⁽²⁾)"
                                            " · φ′(z₁⁽¹⁾) = (")
     loss = next(s for s in steps if s.phase == "loss")
-    assert loss.lines == [f"∂L/∂ŷ = 0.5·2·(ŷ − y) = {num(a[-1][0] - Y)}"]
+    assert loss.lines == [f"∂L/∂ŷ = ŷ − y = {num(a[-1][0] - Y)}"]
     gradients = {s.layer: s for s in steps if s.phase == "gradient"}
     for layer, step in gradients.items():
         assert step.formula.startswith(f"∂L/∂W⁽{'¹²³'[layer - 1]}⁾ = δ")

@@ -346,9 +346,10 @@ def _negated(node: ast.expr) -> ast.expr:
 
 
 def _rule_text(node: Value, position: int, names: dict[Value, str],
-               negate: bool = False) -> str:
+               negate: bool = False, scale: float = 1.0) -> str:
     """The local rule ∂node/∂input[position], from the op table, over node names
-    (negated when the factor also crosses an odd number of −1 edges)."""
+    (negated when the factor also crosses an odd number of −1 edges, and times
+    ``scale`` when it crosses constant factors: ½·2·(ŷ − y) reads ŷ − y)."""
     op = node.op
     assert op is not None
     slots = "ab"[: op.arity]
@@ -357,7 +358,19 @@ def _rule_text(node: Value, position: int, names: dict[Value, str],
         names={**{s: term(names[v]) for s, v in bound.items()}, "out": term(names[node])},
         numbers={s: v.data for s, v in bound.items() if is_number(v)})
     rule = local_rule(op, position)
+    if scale != 1.0:
+        rule = ast.BinOp(ast.Constant(scale), ast.Mult(), rule)
     return text.text(_negated(rule) if negate else rule)
+
+
+def _constant_local(node: Value, position: int) -> float | None:
+    """The local derivative when it is a number whatever the graph's values: a rule
+    made of numbers and of inputs that are plain numbers (∂(0.5·u)/∂u = 0.5,
+    ∂(s/3)/∂s = 1/3), else None."""
+    op = node.op
+    assert op is not None
+    numbers = {s: v.data for s, v in zip("ab", node.inputs) if is_number(v)}
+    return Notation({}, numbers)._number(local_rule(op, position))
 
 
 def _unit_sign(node: Value, position: int) -> float | None:
@@ -437,31 +450,49 @@ class _PathWriter:
                 groups.append((0, at))
                 named = [i for i in named if i >= at]
         for start, end in zip(named, named[1:]):
-            real = [k for k in range(start, end) if _unit_sign(*edges[k]) is None]
-            cuts = [start, *(k + 1 for k in real[:-1]), end]
-            for i, j in zip(cuts, cuts[1:]):
-                if j - i > 1 and self.ways(chain[i], chain[j]) > 1:     # not honest: unfold
-                    groups.extend((k, k + 1) for k in range(i, j))
-                else:
-                    groups.append((i, j))
+            groups += self._fold(edges, chain, start, end, fold_constants=True)
+        return groups
+
+    def _fold(self, edges: list[tuple[Value, int]], chain: list[Value], start: int, end: int,
+              fold_constants: bool) -> list[tuple[int, int]]:
+        """The factors between two named nodes: one per real local derivative, the ±1
+        edges (and, with ``fold_constants``, the constant ones above it: ½, 1/n of a
+        loss) folded in; a constant below the last real one is a factor of its own
+        (∂(x·3)/∂x = 3). A group that is not honest is cut again without the
+        constants folded, then unfolded edge by edge."""
+        real = [k for k in range(start, end) if _unit_sign(*edges[k]) is None
+                and (not fold_constants or _constant_local(*edges[k]) is None)]
+        cuts = [start, *(k + 1 for k in real[:-1]), end]
+        if real and any(_unit_sign(*edges[k]) is None for k in range(real[-1] + 1, end)):
+            cuts.insert(-1, real[-1] + 1)      # a constant below the last rule: its own factor
+        groups: list[tuple[int, int]] = []
+        for i, j in zip(cuts, cuts[1:]):
+            if j - i > 1 and self.ways(chain[i], chain[j]) > 1:     # not honest
+                groups += (self._fold(edges, chain, i, j, False) if fold_constants
+                           else [(k, k + 1) for k in range(i, j)])
+            else:
+                groups.append((i, j))
         return groups
 
     def _factor(self, edges: list[tuple[Value, int]], chain: list[Value], i: int,
                 j: int) -> Factor:
         names = self.names
         derivative = f"∂{operand(names[chain[i]])}/∂{operand(names[chain[j]])}"
-        value, negative, real, reals = 1.0, False, None, 0
+        value, negative, real, reals, scale = 1.0, False, None, 0, 1.0
         for node, position in edges[i:j]:
             value *= node.local_grads[position]
             sign = _unit_sign(node, position)
-            if sign is None:
+            constant = _constant_local(node, position) if sign is None else None
+            if sign is not None:
+                negative ^= sign < 0
+            elif constant is not None:
+                scale *= constant
+            else:
                 real, reals = (node, position), reals + 1
-            elif sign < 0:
-                negative = not negative
         if real is None:
-            return Factor(derivative, "−1" if negative else "1", value)
-        if reals > 1:                                   # ∂L/∂ŷ kept whole (symbolic)
-            return Factor(derivative, derivative, value)
+            return Factor(derivative, display_number(-scale if negative else scale, 6), value)
+        if reals > 1 or (self.symbolic and i == 0 and chain[j] in self.predictions):
+            return Factor(derivative, derivative, value)     # ∂L/∂ŷ kept whole (symbolic)
         node, position = real
         assert node.op is not None
         if self.symbolic and _is_activation(node):
@@ -472,7 +503,7 @@ class _PathWriter:
                     "chaingrad (like PyTorch) takes ReLU′(0) = 0")
             if note not in self.notes:
                 self.notes.append(note)
-        return Factor(derivative, _rule_text(node, position, names, negative), value)
+        return Factor(derivative, _rule_text(node, position, names, negative, scale), value)
 
     def path(self, edges: list[tuple[Value, int]], top: Value,
              first: Factor | None = None) -> Path:

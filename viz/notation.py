@@ -295,6 +295,15 @@ class Notation:
         # Anything else a rule might hold: Python's own spelling, names put in.
         return ast.unparse(_Rename(self.names).visit(node)), CONDITION
 
+    def _decided(self, node: ast.expr) -> ast.expr:
+        """``node`` with the conditions its numbers decide taken (folding only)."""
+        while self.fold and isinstance(node, ast.IfExp):
+            truth = self._truth(node.test)
+            if truth is None:
+                break
+            node = node.body if truth else node.orelse
+        return node
+
     def _binary(self, node: ast.BinOp) -> Term:
         symbol, precedence = _OPERATORS[type(node.op)]
         if self.fold and isinstance(node.op, ast.Mult):
@@ -302,6 +311,12 @@ class Notation:
                 return self._term(node.right)
             if self._number(node.right) == 1.0:
                 return self._term(node.left)
+            left, right = self._number(node.left), self._decided(node.right)
+            inner = self._number(right.left) if (isinstance(right, ast.BinOp) and isinstance(
+                right.op, ast.Mult)) else None
+            if left is not None and inner is not None:     # ½·(2·x) → x: numbers multiply
+                return self._term(ast.BinOp(ast.Constant(left * inner), ast.Mult(),
+                                            right.right))   # type: ignore[union-attr]
         if (isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Name)
                 and isinstance(node.right, ast.Name) and node.left.id == node.right.id):
             base, base_precedence = self._term(node.left)               # out·out → out²
