@@ -217,7 +217,7 @@ class _Writer:
         neurons = self.layers[layer - 1].neurons
         previous = self.activations(layer - 1)
         head = [""] + [f"{self.name(layer - 1, k)} = {self.num(a)}"
-                       for k, a in enumerate(previous, 1)] + ["bias"]
+                       for k, a in enumerate(previous, 1)] + ["∂L/∂b = δ"]
         rows = [head]
         for j, neuron in enumerate(neurons, 1):
             delta = self.g[neuron.z]

@@ -1,4 +1,6 @@
-"""Make the draw_network pictures in docs/gallery/ and the animation docs/animation.html.
+"""Make the draw_network pictures in docs/gallery/, the animation docs/animation.html,
+the stepper docs/stepper.html and its screenshots (when Chromium and selenium are
+installed, as for the page tests).
 
     .venv/bin/python docs/gallery/make_network_gallery.py
 
@@ -7,6 +9,7 @@ Each picture is drawn by the code the README fragment (docs/readme/viz_more.md) 
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -15,6 +18,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from engine import Value  # noqa: E402
 from nn import MLP, SGD, datasets, fit, mse  # noqa: E402
+from viz import animate_network  # noqa: E402
 from viz.animate import animate_backward  # noqa: E402
 from viz.network import draw_network  # noqa: E402
 
@@ -29,8 +33,8 @@ def lessons_2221() -> None:
         activation="sigmoid", output_activation="sigmoid")
     loss = mse(model([1.0, 2.0]), 1.0)               # L = (ŷ − y)², y = 1
     loss.backward()
-    draw_network(model, weights="both").render(HERE / "network_2221", format="png",
-                                               cleanup=True)
+    draw_network(model, weights="both", loss=loss).render(HERE / "network_2221", format="png",
+                                                          cleanup=True)
 
 
 def xor_trained() -> None:
@@ -49,7 +53,7 @@ def exercise_341() -> None:
     """The 3 → 4 → 1 ReLU/sigmoid exercise, one SGD example: 16 edges, so weights are
     shown by colour and width only (labels would hide the picture)."""
     model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
-    loss = 0.5 * (model([0.5, -1.0, 2.0]) - 1.0) ** 2
+    loss = mse(model([0.5, -1.0, 2.0]), 1.0, half=True)   # ½(ŷ − y)²
     loss.backward()
     draw_network(model).render(HERE / "network_341", format="png", cleanup=True)
 
@@ -61,10 +65,39 @@ def animation() -> None:
     animate_backward(y, HERE.parent / "animation.html")
 
 
+def stepper() -> str:
+    """The lessons' layer-by-layer widget on a 3-4-3-1 sigmoid network, ½(ŷ − y)²."""
+    model = MLP(3, [4, 3, 1], activation="sigmoid", output_activation="sigmoid",
+                init="torch", seed=1)
+    return animate_network(model, [0.5, -1.0, 2.0], 0.8, HERE.parent / "stepper.html",
+                           loss=functools.partial(mse, half=True))
+
+
+def screenshots(page: str) -> str:
+    """docs/gallery/stepper_delta.png and stepper_gradients.png: the stepper at the δ of
+    layer 1 and at the gradients of layer 2, in headless Chromium (tests/browser.py)."""
+    sys.path.insert(0, str(HERE.parents[1] / "tests"))
+    from browser import Browser, missing
+    if missing():
+        return f"no screenshots: {missing()}"
+    browser = Browser()
+    try:
+        driver = browser.open(page, "stepper")
+        slider = driver.find_element("id", "slider")
+        for step, name in ((7, "stepper_delta"), (9, "stepper_gradients")):
+            driver.execute_script("arguments[0].value = arguments[1]; arguments[0]"
+                                  ".dispatchEvent(new Event('input'))", slider, step)
+            driver.save_screenshot(str(HERE / f"{name}.png"))
+    finally:
+        browser.close()
+    return "docs/gallery/stepper_delta.png, stepper_gradients.png"
+
+
 if __name__ == "__main__":
     lessons_2221()
     xor_trained()
     exercise_341()
     animation()
-    print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png "
-          "and docs/animation.html")
+    shots = screenshots(stepper())
+    print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png, "
+          f"docs/animation.html, docs/stepper.html and {shots}")
