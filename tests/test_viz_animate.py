@@ -382,3 +382,25 @@ def _dy(y: Value, node: Value) -> float:
     xw = z.inputs[0]
     local = {y: 1.0, z: d, xw: d, z.inputs[1]: d, xw.inputs[0]: d * w, xw.inputs[1]: d * x}
     return local[node]
+
+
+@needs_dot
+def test_the_title_names_the_output_as_its_node_shows_it() -> None:
+    a, b, c = Value(0.5, "a"), Value(-1.5, "b"), Value(2.0, "c")
+    out = ((a * b + c).tanh() * a - b * c).exp()          # unlabelled, too long: short id
+    page = animate_backward(out)
+    names = [t.text for t in page_svg(page).iter("text") if t.get("class") == "name"]
+    title = re.search(r"<h1>(.*)</h1>", page).group(1)
+    shown = title.removeprefix("Backpropagation through ").rsplit(" = ", 1)[0]
+    assert shown in names                                  # the node's own first line
+    assert shown.startswith("y = ")                        # not a bare short id (v4)
+
+
+@needs_dot
+def test_the_page_is_a_str_shown_inline_in_jupyter() -> None:
+    from viz import Page
+    page = animate_backward(neuron()[0])
+    assert isinstance(page, Page) and isinstance(page, str) and page.startswith("<!DOCTYPE")
+    inline = page._repr_html_()
+    assert inline.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert "<script" not in inline                          # escaped inside srcdoc

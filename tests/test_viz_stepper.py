@@ -230,3 +230,18 @@ def test_animate_backward_plays_in_chromium_in_the_lessons_order(browser) -> Non
     assert svg.value_of_css_property("max-width") == "none"
     browser.screenshot("backward-last-zoomed")
     assert browser.requests() == [] and browser.errors() == []
+
+
+@needs_dot
+def test_the_stepper_runs_inside_jupyters_iframe(browser) -> None:
+    page = animate_network(model_3431(), X, Y)
+    driver = browser.open(f"<!DOCTYPE html><html><body>{page._repr_html_()}</body></html>",
+                          "notebook-cell")
+    driver.switch_to.frame(driver.find_element("tag name", "iframe"))
+    try:
+        assert driver.find_element("id", "where").text == "step 1 / 11"
+        driver.find_element("id", "next").click()
+        assert driver.find_element("id", "title").text == "Forward: layer 1"
+    finally:
+        driver.switch_to.default_content()
+    assert browser.requests() == [] and browser.errors() == []
