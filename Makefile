@@ -6,11 +6,13 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: test demo bench gallery system-deps clean
 
+# -qq: errors only (setuptools' editable-install notices are not for the user).
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	@echo "installing chaingrad and its dev tools into $(VENV) ..."
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade pip
+	@$(BIN)/pip install -qq -e '.[dev]'
+	@touch $(STAMP)
 
 # The `dot` program renders diagrams; Chromium and its driver run the page tests.
 # Installed when we may (root with apt-get); otherwise the tests that need them say

@@ -1,39 +1,192 @@
-"""Reverse mode: one topological order, the chain rule as a loop.
+"""The graph and the chain rule: ``Node``, ``order``, ``sweep``, ``backward``.
 
-``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). The sweep
-walks it from the output, and for each node and each (input, local gradient) pair
-does ``δ(input) += local · δ(node)``: one scalar step of the lessons' recurrence
-δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ). ``grad`` hands the δs back from ``_sweep``,
-which also checks them. ``backward`` runs the same loop in the nodes' own
-``.grad`` slots for speed, and falls back to ``_sweep`` when an inf or NaN
-appears, so the two refuse the same gradients.
+A ``Node`` is a number that remembers how it was made: its ``data``, the ``op``
+that made it (a row of the table; None for a leaf), its (at most two) inputs and
+the local gradients ∂node/∂input it recorded at forward time. ``Value``
+(engine/value.py) is a Node you can do arithmetic with.
+
+``order`` sorts a graph without recursion (a 10⁶-deep chain is fine). ``sweep``
+is the chain rule, the one loop every gradient comes from: walking the graph
+from the output back, each node passes local · δ(node) to each input,
+
+    δ(input) += ∂node/∂input · δ(node),
+
+one scalar step of the lessons' recurrence δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ).
+It runs in the nodes' own ``.grad`` slots. ``backward`` is a sweep that keeps its
+result; ``engine.grad`` is a sweep that puts the slots back as they were. When a
+sweep leaves an inf or NaN behind, ``refuse_non_finite`` finds the op where it was
+made, in a pass of its own.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-from typing import Any, Sequence, Union, overload
+import threading
+from operator import attrgetter
+from typing import Any, Iterable, Union
 
-from .modes import MODE, enable_grad
-from .value import Constant, Detached, Value, _describe
+from .errors import GradientError, describe
+from .modes import MODE
 
 Number = Union[int, float]
+_GRAD = attrgetter("grad")
 
 
-def order(root: Value) -> list[Value]:
+class Node:
+    """A vertex of a computation graph: eight slots and nothing else.
+
+    No closures and no containers of its own: the (at most two) inputs and their
+    local gradients sit in slots of the node itself, so a dropped graph is freed
+    at once by reference counting, and there is little for the garbage collector
+    to scan. ``inputs`` and ``local_grads`` read and write them as tuples."""
+
+    __slots__ = ("data", "grad", "op", "label", "input_a", "input_b", "local_a", "local_b")
+
+    #: True for a result of ``no_grad()``, which recorded nothing to differentiate.
+    detached = False
+
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The nodes this one was made from, in operand order; ``()`` for a leaf."""
+        a = self.input_a
+        if a is None:
+            return ()
+        b = self.input_b
+        return (a,) if b is None else (a, b)
+
+    @inputs.setter
+    def inputs(self, inputs: Iterable[Any]) -> None:
+        inputs = tuple(inputs)
+        if len(inputs) > 2:
+            raise ValueError(f"{type(self).__name__}.inputs: an op has one or two inputs, "
+                             f"got {len(inputs)}")
+        self.input_a, self.input_b = (*inputs, None, None)[:2]
+
+    @property
+    def local_grads(self) -> tuple[Any, ...]:
+        """∂self/∂input for each input, recorded at forward time; ``()`` for a leaf."""
+        if self.input_a is None:
+            return ()
+        return (self.local_a,) if self.input_b is None else (self.local_a, self.local_b)
+
+    @local_grads.setter
+    def local_grads(self, local_grads: Iterable[Any]) -> None:
+        local_grads = tuple(local_grads)
+        if len(local_grads) > 2:
+            raise ValueError(f"{type(self).__name__}.local_grads: an op has one or two "
+                             f"inputs, got {len(local_grads)} local gradients")
+        self.local_a, self.local_b = (*local_grads, 0.0, 0.0)[:2]
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for inputs, parameters and constants: nodes no op made."""
+        return self.op is None
+
+    def backward(self, gradient: Number = 1.0) -> None:
+        """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
+
+        Interior nodes are set afresh on each call; leaves *accumulate* (as in
+        PyTorch), so two calls give exactly twice the leaves' gradients."""
+        backward(self, gradient)
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` to 0 on this node and on everything it depends on."""
+        zero_grad(self)
+
+    # ---- copying and pickling: graphs of any depth, sharing kept ---------------------
+    def __copy__(self) -> Node:
+        """A new node with the same slots: the same inputs, not copies of them."""
+        return _rebuild(*_fields(self))
+
+    def __deepcopy__(self, memo: dict) -> Node:
+        """The graph under this node copied, node by node in ``order`` (no recursion),
+        each node copied once however many paths reach it; nodes already in ``memo``
+        (a model's parameters, copied before its neurons' graphs) are reused."""
+        for node in order(self):
+            if id(node) not in memo:
+                cls, *slots, extra = _fields(node)
+                slots[4:6] = [memo[id(v)] if v is not None else None for v in slots[4:6]]
+                memo[id(node)] = _rebuild(cls, *slots, extra)
+                memo.setdefault(id(memo), []).append(node)      # copy's keep-alive list
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        """Pickle a graph without recursion: the first node of a graph to be pickled
+        writes every node under it first, in ``order``, so that each is written after
+        its inputs and needs only references to them."""
+        fields = _fields(self)
+        if self.input_a is None or id(self) in _PICKLING.ready:
+            _PICKLING.ready.discard(id(self))
+            return _rebuild, fields
+        under = order(self)[:-1]
+        ready = [id(node) for node in under if node.input_a is not None]
+        _PICKLING.ready.update(ready)
+        return _rebuild_after, (under, _Forget(ready), *fields)
+
+
+def _fields(node: Node) -> tuple:
+    """What a node is: its class, its eight slots and any slot of its kind
+    (a TracedValue's ``created_at``)."""
+    return (type(node), node.data, node.grad, node.op, Node.label.__get__(node),
+            node.input_a, node.input_b, node.local_a, node.local_b,
+            getattr(node, "created_at", None))
+
+
+def _rebuild(cls: type, data: float, grad: Any, op: Any, label: str, input_a: Any,
+             input_b: Any, local_a: Any, local_b: Any, created_at: str | None) -> Node:
+    node = object.__new__(cls)
+    node.data, node.grad, node.op = data, grad, op
+    Node.label.__set__(node, label)
+    node.input_a, node.input_b, node.local_a, node.local_b = input_a, input_b, local_a, local_b
+    if created_at is not None:
+        node.created_at = created_at  # type: ignore[attr-defined]
+    return node
+
+
+def _rebuild_after(under: list[Node], forget: tuple, *fields: Any) -> Node:
+    """``_rebuild``, once the nodes ``under`` it were rebuilt (pickle's order)."""
+    return _rebuild(*fields)
+
+
+class _Forget:
+    """Pickled right after the nodes it names: they are written, so forget them."""
+
+    def __init__(self, ids: list[int]) -> None:
+        self.ids = ids
+
+    def __reduce__(self) -> tuple:
+        _PICKLING.ready.difference_update(self.ids)
+        return tuple, ()
+
+
+class _Pickling(threading.local):
+    def __init__(self) -> None:
+        #: ids of nodes whose inputs are being written first: pickle them plainly
+        self.ready: set[int] = set()
+
+
+_PICKLING = _Pickling()
+
+
+def check_node(x: Any, who: str, what: str = "") -> None:
+    """A TypeError unless ``x`` is a node (a Value)."""
+    if not isinstance(x, Node):
+        raise TypeError(f"{who}: {what + ' ' if what else ''}expected a Value, "
+                        f"got {type(x).__name__} {x!r}")
+
+
+def order(root: Node) -> list[Node]:
     """Every node ``root`` depends on, itself last, each node after all its inputs.
 
     Iterative depth-first search: no recursion limit, and each node appears once
     however many paths lead to it."""
-    if not isinstance(root, Value):
-        raise TypeError(f"order: expected a Value, got {type(root).__name__}")
+    check_node(root, "order")
     # The stack is the current path from the root. The node on top descends into
     # its first input not yet seen; with none left, it is finished. (A node seen
     # but unfinished is on the path, so in a graph without cycles every input
     # seen is finished before its consumer is.)
     seen = {root}
-    nodes: list[Value] = []
+    nodes: list[Node] = []
     stack = [root]
     while stack:
         node = stack[-1]
@@ -51,8 +204,92 @@ def order(root: Value) -> list[Value]:
     return nodes
 
 
-def _check_gradient(gradient: Any, who: str) -> float:
-    if isinstance(gradient, Value):
+def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
+    """The chain rule: set every node's ``.grad`` to ∂output/∂node · ``seed``, for
+    the graph ``nodes`` in ``order`` (the output last).
+
+    From the output back, each node passes ``local · δ(node)`` to each input. The
+    local gradients are the numbers recorded at forward time; with ``create_graph``
+    the op table's rules are run again on the nodes themselves, so the gradients
+    are Values with graphs of their own (call it with recording on)."""
+    for node in nodes:
+        node.grad = 0.0
+    nodes[-1].grad = seed
+    for node in reversed(nodes):
+        g = node.grad
+        # Nothing flows from a leaf, nor from a zero gradient. (A Value gradient,
+        # under create_graph, is never equal to 0.0: Values compare by identity.)
+        if node.op is None or g == 0.0:
+            continue
+        if create_graph:                  # the rules again, on the nodes themselves
+            args = list(node.inputs)
+            if node.op.number is not None:    # an input that is a plain number stays one
+                args[node.op.number] = args[node.op.number].data
+            local_a, local_b = (*node.op.local(*args, node), None)[:2]
+        else:
+            local_a, local_b = node.local_a, node.local_b
+        a = node.input_a
+        before = a.grad                   # the first contribution is the step itself, so
+        step = local_a * g                # a Value gradient does not start with 0 + …
+        a.grad = step if before == 0.0 else before + step
+        b = node.input_b
+        if b is not None:
+            before = b.grad
+            step = local_b * g
+            b.grad = step if before == 0.0 else before + step
+
+
+def refuse_non_finite(nodes: list[Node], who: str) -> None:
+    """After a sweep: if a gradient became inf or NaN, raise ``GradientError`` naming
+    the op where a finite number first became non-finite.
+
+    The sweep's own numbers are the evidence: walking it again in its order, each
+    step ``local · δ(node)`` is added to a running sum per input, and the first
+    step, or sum, that is not finite names its op. An inf or NaN that came in with
+    an input's data is the user's choice, and let through — except under
+    ``detect_anomaly()``, which refuses every one."""
+    anomaly = MODE.get().anomaly
+    if not anomaly and math.isfinite(sum(map(_GRAD, nodes))):
+        return
+    sums: dict[Node, float] = {}
+    for node in reversed(nodes):
+        g = _number(node.grad)
+        if node.op is None or g == 0.0:
+            continue
+        came_in = not math.isfinite(g) or not all(math.isfinite(v.data) for v in node.inputs)
+        for child, local in zip(node.inputs, node.local_grads):
+            step = local * g
+            before = sums.get(child, 0.0)
+            sums[child] = before + step
+            if math.isfinite(before + step):
+                continue
+            if not anomaly and (came_in or not math.isfinite(before)):
+                continue
+            what = (f"produced {step} (local gradient {local!r} × upstream gradient {g!r})"
+                    if not math.isfinite(step) else
+                    f"made the step {step!r}, which added to the {before!r} its input "
+                    f"already had overflows")
+            raise _refused(node, who, what, anomaly)
+
+
+def _number(x: Any) -> float:
+    return x if isinstance(x, (int, float)) else x.data
+
+
+def _refused(node: Node, who: str, what: str, anomaly: bool) -> GradientError:
+    """The error for a gradient refused at ``node``: the op, its inputs and labels,
+    and where the op was created (under ``detect_anomaly()``) or how to find out."""
+    text = f"{node.op.name}: {who} {what}; op inputs: {describe(node.inputs)}; "
+    if anomaly:
+        where = getattr(node, "created_at", "<made outside detect_anomaly()>")
+        return GradientError(text + f"the op was created at {where}")
+    return GradientError(text + "run it under engine.detect_anomaly() to see the line "
+                                "that created the op")
+
+
+def check_seed(gradient: Any, who: str) -> float:
+    """The seed of a sweep: a finite number (or a Value's data)."""
+    if isinstance(gradient, Node):
         gradient = gradient.data
     if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
         raise TypeError(f"{who}: gradient must be a number (the output is a scalar), "
@@ -63,178 +300,40 @@ def _check_gradient(gradient: Any, who: str) -> float:
     return seed
 
 
-def _check_recorded(output: Value, who: str) -> None:
+def check_recorded(output: Node, who: str) -> None:
     """A result of ``no_grad()`` recorded no graph: differentiating it would silently
     give nothing, so say so (PyTorch refuses it too)."""
-    if isinstance(output, Detached):
+    if output.detached:
         raise ValueError(f"{who}: {output!r} was computed under no_grad(), which records "
                          f"no graph, so it has no gradient to give; compute it outside "
                          f"no_grad() (or inside enable_grad())")
 
 
-def backward(root: Value, gradient: Number = 1.0) -> None:
+def backward(root: Node, gradient: Number = 1.0) -> None:
     """Set ``node.grad`` = ∂root/∂node · gradient on every node of the graph.
 
-    Interior nodes are set afresh; leaves add to what they hold (PyTorch's rule), so
-    two calls give exactly twice. A refused sweep (see ``_sweep``) writes nothing."""
-    if not isinstance(root, Value):
-        raise TypeError(f"backward: expected a Value, got {type(root).__name__}")
-    seed = _check_gradient(gradient, "backward")
-    _check_recorded(root, "backward")
+    Interior nodes are set afresh; leaves add to what they hold (PyTorch's rule):
+    the sweep starts them from 0 and their earlier gradient is added back in one
+    step at the end, so two calls give exactly twice. A refused sweep writes
+    nothing."""
+    check_node(root, "backward")
+    seed = check_seed(gradient, "backward")
+    check_recorded(root, "backward")
     nodes = order(root)
-    if MODE.get().anomaly:
-        return _write(nodes, _sweep(nodes, seed, "backward"))
-    # The common case runs the chain rule in the nodes' own .grad slots (no dict:
-    # a third of backward's time). Leaves start from 0 and get their earlier
-    # gradient back in one step at the end, so a second call gives exactly twice.
-    earlier = [node.grad for node in nodes]
-    for node in nodes:
-        node.grad = 0.0
-    root.grad = seed
-    for node in reversed(nodes):
-        g = node.grad
-        if g and node.op is not None:           # nothing flows from 0, nor from a leaf
-            node.input_a.grad += node.local_a * g
-            b = node.input_b
-            if b is not None:
-                b.grad += node.local_b * g
-    if not math.isfinite(sum(node.grad for node in nodes if node.op is None)):
-        for node, before in zip(nodes, earlier):   # an inf or NaN reached a leaf: undo,
-            node.grad = before                      # and let the checked sweep name the op
-        return _write(nodes, _sweep(nodes, seed, "backward"))
+    earlier = list(map(_GRAD, nodes))
+    sweep(nodes, seed)
+    try:
+        refuse_non_finite(nodes, "backward")
+    except GradientError:
+        for node, before in zip(nodes, earlier):
+            node.grad = before
+        raise
     for node, before in zip(nodes, earlier):
-        if before and node.op is None:
+        if before != 0.0 and node.op is None:
             node.grad += before
 
 
-def _write(nodes: list[Value], delta: dict) -> None:
-    """Store a sweep's δ in ``.grad``: interior nodes afresh, leaves added to."""
-    get = delta.get
-    for node in nodes:
-        if node.op is None:
-            node.grad += get(node, 0.0)
-        else:
-            node.grad = get(node, 0.0)
-
-
-def _sweep(nodes: list[Value], seed: Any, who: str, create_graph: bool = False) -> dict:
-    """δ(node) = ∂output/∂node · seed for the graph ``nodes`` (in ``order``): the chain
-    rule, shared by ``backward`` and ``grad`` so that they cannot disagree.
-
-    A gradient that is not finite is refused, naming the op where it appeared. Under
-    ``detect_anomaly()`` or ``create_graph`` each node is checked before it passes its
-    gradient on; otherwise the sweep runs unchecked and, only if a non-finite number
-    came out, again checked. An inf or NaN that came in with an input's data is the
-    user's choice, as in forward. With ``create_graph`` the rules run on Values, and
-    record even inside ``no_grad()`` (PyTorch's rule too)."""
-    checked = create_graph or MODE.get().anomaly
-    with enable_grad() if create_graph else contextlib.nullcontext():
-        delta = _propagate(nodes, seed, who, create_graph, checked)
-    if not checked and not math.isfinite(sum(delta.values())):  # an inf or NaN somewhere
-        _propagate(nodes, seed, who, create_graph, checked=True)   # raises, naming the op
-    return delta
-
-
-def _propagate(nodes: list[Value], seed: Any, who: str, create_graph: bool,
-               checked: bool) -> dict:
-    """The loop itself: from the output back, each node passes local · δ(node) to
-    each input — the lessons' δ_ℓ = (W_{ℓ+1}ᵀ δ_{ℓ+1}) ⊙ f′(z_ℓ), one scalar at a time."""
-    delta: dict[Value, Any] = {nodes[-1]: seed}
-    get = delta.get
-    for node in reversed(nodes):
-        g = get(node)
-        if not g or node.op is None:               # nothing flows from 0, nor from a leaf
-            continue
-        if checked:
-            _check(node, g, delta, who)
-        if create_graph:                            # the rules again, on Values
-            args = [v.data if type(v) is Constant else v for v in node.inputs]
-            local_a, local_b = (*node.op.local(*args, node), None)[:2]
-        else:
-            local_a, local_b = node.local_a, node.local_b
-        a = node.input_a                            # the node's inputs are its slots
-        before = get(a)
-        delta[a] = local_a * g if before is None else before + local_a * g
-        b = node.input_b
-        if b is not None:
-            before = get(b)
-            delta[b] = local_b * g if before is None else before + local_b * g
-    return delta
-
-
-def _number(x: Any) -> float:
-    return x.data if isinstance(x, Value) else x
-
-
-def _check(node: Value, g: Any, delta: dict, who: str) -> None:
-    """Before ``node`` passes δ on: refuse a step local · δ, or a sum it makes, that
-    is not finite — on the numbers recorded at forward, so even a create_graph
-    gradient is checked before its Values are built. Outside ``detect_anomaly()``,
-    an inf or NaN that came in with the data is let through (the user's choice)."""
-    g = _number(g)
-    came_in = not math.isfinite(g) or not all(math.isfinite(v.data) for v in node.inputs)
-    sums: dict[Value, float] = {}
-    for child, local in zip(node.inputs, node.local_grads):
-        step = local * g
-        before = sums.get(child, _number(delta.get(child, 0.0)))
-        sums[child] = before + step
-        if math.isfinite(before + step):
-            continue
-        if not MODE.get().anomaly and (came_in or not math.isfinite(before)):
-            continue
-        what = (f"produced {step} (local gradient {local!r} × upstream gradient {g!r})"
-                if not math.isfinite(step) else
-                f"made the step {step!r}, which added to the {before!r} its input already "
-                f"had overflows")
-        raise _refused(node, who, what)
-
-
-def _refused(node: Value, who: str, what: str) -> Exception:
-    """The error for a gradient refused at ``node``: the op, its inputs and labels,
-    and where the op was created (under ``detect_anomaly()``) or how to find out."""
-    text = f"{node.op.name}: {who} {what}; op inputs: {_describe(node.inputs)}; "
-    if MODE.get().anomaly:
-        where = getattr(node, "created_at", "<made outside detect_anomaly()>")
-        return FloatingPointError(text + f"the op was created at {where}")
-    return OverflowError(text + "run it under engine.detect_anomaly() to see the line "
-                                "that created the op")
-
-
-def zero_grad(root: Value) -> None:
+def zero_grad(root: Node) -> None:
     """Set ``.grad`` to 0 on ``root`` and every node it depends on."""
     for node in order(root):
         node.grad = 0.0
-
-
-@overload
-def grad(output: Value, wrt: Value, create_graph: bool = False) -> Any: ...
-@overload
-def grad(output: Value, wrt: Sequence[Value], create_graph: bool = False) -> list[Any]: ...
-
-
-def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False) -> Any:
-    """∂output/∂wrt, without touching any ``.grad``.
-
-    ``wrt`` is one Value (returns one gradient) or a sequence (returns a list). A node
-    ``output`` does not depend on gets 0. With ``create_graph=True`` the gradients
-    are Values built from the same rules, so they can be differentiated again:
-    ``grad(grad(y, x, create_graph=True), x)`` is ∂²y/∂x²."""
-    if not isinstance(output, Value):
-        raise TypeError(f"grad: output must be a Value, got {type(output).__name__} {output!r}")
-    single = isinstance(wrt, Value)
-    try:
-        targets = [wrt] if single else list(wrt)  # type: ignore[arg-type]
-    except TypeError:
-        targets = [wrt]                         # not iterable: reported just below
-    for t in targets:
-        if not isinstance(t, Value):
-            raise TypeError(f"grad: wrt must be a Value or a sequence of Values, "
-                            f"got {type(t).__name__} {t!r}")
-    _check_recorded(output, "grad")
-    delta = _sweep(order(output), 1.0, "grad", create_graph)
-    results = [delta.get(t, 0.0) for t in targets]
-    if create_graph:
-        results = [r if isinstance(r, Value) else Constant(r) for r in results]
-    else:
-        results = [float(r) for r in results]
-    return results[0] if single else results

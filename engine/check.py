@@ -16,7 +16,8 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, Iterable, Sequence, Union
 
-from .autograd import grad, order
+from .autograd import order
+from .functional import grad, replay
 from .modes import no_grad
 from .value import Constant, Value
 
@@ -29,18 +30,13 @@ class GradcheckError(AssertionError):
 
 
 # ---- evaluating what is checked, at nudged points ---------------------------------
-def replay(output: Value, nudged: dict[Value, float]) -> float:
-    """Re-run the ops recorded under ``output`` on floats, with some nodes' values
-    replaced (``nudged``); everything else keeps its recorded value."""
-    values: dict[Value, float] = {}
-    for node in order(output):
-        if node in nudged:
-            values[node] = nudged[node]
-        elif node.op is None:
-            values[node] = node.data
-        else:
-            values[node] = node.op.forward(*[values[i] for i in node.inputs])
-    return values[output]
+def value_at(output: Value, nudged: dict[Value, float]) -> float:
+    """``output`` with some nodes' values replaced (``nudged``): the recorded ops
+    downstream of them run again on the new numbers (``replay``, recording nothing)."""
+    with no_grad():
+        made = replay(order(output), {node: (Constant if type(node) is Constant else Value)(x)
+                                      for node, x in nudged.items()})
+    return made.get(output, output).data
 
 
 def _names(f: Callable[..., Any], inputs: Sequence[Any]) -> list[str]:
@@ -111,7 +107,7 @@ class _Subject:
     def value(self, point: Sequence[float]) -> float:
         if self.f is None:   # nudge only the nodes that moved: the others are recomputed
             moved = {w: p for w, p, at in zip(self.wrt, point, self.point) if p != at}
-            return replay(self.output, moved)
+            return value_at(self.output, moved)
         with no_grad():
             return self.call(point)[0].data
 
@@ -141,8 +137,9 @@ def _central(fn: Callable[[list[float]], Any], point: Sequence[float], i: int, e
 
 def _check_tolerances(eps: float, atol: float, rtol: float, who: str) -> None:
     for name, v in (("eps", eps), ("atol", atol), ("rtol", rtol)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0 or \
-                (name == "eps" and v == 0):
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise TypeError(f"{who}: {name} must be a number, got {type(v).__name__} {v!r}")
+        if not v >= 0 or (name == "eps" and v == 0):
             raise ValueError(f"{who}: {name} must be a positive number, got {v!r}")
 
 

@@ -29,11 +29,12 @@ import unicodedata
 from types import CodeType, FunctionType
 from typing import Any, Callable, Sequence, Union
 
-from .autograd import grad, order
+from .autograd import order
+from .functional import grad, replay
 from .modes import enable_grad, no_grad
 from .ops import FORWARD_NAMES, LOCAL_NAMES
 from .rules import number, render, substitute
-from .value import Constant, Value, _binary, _unary
+from .value import Constant, Value
 
 Number = Union[int, float]
 # The functions rules may call, on floats (a local rule's own helpers, then the
@@ -43,7 +44,8 @@ _RULE_NAMES: dict[str, Any] = {**LOCAL_NAMES, **FORWARD_NAMES}
 __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
-_RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "grads",
+_RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "floats",
+             "grads",
              "extra", "error", "forward", "value_and_grad", *_RULE_NAMES, *dir(builtins),
              *keyword.kwlist}
 
@@ -174,7 +176,8 @@ class _SlowPaths:
         scope: dict[str, Any] = {**_RULE_NAMES, "__builtins__": builtins,
                                  "inf": math.inf, "nan": math.nan,
                                  "fail": self.fail, "count_error": self.count_error,
-                                 "checked": self.checked, "finite": _finite}
+                                 "checked": self.checked, "finite": _finite,
+                                 "floats": _floats}
         return FunctionType(code, scope, name)
 
     def count_error(self, numbers: Any) -> Exception:
@@ -202,8 +205,9 @@ class _SlowPaths:
         return result
 
     def checked(self, numbers: Sequence[Any], gradients: bool) -> Any:
-        """Called when the result is not a finite float: non-real numbers are a
-        TypeError; ints are fine (computed again as floats); otherwise eager mode
+        """Called when a number given is not a float, or the result is not a finite
+        float: non-real numbers (bools too, as in eager mode) are a TypeError; ints
+        are fine (computed again as floats); otherwise eager mode
         answers — an inf/NaN made from finite numbers is its error naming the op,
         and where it raises nothing its numbers are the result (an infinite local
         derivative times a zero gradient is NaN in the program, but eager mode
@@ -234,15 +238,7 @@ class _SlowPaths:
                 made[v] = Constant(x) if type(v) is Constant else Value(x, v.label)
         try:
             with enable_grad() if gradients else no_grad():
-                for node in self._nodes:
-                    if node.op is None or node in made:
-                        continue                          # a leaf: an input, or frozen
-                    if node.input_a in made or node.input_b in made:
-                        args = [made.get(v, v) for v in node.inputs]
-                        new = _binary(node.op, *args) if len(args) == 2 else \
-                            _unary(node.op, *args)
-                        new.label = node.label
-                        made[node] = new
+                made = replay(self._nodes, made)
             out = made.get(self._output, self._output)
             if not gradients:
                 return None, out.data
@@ -260,6 +256,11 @@ def _finite(values: list[float]) -> bool:
         return math.isfinite(math.fsum(values))
     except (OverflowError, ValueError):          # finite but huge, or inf − inf
         return all(math.isfinite(x) for x in values)
+
+
+def _floats(numbers: Sequence[Any]) -> bool:
+    """Are all the numbers floats? (One C-speed pass: a set of their types.)"""
+    return set(map(type, numbers)) <= {float}
 
 
 def _real(x: Any, i: int) -> float:
@@ -301,14 +302,6 @@ class _Template:
         pieces[1::2] = [names[letter] for letter in pieces[1::2]]
         return "".join(pieces)
 
-
-# The operands through which an inf or NaN always reaches the op's result (as inf
-# or NaN, or as an error): a non-finite temporary there shows in the output. Every
-# other operand — ReLU's, tanh's, σ's, exp's, a divisor, a base — can squash one
-# (tanh(inf) = 1) and hide an overflow eager mode reports, so the program checks
-# those temporaries once, after its forward pass.
-_CARRIES_NON_FINITE = {("add", 0), ("add", 1), ("sub", 0), ("sub", 1), ("mul", 0), ("mul", 1),
-                       ("div", 0), ("neg", 0), ("abs", 0), ("log", 0)}
 
 _FOLDABLE: dict[str, frozenset[str]] = {}
 _FOLD_NAMES = {**_RULE_NAMES, "inf": math.inf, "nan": math.nan}
@@ -514,8 +507,8 @@ class _Writer:
                 names, numbers = self._operands(node)
                 rule = _template(node.op.forward_rule, numbers, self.templates)
                 lines.append(f"{self.names[node]} = {rule.fill(names)}")
-                for i, v in enumerate(node.inputs):
-                    if (node.op.name, i) not in _CARRIES_NON_FINITE and v in self.names:
+                for i, v in enumerate(node.inputs):    # an input that may hide an inf or NaN
+                    if i not in node.op.carries and v in self.names:
                         watched[self.names[v]] = None
         self.watched = list(watched)
         return lines
@@ -588,8 +581,11 @@ class _Writer:
         grads = ", ".join(self.grad.get(v, "0.0") for v in self.inputs)
         labels = ", ".join(self.names[v] for v in self.inputs)
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
-        head = [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
-                f"    {unpack}", "    try:"]
+        def head(gradients: bool) -> list[str]:
+            return [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
+                    "    if not floats(numbers):      # ints, bools, strings …: see checked",
+                    f"        return checked(numbers, {gradients})",
+                    f"    {unpack}", "    try:"]
         catch = "    except (ArithmeticError, ValueError, TypeError) as error:"
         return "\n".join([
             f'"""The graph of {out} as straight-line code of ({labels}).',
@@ -601,14 +597,14 @@ class _Writer:
             '"""',
             "",
             "",
-            "def forward(numbers):", *head, *("        " + line for line in forward),
+            "def forward(numbers):", *head(False), *("        " + line for line in forward),
             catch, "        return fail(numbers, error, False)",
             f"    if type({out}) is not float or {out} - {out} != 0.0{watched}:",
             "        return checked(numbers, False)",
             f"    return {out}",
             "",
             "",
-            "def value_and_grad(numbers):", *head,
+            "def value_and_grad(numbers):", *head(True),
             "        # forward", *("        " + line for line in forward),
             "        # backward", *("        " + line for line in backward),
             catch, "        return fail(numbers, error, True)",

@@ -22,17 +22,22 @@ class Mode(NamedTuple):
     anomaly: bool = False   # turn a NaN/inf into an error naming the op?
 
 
-MODE: ContextVar[Mode] = ContextVar("chaingrad_mode", default=Mode())  # noqa: B039 (immutable)
+#: The four modes, one object each, so that an op can tell the default by identity
+#: (``MODE.get() is RECORDING``) on its fast path.
+_MODES = {(grad, anomaly): Mode(grad, anomaly) for grad in (True, False)
+          for anomaly in (False, True)}
+RECORDING = _MODES[True, False]           # the default: recording on, anomaly off
+MODE: ContextVar[Mode] = ContextVar("chaingrad_mode", default=RECORDING)  # noqa: B039 (immutable)
 # The blocks in force here, outermost first; MODE is their changes applied in turn.
 _BLOCKS: ContextVar[tuple[dict[str, bool], ...]] = ContextVar("chaingrad_blocks", default=())
 
 
 def _enter(blocks: tuple[dict[str, bool], ...]) -> None:
-    mode = Mode()
+    mode = RECORDING
     for changes in blocks:
         mode = mode._replace(**changes)
     _BLOCKS.set(blocks)
-    MODE.set(mode)
+    MODE.set(_MODES[mode])
 
 
 @contextlib.contextmanager

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .autograd import grad
 from .check import ATOL, EPS, RTOL, GradcheckError, align, close, numerical_grad
+from .functional import grad
 from .value import Value
 
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+#: How a loss combines its terms: PyTorch's mean and sum, and the lessons'
+#: ``batchmean`` (sum over outputs, mean over examples; see nn/losses.py).
+REDUCTIONS = ("mean", "sum", "batchmean")
+
 
 def is_number(x: Any) -> bool:
     """An int or a float, but not a bool (True is an int to Python, not to us)."""
@@ -16,9 +20,30 @@ def is_list(x: Any) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and its noun in the right number: ``1 neuron``, ``2 neurons``; ``plural``
+    for a noun that is not made plural by an s (``count(1, "entry", "entries")``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:
-    """``value`` if it is an int ≥ ``smallest`` (not a bool), else a ValueError
-    naming the function ``who`` and the argument ``name``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < smallest:
+    """``value`` if it is an int ≥ ``smallest`` (not a bool): else a TypeError (not
+    an int) or a ValueError (too small), naming the function ``who`` and the
+    argument ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{who}: {name} must be an int ≥ {smallest}, got "
+                        f"{type(value).__name__} {value!r}")
+    if value < smallest:
         raise ValueError(f"{who}: {name} must be an int ≥ {smallest}, got {value!r}")
     return value
+
+
+def check_reduction(reduction: object, who: str,
+                    allowed: Sequence[str] = REDUCTIONS) -> None:
+    """A ValueError unless ``reduction`` is one of ``allowed`` (every loss takes all
+    of REDUCTIONS; a PyTorch twin only 'mean' and 'sum')."""
+    if reduction not in allowed:
+        names = [repr(name) for name in allowed]
+        choices = (" or ".join(names) if len(names) == 2
+                   else f"one of {', '.join(names)}")
+        raise ValueError(f"{who}: reduction must be {choices}, got {reduction!r}")

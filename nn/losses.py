@@ -34,6 +34,13 @@ on every call (max(z, 0) = ReLU(z), −|z| = z − 2·ReLU(z)). softmax_cross_en
 shift m is a plain number, fixed when the graph is built: any m gives the same
 value and gradient (∂m/∂z is not part of the formula), m only keeps e^(z − m) in
 range.
+
+Each loss has a PyTorch twin that gives the same value and gradients on the same
+batch (``nn.torch_loss(loss)`` makes it): ``mse`` ↔ ``torch.nn.MSELoss``, ``bce`` ↔
+``BCELoss``, ``bce_with_logits`` ↔ ``BCEWithLogitsLoss``, ``softmax_cross_entropy`` ↔
+``CrossEntropyLoss``, ``hinge`` ↔ ``nn.interop.HingeLoss`` (written out in torch ops).
+The twins take ``"mean"`` and ``"sum"``; PyTorch has no ``batchmean`` for these
+losses (use ``"sum"`` divided by the batch size).
 """
 
 from __future__ import annotations
@@ -44,14 +51,13 @@ from typing import Any, Sequence, Union
 
 from engine import Constant, Value
 
-from .checks import is_list, is_number
+from .checks import check_reduction, is_list, is_number
 
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES"]
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
 Target = Union[Number, Value, Sequence[Any]]
-REDUCTIONS = ("mean", "sum", "batchmean")
 _OUTPUT_LABEL = re.compile(r"^L\d+\.N(\d+)\.[az]$")
 
 
@@ -65,7 +71,7 @@ def _pairs(pred: Prediction, target: Target, who: str,
     """(prediction, target) element pairs of two equally nested structures (after
     checking ``reduction``, which every loss takes), each target a Value: a number
     becomes a named constant (see the module docstring)."""
-    _check_reduction(reduction, who)
+    check_reduction(reduction, who)
     pairs: list[tuple[Value, float]] = []
     stack = [(pred, target, "")]
     while stack:
@@ -130,17 +136,12 @@ def _reduce(terms: list[Value], reduction: str, examples: int = 1) -> Value:
     return total
 
 
-def _check_reduction(reduction: object, who: str) -> None:
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be one of "
-                         f"{', '.join(map(repr, REDUCTIONS))}, got {reduction!r}")
-
-
 def mse(pred: Prediction, target: Target, reduction: str = "mean", *,
         half: bool = False) -> Value:
     """Squared error (ŷ − y)² (with ``half=True`` the lessons' ½(ŷ − y)², whose
     ∂L/∂ŷ is ŷ − y), reduced over the elements (see the module docstring:
-    ``"mean"`` divides by outputs × examples)."""
+    ``"mean"`` divides by outputs × examples).
+    PyTorch twin: ``torch.nn.MSELoss`` (``half=True`` is half of it)."""
     if not isinstance(half, bool):
         raise TypeError(f"mse: half must be a bool, got {type(half).__name__} {half!r}")
     terms = [(p - t) ** 2 for p, t in _pairs(pred, target, "mse", reduction)]
@@ -154,7 +155,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     and targets y ∈ [0, 1]. With p = σ(z): ∂L/∂z = p − y.
 
     A probability of exactly 0 or 1 on the wrong side is an infinite loss: a
-    ValueError that points to ``bce_with_logits``, which never saturates."""
+    ValueError that points to ``bce_with_logits``, which never saturates.
+    PyTorch twin: ``torch.nn.BCELoss``."""
     who = "bce"
     terms = []
     for p, target_value in _probability_pairs(pred, target, who, reduction):
@@ -180,7 +182,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
 def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Binary cross-entropy on logits z (p = σ(z)), stable for any finite z:
     ReLU(z) − z·y + log(1 + e^(z − 2·ReLU(z))), which is max(z, 0) − z·y +
-    log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0."""
+    log(1 + e^−|z|). ∂L/∂z = σ(z) − y, also at z = 0.
+    PyTorch twin: ``torch.nn.BCEWithLogitsLoss``."""
     who = "bce_with_logits"
     terms = []
     for z, y in _probability_pairs(pred, target, who, reduction):
@@ -197,7 +200,9 @@ def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -
 
 def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     """Max-margin loss max(0, 1 − y·ŷ) with labels y ∈ {−1, +1}: zero once a score
-    is on the right side with a margin of 1."""
+    is on the right side with a margin of 1. PyTorch has no such module (its
+    HingeEmbeddingLoss is another formula); its twin ``nn.interop.HingeLoss`` is this
+    formula in torch ops."""
     who = "hinge"
     terms = []
     for s, y in _pairs(pred, target, who, reduction):
@@ -244,9 +249,10 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
     ∂L/∂z_k = softmax(z)_k − [k = y].
 
     One example: ``logits`` a list of Values and ``target`` an int. A batch: a list
-    of such lists and a list of ints (averaged or summed)."""
+    of such lists and a list of ints (averaged or summed).
+    PyTorch twin: ``torch.nn.CrossEntropyLoss``."""
     who = "softmax_cross_entropy"
-    _check_reduction(reduction, who)
+    check_reduction(reduction, who)
     if is_list(logits) and logits and is_list(logits[0]):
         if not is_list(target) or len(target) != len(logits):
             raise ValueError(f"{who}: {len(logits)} examples but {_targets_found(target)}; "

@@ -16,11 +16,11 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from engine import Value, is_grad_enabled
 
-from .checks import check_int, is_list, is_number
+from .checks import check_int, count, is_list, is_number
 from .init import check_scheme, initial_bias, initial_weight
 from .rng import Seed, as_rng
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "ACTIVATIONS"]
+__all__ = ["Module", "Neuron", "Layer", "MLP", "Outputs", "ACTIVATIONS"]
 
 Number = Union[int, float]
 
@@ -63,6 +63,24 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
             raise TypeError(f"{who}: input {i} must be a number or a Value, "
                             f"got {type(xi).__name__} {xi!r}") from None
     return values
+
+
+class Outputs(list):
+    """The Values a layer or a model with several outputs returns, one per neuron: a
+    list, which explains itself when used as one Value (``outputs.backward()``)."""
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not hasattr(Value, name):
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute {name!r}")
+        what = f"a list of {len(self)} Values (one per output neuron), not one Value"
+        if name == "backward":
+            raise AttributeError(f"{what}: backward() starts from a single number. Make "
+                                 f"one first, e.g. a loss such as nn.mse(outputs, targets) "
+                                 f"or sum(outputs), and call .backward() on it")
+        raise AttributeError(f"{what}: take one (outputs[0].{name}) or all "
+                             f"([v.{name} for v in outputs])")
 
 
 class Module(ABC):
@@ -253,9 +271,9 @@ class Layer(Module):
         for neuron in self.neurons:
             yield from neuron.named_parameters()
 
-    def __call__(self, x: Sequence[Value | Number] | Value | Number) -> list[Value]:
+    def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Outputs:
         """The layer's activations for one example ``x`` (numbers or Values)."""
-        return self._forward(_as_inputs(x, self.nin, "Layer"))
+        return Outputs(self._forward(_as_inputs(x, self.nin, "Layer")))
 
     def _forward(self, x: list[Value]) -> list[Value]:
         if self.residual:
@@ -351,12 +369,13 @@ class MLP(Module):
         for layer in self.layers:
             yield from layer.named_parameters()
 
-    def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
-        """ŷ for one example ``x``: a Value if the last layer has one neuron, else a list."""
+    def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Value | Outputs:
+        """ŷ for one example ``x``: a Value if the last layer has one neuron, else a
+        list of Values (an ``Outputs``, which says so if asked to ``backward()``)."""
         a = _as_inputs(x, self.nin, "MLP")
         for layer in self.layers:
             a = layer._forward(a)
-        return a[0] if len(a) == 1 else a
+        return a[0] if len(a) == 1 else Outputs(a)
 
     def __repr__(self) -> str:
         extra = ", residual=True" if self.residual else ""
@@ -393,16 +412,17 @@ def _check_shapes(weights: Any, biases: Any, who: str) -> tuple[int, list[int]]:
                 width = len(row)
             if len(row) != width:
                 source = "the input" if li == 0 else f"layer {li}"
+                rows = "" if li == 0 else f" (weights[{li - 1}] has {count(width, 'row')})"
                 raise ValueError(
-                    f"{who}: weights[{li}][{j}] has {len(row)} entries but {source} has "
-                    f"{width} {'inputs' if li == 0 else 'neurons'}"
-                    f"{'' if li == 0 else f' (weights[{li - 1}] has {width} rows)'}; {layout}")
+                    f"{who}: weights[{li}][{j}] has {count(len(row), 'entry', 'entries')} but "
+                    f"{source} has {count(width, 'input' if li == 0 else 'neuron')}{rows}; "
+                    f"{layout}")
             for i, w in enumerate(row):
                 if not is_number(w) or not math.isfinite(w):
                     raise ValueError(f"{who}: weights[{li}][{j}][{i}] must be a finite "
                                      f"number, got {w!r}")
         if not is_list(bias) or len(bias) != len(matrix):
-            got = f"{len(bias)} entries" if is_list(bias) else repr(bias)
+            got = count(len(bias), "entry", "entries") if is_list(bias) else repr(bias)
             raise ValueError(f"{who}: biases[{li}] must have one entry per neuron of layer "
                              f"{li + 1} ({len(matrix)}, the rows of weights[{li}]), got {got}")
         for j, b in enumerate(bias):

@@ -120,7 +120,10 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     """Adam: a step per parameter scaled by running averages of the gradient (m) and
-    of its square (s), bias-corrected for the first steps (t counts them)."""
+    of its square (s), bias-corrected for the first steps (t counts them).
+
+    ``eps = 0`` is allowed: a parameter whose gradient has been 0 all along (a dead
+    ReLU) then does not move, where PyTorch would divide 0 by 0 and make it NaN."""
 
     def __init__(self, params: Params, lr: float = 0.001,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
@@ -147,7 +150,9 @@ class Adam(Optimizer):
         for k, (p, g) in enumerate(zip(self.params, grads)):
             m[k] = beta1 * m[k] + (1.0 - beta1) * g
             s[k] = beta2 * s[k] + (1.0 - beta2) * g * g
-            p.data -= step_size * m[k] / (math.sqrt(s[k]) / root_correction2 + eps)
+            denominator = math.sqrt(s[k]) / root_correction2 + eps
+            if denominator != 0.0:          # 0 only with eps = 0 and no gradient yet
+                p.data -= step_size * m[k] / denominator
 
     def __repr__(self) -> str:
         return (f"Adam(lr={self.lr:g}, betas={self.betas}, eps={self.eps:g}, "

@@ -16,6 +16,7 @@ import os
 import tempfile
 from typing import Any, Union
 
+from .checks import count
 from .module import ACTIVATIONS, MLP
 
 __all__ = ["save", "load", "FORMAT", "VERSION"]
@@ -53,14 +54,31 @@ def save(model: MLP, path: PathLike) -> None:
         "biases": model.biases(),
     }
     text = json.dumps(document, indent=1, allow_nan=False) + "\n"
-    _write_atomically(os.fspath(path), text)
+    _write_atomically(os.fspath(path), text, who)
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write to a temporary sibling, fsync, then ``os.replace`` onto ``path``."""
+def _write_atomically(path: str, text: str, who: str = "save") -> None:
+    """Write to a temporary sibling, fsync, then ``os.replace`` onto ``path``.
+
+    A path that cannot be a file (a folder, or in a folder that does not exist) is
+    refused first, in words about the path given, not about the temporary file."""
+    folder = os.path.dirname(path) or "."
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{who}: {path} is a folder; give a file path, e.g. "
+                                f"{os.path.join(path, 'model.json')}")
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise NotADirectoryError(f"{who}: cannot write {path}: {folder} is a file, "
+                                 f"not a folder")
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{who}: cannot write {path}: the folder {folder} does not "
+                                f"exist (create it first, e.g. os.makedirs({folder!r}))")
     directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
-                                         suffix=".tmp", dir=directory)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.",
+                                             suffix=".tmp", dir=directory)
+    except OSError as error:
+        raise type(error)(error.errno, f"{who}: cannot write {path}: {error.strerror} "
+                                       f"(in the folder {folder})") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as file:
             file.write(text)
@@ -144,20 +162,21 @@ def _check_architecture(nin: int, nouts: list[Any], weights: list[Any],
     """The weight shapes against the stated architecture, layer by layer."""
     sizes = [nin, *nouts]
     if len(weights) != len(nouts) or len(biases) != len(nouts):
-        raise ValueError(f"load: {where}: the architecture has {len(nouts)} layers but the "
-                         f"file holds {len(weights)} weight matrices and {len(biases)} "
-                         f"bias vectors")
+        matrices = count(len(weights), "weight matrix", "weight matrices")
+        raise ValueError(f"load: {where}: the architecture has {count(len(nouts), 'layer')} "
+                         f"but the file holds {matrices} and {count(len(biases), 'bias vector')}")
     for li, (matrix, bias) in enumerate(zip(weights, biases), 1):
         rows = len(matrix) if isinstance(matrix, list) else None
         if rows != sizes[li]:
-            raise ValueError(f"load: {where}: layer {li} should have {sizes[li]} neurons, "
-                             f"but its weights have {rows} rows")
+            raise ValueError(f"load: {where}: layer {li} should have "
+                             f"{count(sizes[li], 'neuron')}, but its weights have "
+                             f"{'no list of rows' if rows is None else count(rows, 'row')}")
         for j, row in enumerate(matrix, 1):
             if not isinstance(row, list) or len(row) != sizes[li - 1]:
                 got = len(row) if isinstance(row, list) else type(row).__name__
                 raise ValueError(f"load: {where}: neuron {j} of layer {li} should have "
-                                 f"{sizes[li - 1]} weights, got {got}")
+                                 f"{count(sizes[li - 1], 'weight')}, got {got}")
         if not isinstance(bias, list) or len(bias) != sizes[li]:
             got = len(bias) if isinstance(bias, list) else type(bias).__name__
-            raise ValueError(f"load: {where}: layer {li} should have {sizes[li]} biases, "
-                             f"got {got}")
+            raise ValueError(f"load: {where}: layer {li} should have "
+                             f"{count(sizes[li], 'bias', 'biases')}, got {got}")

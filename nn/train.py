@@ -13,10 +13,10 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
-from engine import Value, no_grad, order
+from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
-from .checks import check_int, is_number
+from .checks import check_int, count, is_number
 from .losses import LOSSES, bce_with_logits
 from .rng import Seed, as_rng
 
@@ -26,7 +26,7 @@ Number = Union[int, float]
 Loss = Callable[[Any, Any], Value]
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(NonFiniteError):
     """Training produced a NaN or an infinity (in the loss or in a parameter)."""
 
 
@@ -91,7 +91,8 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
     if not isinstance(predictions, Sequence) or not isinstance(targets, Sequence):
         raise TypeError(f"{who}: predictions and targets must be sequences")
     if len(predictions) != len(targets):
-        raise ValueError(f"{who}: {len(predictions)} predictions but {len(targets)} targets")
+        raise ValueError(f"{who}: {count(len(predictions), 'prediction')} but "
+                         f"{count(len(targets), 'target')}")
     if not predictions:
         raise ValueError(f"{who}: no predictions given")
     outputs = [_data(p) for p in predictions]
@@ -162,9 +163,24 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     goes unseen). softmax_cross_entropy's shift by the largest logit is frozen too
     (exact for any shift), so logits that drift by more than ~700 from their
     first values raise an error (e^z overflows or log 0) where eager would not."""
-    who = "fit"
-    if not callable(model):
-        raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
+    run = _Training.checked(model, X, y, loss, optimizer, epochs, batch_size, seed, compile)
+    bar = _progress_bar(epochs) if progress else None
+    history = History()
+    try:
+        for epoch in range(1, epochs + 1):
+            run.record(history, *run.epoch(epoch))
+            if bar is not None:
+                _show(bar, history)
+    finally:
+        if bar is not None:
+            bar.close()
+    if run.program is not None:
+        run.program.verify(run.who)
+    return history
+
+
+def _as_loss(loss: Any, who: str) -> Loss:
+    """A loss function, or the built-in one a name names."""
     if isinstance(loss, str):
         if loss not in LOSSES:
             raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
@@ -172,91 +188,139 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     if not callable(loss):
         raise TypeError(f"{who}: loss must be callable (e.g. nn.mse) or a loss name, "
                         f"got {type(loss).__name__}")
-    for method in ("zero_grad", "step"):
-        if not callable(getattr(optimizer, method, None)):
-            raise TypeError(f"{who}: optimizer must have {method}() (e.g. nn.SGD), "
-                            f"got {type(optimizer).__name__}")
-    if not isinstance(X, Sequence) or not isinstance(y, Sequence):
-        raise TypeError(f"{who}: X and y must be sequences (lists of examples and targets)")
-    if len(X) != len(y):
-        raise ValueError(f"{who}: {len(X)} examples in X but {len(y)} targets in y")
-    if not X:
-        raise ValueError(f"{who}: X is empty")
-    check_int(epochs, who, "epochs")
-    size = len(X) if batch_size is None else check_int(batch_size, who, "batch_size")
-    params = optimizer.params if hasattr(optimizer, "params") else None
-    rng = as_rng(seed, who) if batch_size is not None else None
-    threshold = 0.0 if loss is bce_with_logits else None
-    measure: bool | None = None                   # decided on the first predictions
-    program = None
-    if compile:
-        if batch_size is not None:
-            raise ValueError(f"{who}: compile=True trains on all of X at once (one graph, "
-                             f"compiled once); drop batch_size")
-        if params is None:
-            raise TypeError(f"{who}: compile=True needs an optimizer with .params (e.g. nn.SGD)")
-        program = _CompiledLoss(model, X, y, loss, params, who)
+    return loss
 
-    bar = _progress_bar(epochs) if progress else None
-    history = History()
-    indices = list(range(len(X)))
-    batches = math.ceil(len(X) / size)
-    try:
-        for epoch in range(1, epochs + 1):
-            if rng is not None:
-                rng.shuffle(indices)
-            total = 0.0
-            seen_predictions: list[Any] = []
-            seen_targets: list[Any] = []
-            for b in range(batches):
-                chunk = indices[b * size:(b + 1) * size]
-                targets = [y[i] for i in chunk]
-                optimizer.zero_grad()
-                try:
-                    if program is not None:               # gradients land in p.grad
-                        value, predictions = program.step()
-                    else:
-                        predictions = [model(X[i]) for i in chunk]
-                        value = loss(predictions, targets)
-                    if not isinstance(value, Value):
-                        raise TypeError(f"{who}: the loss must return a Value, "
-                                        f"got {type(value).__name__}")
-                    if not math.isfinite(value.data):
-                        raise _diverged(epoch, epochs, b + 1, batches,
-                                        f"the loss is {value.data}", optimizer)
-                    if program is None:
-                        value.backward()
-                except OverflowError as error:
-                    raise _diverged(epoch, epochs, b + 1, batches,
-                                    f"a number overflowed ({error})", optimizer) from error
-                optimizer.step()
-                if params is not None:
-                    bad = next((p for p in params if not math.isfinite(p.data)), None)
-                    if bad is not None:
-                        raise _diverged(epoch, epochs, b + 1, batches,
-                                        f"the step made {bad.label or 'a parameter'} "
-                                        f"{bad.data}", optimizer)
-                total += value.data * len(chunk)
-                seen_predictions.extend(_data(p) for p in predictions)
-                seen_targets.extend(targets)
-            if measure is None:
-                measure = _classification(seen_targets, isinstance(seen_predictions[0], list))
-            epoch_accuracy = (accuracy(seen_predictions, seen_targets, threshold)
-                              if measure else None)
-            history.loss.append(total / len(X))
-            history.accuracy.append(epoch_accuracy)
-            if bar is not None:
-                shown = {"loss": f"{history.loss[-1]:.4f}"}
-                if epoch_accuracy is not None:
-                    shown["acc"] = f"{epoch_accuracy:.0%}"
-                bar.set_postfix(shown, refresh=False)
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-    if program is not None:
-        program.verify(who)
-    return history
+
+@dataclass
+class _Training:
+    """One call of ``fit``: what it trains, with what, and in which order.
+
+    ``epoch`` runs one pass over X in steps (``step``); ``record`` adds the pass to
+    the History. ``program`` is the compiled loss of ``compile=True``, else None."""
+
+    model: Callable[[Any], Any]
+    X: Sequence[Any]
+    y: Sequence[Any]
+    loss: Loss
+    optimizer: Any
+    epochs: int
+    size: int                                 # examples per step
+    params: Sequence[Value] | None            # the optimizer's, checked after each step
+    rng: Any                                  # shuffles each epoch (mini-batches only)
+    program: _CompiledLoss | None
+    who: str = "fit"
+    indices: list[int] = field(default_factory=list)
+    measure: bool | None = None               # accuracy? decided on the first predictions
+
+    @classmethod
+    def checked(cls, model: Any, X: Any, y: Any, loss: Any, optimizer: Any, epochs: Any,
+                batch_size: Any, seed: Seed, compile: bool) -> _Training:
+        """The training ``fit`` was asked for, every argument checked (and, with
+        ``compile``, the loss graph built and compiled)."""
+        who = "fit"
+        if not callable(model):
+            raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
+        loss = _as_loss(loss, who)
+        for method in ("zero_grad", "step"):
+            if not callable(getattr(optimizer, method, None)):
+                raise TypeError(f"{who}: optimizer must have {method}() (e.g. nn.SGD), "
+                                f"got {type(optimizer).__name__}")
+        if not isinstance(X, Sequence) or not isinstance(y, Sequence):
+            raise TypeError(f"{who}: X and y must be sequences (lists of examples and "
+                            f"targets)")
+        if len(X) != len(y):
+            raise ValueError(f"{who}: {count(len(X), 'example')} in X but "
+                             f"{count(len(y), 'target')} in y")
+        if not X:
+            raise ValueError(f"{who}: X is empty")
+        check_int(epochs, who, "epochs")
+        size = len(X) if batch_size is None else check_int(batch_size, who, "batch_size")
+        params = optimizer.params if hasattr(optimizer, "params") else None
+        rng = as_rng(seed, who) if batch_size is not None else None
+        program = None
+        if compile:
+            if batch_size is not None:
+                raise ValueError(f"{who}: compile=True trains on all of X at once (one "
+                                 f"graph, compiled once); drop batch_size")
+            if params is None:
+                raise TypeError(f"{who}: compile=True needs an optimizer with .params "
+                                f"(e.g. nn.SGD)")
+            program = _CompiledLoss(model, X, y, loss, params, who)
+        return cls(model, X, y, loss, optimizer, epochs, size, params, rng, program, who,
+                   indices=list(range(len(X))))
+
+    @property
+    def batches(self) -> int:
+        return math.ceil(len(self.X) / self.size)
+
+    def epoch(self, epoch: int) -> tuple[float, list[Any], list[Any]]:
+        """One pass over X: the mean loss, and every prediction (as floats) with its
+        target, each prediction made before its batch's step."""
+        if self.rng is not None:
+            self.rng.shuffle(self.indices)
+        total = 0.0
+        predictions: list[Any] = []
+        targets: list[Any] = []
+        for b in range(self.batches):
+            chunk = self.indices[b * self.size:(b + 1) * self.size]
+            chunk_targets = [self.y[i] for i in chunk]
+            value, chunk_predictions = self.step(chunk, chunk_targets, epoch, b + 1)
+            total += value.data * len(chunk)
+            predictions.extend(_data(p) for p in chunk_predictions)
+            targets.extend(chunk_targets)
+        return total / len(self.X), predictions, targets
+
+    def step(self, chunk: list[int], targets: list[Any], epoch: int,
+             batch: int) -> tuple[Value, list[Any]]:
+        """One optimizer step on the examples ``chunk``: the loss and the predictions
+        it was computed from. A NaN or infinity is a DivergenceError."""
+        self.optimizer.zero_grad()
+        try:
+            if self.program is not None:              # gradients land in p.grad
+                value, predictions = self.program.step()
+            else:
+                predictions = [self.model(self.X[i]) for i in chunk]
+                value = self.loss(predictions, targets)
+            if not isinstance(value, Value):
+                raise TypeError(f"{self.who}: the loss must return a Value, "
+                                f"got {type(value).__name__}")
+            if not math.isfinite(value.data):
+                raise self.diverged(epoch, batch, f"the loss is {value.data}")
+            if self.program is None:
+                value.backward()
+        except OverflowError as error:
+            raise self.diverged(epoch, batch, f"a number overflowed ({error})") from error
+        self.optimizer.step()
+        if self.params is not None:
+            bad = next((p for p in self.params if not math.isfinite(p.data)), None)
+            if bad is not None:
+                raise self.diverged(epoch, batch, f"the step made {bad.label or 'a parameter'} "
+                                                  f"{bad.data}")
+        return value, predictions
+
+    def diverged(self, epoch: int, batch: int, what: str) -> DivergenceError:
+        """The error for training that diverged at this epoch and batch."""
+        return _diverged(epoch, self.epochs, batch, self.batches, what, self.optimizer)
+
+    def record(self, history: History, mean_loss: float, predictions: list[Any],
+               targets: list[Any]) -> None:
+        """Add one epoch to ``history``: its mean loss and, when the targets are class
+        labels, the accuracy of its predictions."""
+        if self.measure is None:
+            self.measure = _classification(targets, isinstance(predictions[0], list))
+        threshold = 0.0 if self.loss is bce_with_logits else None
+        history.loss.append(mean_loss)
+        history.accuracy.append(accuracy(predictions, targets, threshold)
+                                if self.measure else None)
+
+
+def _show(bar: Any, history: History) -> None:
+    """Advance the progress bar by one epoch, showing its loss (and accuracy)."""
+    shown = {"loss": f"{history.loss[-1]:.4f}"}
+    if history.accuracy[-1] is not None:
+        shown["acc"] = f"{history.accuracy[-1]:.0%}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(1)
 
 
 class _CompiledLoss:

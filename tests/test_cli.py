@@ -135,6 +135,11 @@ INJECTIONS = [
     "-" * (MAX_DEPTH + 10) + "x",
     "x" + " + x" * (MAX_LENGTH // 4 + 1),
     "x" + "*x" * (MAX_DEPTH + 5),
+    "z = __import__('os').system('touch X'); z",
+    "z = x; import os",
+    "z = x\nz.__class__",
+    "z: int = x",
+    "del x",
 ]
 
 
@@ -463,3 +468,174 @@ def test_a_refused_operator_is_pointed_at_exactly(formula, operator, column):
     message = rf"operator {re.escape(operator)} .*\(column {column}\)"
     with pytest.raises(ExpressionError, match=message):
         build(formula, {"x": 1.0, "w": 2.0, "b": 3.0})
+
+
+# ---- options and NAME=VALUE pairs in any order; --version ---------------------------------
+@pytest.mark.parametrize("argv", [
+    ("explain", "x*w", "x=1", "w=2", "--wrt", "w"),
+    ("explain", "x*w", "--wrt", "w", "x=1", "w=2"),
+    ("explain", "--wrt", "w", "x*w", "x=1", "w=2"),
+    ("explain", "x*w", "x=1", "--wrt", "w", "w=2"),
+    ("explain", "x*w", "--wrt=w", "x=1", "--format", "text", "w=2"),
+])
+def test_options_and_values_go_in_any_order(argv: tuple[str, ...]) -> None:
+    result = chaingrad(*argv)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("∂(x·w)/∂w = 1, ")               # ∂(xw)/∂w = x = 1
+
+
+def test_graph_and_check_take_options_before_the_values(tmp_path: Path) -> None:
+    result = chaingrad("graph", "x*w", "-o", "g.dot", "x=1", "w=2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "wrote g.dot: output = 2\n"
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    result = chaingrad("check", "x*x", "--eps", "1e-4", "x=3")
+    assert result.returncode == 0 and "eps=0.0001" in result.stdout
+    rows = result.stdout.splitlines()[2].split()
+    assert rows[0] == "x" and float(rows[1]) == 6.0                  # d(x²)/dx = 2x
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("graph", "x*w", "x=1", "--bogus", "w=2"), "unrecognized arguments: --bogus"),
+    (("demo", "xor", "x=1"), "unrecognized arguments: x=1"),
+    (("check", "x*w", "--eps", "1e-4", "x=1", "w"), "'w' is not name=value"),
+])
+def test_a_stray_word_is_still_a_usage_error(argv: tuple[str, ...], message: str) -> None:
+    result = chaingrad(*argv)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_version_prints_the_distributions_version() -> None:
+    version = re.search(r'^version = "(.+)"$', (ROOT / "pyproject.toml").read_text(),
+                        re.M).group(1)
+    result = chaingrad("--version")
+    assert result.returncode == 0 and result.stdout == f"chaingrad {version}\n"
+
+
+# ---- named steps -------------------------------------------------------------------------------
+STEPS = "z = w1*x1 + w2*x2 + b; L = (sigmoid(z) - y)**2"
+POINT = {"w1": 0.5, "x1": 1.0, "w2": -0.3, "x2": 2.0, "b": 0.1, "y": 1.0}
+
+
+def test_named_steps_label_their_nodes_and_give_the_same_gradients() -> None:
+    output, leaves = build(STEPS, POINT)
+    assert list(leaves) == ["w1", "x1", "w2", "x2", "b", "y"]
+    assert output.label == "L"
+    z = output.inputs[0].inputs[0].inputs[0]                        # L = (σ(z) − y)²
+    assert z.label == "z" and z.data == pytest.approx(0.5 * 1 - 0.3 * 2 + 0.1)
+    output.backward()
+    a = 1 / (1 + math.exp(-z.data))
+    delta = 2 * (a - 1.0) * a * (1 - a)                              # ∂L/∂z by hand
+    for name, expected in [("x1", delta * 0.5), ("w1", delta * 1.0), ("b", delta)]:
+        assert leaves[name].grad == pytest.approx(expected, rel=1e-12)
+    same, same_leaves = build("(sigmoid(w1*x1 + w2*x2 + b) - y)**2", POINT)
+    same.backward()
+    assert same.data == output.data
+    assert same_leaves["x1"].grad == leaves["x1"].grad
+
+
+def test_named_steps_from_the_command_line_name_the_explanation() -> None:
+    pairs = [f"{name}={value:g}" for name, value in POINT.items()]
+    result = chaingrad("explain", STEPS, *pairs, "--wrt", "x1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("∂L/∂x₁ = −0.125, ")
+    assert "path 1: L → σ(z) − y → z → x₁" in result.stdout
+    assert "  ∂z/∂x₁         = w₁              = 0.5" in result.stdout
+    assert not re.search(r"\bv\d", result.stdout) and "where" not in result.stdout
+    multiline = chaingrad("check", STEPS.replace("; ", "\n"), *pairs)
+    assert multiline.returncode == 0, multiline.stderr
+
+
+@pytest.mark.parametrize("formula, values, message", [
+    ("L = z*2; z = x", {"x": 1}, "'z' is used in step 1 before step 2 defines it"),
+    ("z = x*2; z = x*3; z", {"x": 1}, "'z' is defined twice, in steps 1 and 2"),
+    ("a = x*2; L = x*3", {"x": 1}, "'a' is defined but never used"),
+    ("exp = x*2; exp", {"x": 1}, "'exp' is a function and cannot name a step"),
+    ("z = x*2; L = z", {"x": 1, "z": 3}, "'z' is a step of the formula"),
+    ("x*2; L = x", {"x": 1}, "step 1 (x * 2) is not named"),
+    ("z = y = x", {"x": 1}, "step 1 must assign one name"),
+    ("z += x", {"x": 1}, "augmented assignments"),
+    ("import os", {}, "import statements not allowed"),
+])
+def test_named_steps_are_checked(formula: str, values: dict, message: str) -> None:
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        build(formula, values)
+
+
+# ---- what a short id stands for -------------------------------------------------------------
+def test_explain_says_what_each_short_id_stands_for() -> None:
+    pairs = [f"{name}={value:g}" for name, value in POINT.items()]
+    result = chaingrad("explain", "(sigmoid(w1*x1 + w2*x2 + b) - y)**2", *pairs, "--wrt", "x1")
+    assert result.returncode == 0, result.stderr
+    assert "∂v1/∂x₁" in result.stdout
+    assert result.stdout.endswith("\n\nwhere v1 = w₁·x₁ + w₂·x₂ + b\n")
+    latex = chaingrad("explain", "(sigmoid(w1*x1 + w2*x2 + b) - y)**2", *pairs, "--wrt", "x1",
+                      "--format", "latex")
+    assert latex.stdout.endswith("\\end{aligned}\n% where v1 = w₁·x₁ + w₂·x₂ + b\n")
+    nested = chaingrad("explain", "tanh(tanh(a1*b1 + a2*b2 + c)*3 + d)", "a1=0.1", "b1=0.2",
+                       "a2=0.3", "b2=0.4", "c=0.5", "d=0.6", "--wrt", "a1")
+    assert nested.stdout.endswith("where v1 = a₁·b₁ + a₂·b₂ + c\n"
+                                  "      v2 = tanh(tanh(v1)·3 + d)\n")
+    plain = chaingrad("explain", *NEURON, "--wrt", "w")
+    assert "where" not in plain.stdout
+
+
+# ---- errors that say what the user did ------------------------------------------------------
+@pytest.mark.parametrize("formula, message", [
+    ("1" + "0" * 399, "the number 100000000000…0000 (400 digits) at column 1 is too large "
+                      "for a float"),
+    ("1e999 * x", "the number 1e999 at column 1 is too large for a float"),
+    ("x + 2e400", "the number 2e400 at column 5 is too large"),
+])
+def test_a_number_too_large_is_shown_as_written(formula: str, message: str) -> None:
+    result = chaingrad("graph", formula, "x=1")
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "inf" not in result.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("-o", "graph.txt"), "-o graph.txt: the suffix .txt is not a format Graphviz writes; "
+                          "use .svg, .png or .pdf for a picture, .dot for the DOT text"),
+    (("-o", "graph"), "-o graph: cannot tell the format of 'graph'"),
+    (("-o", "graph.svg", "--format", "nope"), "the format 'nope' is not a format Graphviz"),
+])
+def test_a_bad_output_file_is_one_usage_error(argv, message, tmp_path: Path) -> None:
+    result = chaingrad("graph", "x*2", "x=3", *argv, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("chaingrad graph: error: -o graph") and message in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "bmp" not in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_demo_refuses_a_bad_output_file_before_training() -> None:
+    result = chaingrad("demo", "moons", "-o", "net.txt")
+    assert result.returncode == 2 and "-o net.txt: the suffix .txt" in result.stderr
+    assert result.stdout == ""                                      # no training happened
+
+
+def test_check_without_names_says_so_first() -> None:
+    result = chaingrad("check", "3")
+    assert result.returncode == 2
+    assert result.stderr.startswith("chaingrad check: error: the formula has no names")
+    assert "eps" not in result.stderr
+
+
+def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
+    """`chaingrad explain … | head -1`: the pipe closes before the command writes."""
+    process = subprocess.Popen([sys.executable, "-m", "viz.cli", "explain", *NEURON, "--wrt", "w"],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)})
+    process.stdout.close()                                    # the reader is gone
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 1
+    assert stderr == ""
+
+
+@pytest.mark.parametrize("formula, message", [
+    ("z = x*2\nL = z ^ 2", r"operator \^ .*\(line 2, column 7\)"),
+    ("z = x*2\nL = z.real", r"attribute access not allowed in a formula \(line 2, column 5\)"),
+    ("z = x*2\nL = z +", r"not a valid formula at line 2, column 8"),
+])
+def test_a_step_on_another_line_is_pointed_at_by_line_and_column(formula, message):
+    with pytest.raises(ExpressionError, match=message):
+        build(formula, {"x": 1.0})

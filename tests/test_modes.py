@@ -231,6 +231,20 @@ def test_anomaly_and_no_grad_combine():
     assert recorded(x * 3)
 
 
+@pytest.mark.parametrize("modes", [(detect_anomaly, no_grad), (no_grad, detect_anomaly)])
+def test_a_no_grad_result_under_anomaly_mode_is_detached_and_refuses_backward(modes):
+    x = Value(2.0, "x")
+    outer, inner = modes
+    with outer(), inner():
+        y = x * 3
+    assert type(y) is Detached
+    with pytest.raises(ValueError, match="computed under no_grad"):
+        y.backward()
+    with pytest.raises(ValueError, match="computed under no_grad"):
+        grad(y, x)
+    assert x.grad == 0.0
+
+
 def test_anomaly_mode_is_per_thread():
     seen = {}
 

@@ -208,7 +208,7 @@ def test_accuracy_rules():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: accuracy([0.1], [0, 1]), ValueError, "1 predictions but 2 targets"),
+    (lambda: accuracy([0.1], [0, 1]), ValueError, "1 prediction but 2 targets"),
     (lambda: accuracy([], []), ValueError, "no predictions"),
     (lambda: accuracy([0.1, 0.2], [0, 2]), ValueError, "binary targets"),
     (lambda: accuracy([[0.1, 0.2]], [2]), ValueError, "class index in 0 … 1"),

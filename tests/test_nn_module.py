@@ -154,7 +154,7 @@ def test_from_weights_puts_row_j_column_i_at_Lj_Ni_wi():
 @pytest.mark.parametrize("weights, biases, message", [
     ([], [], "non-empty list of matrices"),
     ([W1, W2], [B1], "2 weight matrices but 1 bias"),
-    ([[[1.0, 2.0], [3.0]]], [[0.0, 0.0]], r"weights\[0\]\[1\] has 1 entries but the input has 2"),
+    ([[[1.0, 2.0], [3.0]]], [[0.0, 0.0]], r"weights\[0\]\[1\] has 1 entry but the input has 2"),
     ([W1, [[1.0, 2.0]]], [B1, B2], r"weights\[1\]\[0\] has 2 entries but layer 1 has 3 neurons"),
     ([W1, W2], [B1, [0.0, 1.0]], r"biases\[1\] must have one entry per neuron of layer 2"),
     ([W1, [[1.0, "a", 0.0]]], [B1, B2], r"weights\[1\]\[0\]\[1\] must be a finite number"),
@@ -238,6 +238,8 @@ def test_a_residual_layer_needs_equal_width():
 # ---- construction errors --------------------------------------------------------------
 @pytest.mark.parametrize("args, kwargs, error, message", [
     ((0, [1]), {}, ValueError, "nin must be an int ≥ 1"),
+    (("2", [1]), {}, TypeError, "nin must be an int ≥ 1, got str '2'"),
+    ((2, [1.5]), {}, TypeError, "must be an int"),
     ((2, []), {}, ValueError, "nouts must be a non-empty list"),
     ((2, [3, 0]), {}, ValueError, r"nouts\[1\] \(the width of layer 2\)"),
     ((2, 3), {}, ValueError, "nouts must be a non-empty list"),
@@ -484,3 +486,46 @@ def test_torch_init_draws_weights_and_biases_from_pytorchs_default():
         assert any(b != 0.0 for b in bs)              # biases are drawn too
         assert max(map(abs, ws)) > 0.5 * bound        # spread over the interval
     assert MLP(4, [16, 3], init="torch", seed=0).state_dict() == model.state_dict()
+
+
+def test_a_model_pickles_and_deep_copies_after_a_forward_pass():
+    import copy
+    import pickle
+
+    model = MLP(2, [3, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2                 # neurons now hold z: a graph
+    loss.backward()
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert [p.data for p in twin.parameters()] == [p.data for p in model.parameters()]
+        assert [p.grad for p in twin.parameters()] == [p.grad for p in model.parameters()]
+        # the copied graphs point at the copied parameters, not at the originals
+        z = twin.layers[1].neurons[0].z
+        leaves = {id(v) for v in order(z) if v.op is None}
+        assert {id(p) for p in twin.parameters()} <= leaves
+        assert not {id(p) for p in model.parameters()} & leaves
+        assert twin([0.5, -1.0]).data == model([0.5, -1.0]).data
+
+
+def test_several_outputs_say_so_when_used_as_one_value():
+    """MLP(2, [3]) returns 3 Values: calling backward on them explains what to do,
+    where a plain list would say only "'list' object has no attribute 'backward'"."""
+    model = MLP(2, [3], seed=0)
+    outputs = model([1.0, 2.0])
+    assert isinstance(outputs, list) and len(outputs) == 3
+    assert all(isinstance(v, Value) for v in outputs)
+    with pytest.raises(AttributeError, match=r"a list of 3 Values \(one per output neuron\), "
+                                             r"not one Value: backward\(\) starts from a "
+                                             r"single number.*nn\.mse\(outputs, targets\)"):
+        outputs.backward()
+    with pytest.raises(AttributeError, match=r"take one \(outputs\[0\]\.data\)"):
+        outputs.data  # noqa: B018
+    assert not hasattr(outputs, "backward") and not hasattr(outputs, "nonsense")
+    sum(outputs).backward()                        # the way out the message gives works
+    assert model.layers[0].neurons[2].b.grad == 1.0
+    assert isinstance(model.layers[0]([1.0, 2.0]), type(outputs))
+
+
+def test_a_one_neuron_layer_is_counted_in_the_singular():
+    with pytest.raises(ValueError, match=r"weights\[1\]\[0\] has 2 entries but layer 1 has "
+                                         r"1 neuron \(weights\[0\] has 1 row\)"):
+        MLP.from_weights([[[1.0, 2.0]], [[1.0, 2.0]]], [[0.0], [0.0]])

@@ -194,3 +194,13 @@ def test_clip_grad_norm_agrees_with_pytorch():
         assert norm == pytest.approx(reference.item(), rel=1e-12)
         assert [p.grad for p in ours] == pytest.approx([t.grad.item() for t in theirs],
                                                        rel=1e-12)
+
+
+def test_adam_with_eps_0_leaves_a_parameter_without_gradient_where_it_is():
+    # PyTorch divides 0 by 0 here and makes the parameter NaN; chaingrad does not move it
+    dead, alive = _params([0.5, -1.0], [0.0, 2.0])
+    optimizer = Adam([dead, alive], lr=0.1, eps=0.0)
+    for _ in range(3):
+        optimizer.step()
+    assert dead.data == 0.5
+    assert alive.data == pytest.approx(-1.0 - 3 * 0.1, rel=1e-12)   # each step has size lr

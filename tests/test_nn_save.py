@@ -123,7 +123,7 @@ def test_a_corrupt_file(tmp_path):
     (lambda d: d["architecture"].update(nouts=[4, 1]),
      "layer 1 should have 4 neurons, but its weights have 3 rows"),
     (lambda d: d["architecture"].update(nin=3), "neuron 1 of layer 1 should have 3 weights, got 2"),
-    (lambda d: d["biases"][1].append(0.0), "layer 2 should have 1 biases, got 2"),
+    (lambda d: d["biases"][1].append(0.0), "layer 2 should have 1 bias, got 2"),
     (lambda d: d["weights"].pop(), "the architecture has 2 layers but the file holds 1 weight"),
     (lambda d: d["architecture"].update(activation="gelu"), "unknown activation 'gelu'"),
     (lambda d: d["architecture"].update(residual="yes"), "'residual' must be a bool"),
@@ -184,3 +184,23 @@ def test_a_utf8_file_with_a_byte_order_mark_loads(tmp_path):
     _, path = _saved(tmp_path)
     path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
     assert load(path).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(FileNotFoundError) as info:
+        save(MLP(2, [1], seed=0), "no/such/dir/m.json")
+    assert str(info.value) == ("save: cannot write no/such/dir/m.json: the folder no/such/dir "
+                               "does not exist (create it first, e.g. "
+                               "os.makedirs('no/such/dir'))")
+    assert ".tmp" not in str(info.value) and list(tmp_path.iterdir()) == []
+
+
+def test_save_onto_a_folder_says_it_is_a_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"save: .* is a folder; give a file path, "
+                                                r"e\.g\. .*model\.json"):
+        save(MLP(2, [1], seed=0), tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "notes.txt").write_text("x")
+    with pytest.raises(NotADirectoryError, match=r"notes\.txt is a file, not a folder"):
+        save(MLP(2, [1], seed=0), tmp_path / "notes.txt" / "m.json")

@@ -3,13 +3,16 @@ equality and hashing, repr, float, reflected operators and Value exponents."""
 
 from __future__ import annotations
 
+import copy
+import inspect
 import math
+import pickle
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from engine import Constant, Value, exp, grad, log, relu, sigmoid, tanh
+from engine import OPS, Constant, Value, exp, grad, log, no_grad, order, relu, sigmoid, tanh
 
 
 # ---- construction ----------------------------------------------------------------
@@ -155,3 +158,107 @@ def test_named_ops_as_methods_and_functions(name, f, df):
         assert by_method.data == pytest.approx(f(at), rel=1e-14)
         assert grad(by_function, x) == pytest.approx(df(at), rel=1e-13)
         assert isinstance(on_a_number, Value) and type(on_a_number.inputs[0]) is Constant
+
+
+# ---- copying and pickling ------------------------------------------------------------
+def _same_graph(a: Value, b: Value) -> None:
+    """Two graphs of the same shape, node for node: data, grad, labels, op rows (the
+    table's own), local gradients, and shared nodes shared alike."""
+    nodes_a, nodes_b = order(a), order(b)
+    assert len(nodes_a) == len(nodes_b)
+    index_a = {n: i for i, n in enumerate(nodes_a)}
+    index_b = {n: i for i, n in enumerate(nodes_b)}
+    for p, q in zip(nodes_a, nodes_b):
+        assert type(p) is type(q) and p is not q
+        assert (p.data, p.grad, p.label, p.local_grads) == (q.data, q.grad, q.label, q.local_grads)
+        assert p.op is q.op                                   # the row itself, not a copy
+        assert [index_a[v] for v in p.inputs] == [index_b[v] for v in q.inputs]
+
+
+def _example() -> Value:
+    x, w = Value(0.5, "x"), Value(-1.2, "w")
+    z = x * w + 2 * x
+    z.label = "z"
+    y = (z.tanh() * z + 1) ** 2 / abs(w)
+    y.backward()
+    return y
+
+
+@pytest.mark.parametrize("copy_graph", [
+    lambda y: copy.deepcopy(y),
+    lambda y: pickle.loads(pickle.dumps(y)),
+    lambda y: pickle.loads(pickle.dumps(y, protocol=0)),
+])
+def test_a_graph_copies_and_pickles_node_for_node(copy_graph):
+    y = _example()
+    twin = copy_graph(y)
+    _same_graph(y, twin)
+    twin.backward()                                           # and it works as a graph
+    assert [n.grad for n in order(twin)][:2] == [2 * n.grad for n in order(y)][:2]
+
+
+@pytest.mark.parametrize("copy_graph", [copy.deepcopy, lambda y: pickle.loads(pickle.dumps(y))])
+def test_a_deep_graph_copies_and_pickles_without_recursion(copy_graph):
+    x = Value(1.0, "x")
+    y = x
+    for _ in range(20_000):                                   # far past the recursion limit
+        y = y * 1.0001 + 0.0001
+    twin = copy_graph(y)
+    assert twin.data == y.data and len(order(twin)) == len(order(y))
+    assert grad(twin, order(twin)[0]) == grad(y, x)
+
+
+def test_pickling_several_graphs_at_once_keeps_what_they_share():
+    x = Value(2.0, "x")
+    z = x * x
+    y1, y2 = z + 1, z * 3
+    a, b, c, x2 = pickle.loads(pickle.dumps([y1, y2, z, x]))
+    assert a.input_a is c and b.input_a is c and c.input_a is x2 and c.input_b is x2
+    assert grad(b, x2) == 12.0
+
+
+def test_a_shallow_copy_shares_the_inputs():
+    x = Value(2.0, "x")
+    y = x * 3
+    twin = copy.copy(y)
+    assert twin is not y and twin.inputs == y.inputs and twin.op is y.op
+
+
+def test_copies_keep_constant_and_detached_kinds():
+    x = Value(2.0, "x")
+    with no_grad():
+        d = x * 2
+    y = d * 3 + Constant(4.0, "b0")
+    twin = pickle.loads(pickle.dumps(y))
+    kinds = sorted(type(n).__name__ for n in order(twin))
+    assert kinds == sorted(type(n).__name__ for n in order(y))
+    assert "b0" in {n.label for n in order(twin)} and "3" in {n.label for n in order(twin)}
+
+
+def test_an_op_row_not_in_the_table_refuses_to_pickle():
+    from engine import Op, apply
+    odd = Op("mul", "×", "a * b", "b", "a")                 # named like a row, but not one
+    with pytest.raises(TypeError, match="not a row of the op table"):
+        pickle.dumps(apply(odd, Value(1.0), Value(2.0)))
+
+
+# ---- the methods are the code that runs --------------------------------------------------
+def test_each_op_method_shows_the_code_that_runs():
+    source = inspect.getsource(Value.__mul__)
+    assert "def __mul__(self, other):" in source and "out = x * y" in source
+    assert "local_a = y" in source and "local_b = x" in source
+    log_source = inspect.getsource(Value.log)
+    assert "out = math.log(x)" in log_source and "if not (x > 0.0):" in log_source
+    assert Value.log.__doc__ == OPS["log"].doc
+
+
+def test_every_named_row_is_a_method_and_a_function():
+    import engine
+    for op in OPS.values():
+        if op.function is None:
+            continue
+        assert callable(getattr(Value, op.function)) and engine.FUNCTIONS[op.function]
+        x = Value(0.7)
+        via_method = getattr(x, op.function)(*([Value(1.3)] if op.arity == 2 else []))
+        via_function = getattr(engine, op.function)(0.7, *([1.3] if op.arity == 2 else []))
+        assert via_method.data == via_function.data and via_method.op is op is via_function.op

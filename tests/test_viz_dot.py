@@ -21,6 +21,8 @@ from viz.dot import (  # noqa: E402
     ROLE_FILL,
     DotNotFoundError,
     GraphTooLargeError,
+    Layout,
+    columns,
     draw_dot,
 )
 from viz.names import display_number  # noqa: E402
@@ -287,3 +289,156 @@ def test_a_named_constant_shows_its_name_and_value_and_no_gradient() -> None:
     source = draw_dot(loss).source
     assert 'label="y = 0.9"' in source
     assert "grad" not in re.search(r'label="y = 0.9"[^\]]*\]', source).group(0)
+
+
+# ---- an nn network, in the lessons' order and compact enough for a slide -------------------
+def lessons_2221() -> tuple[Value, object]:
+    """The lessons' 2-2-2-1 sigmoid network with L = (ŷ − y)², after backward."""
+    nn = pytest.importorskip("nn")
+    model = nn.MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.2, -0.6], [0.7, 0.1]],
+                                 [[0.9, -0.5]]], [[0.1, -0.2], [0.05, 0.0], [0.2]],
+                                activation="sigmoid", output_activation="sigmoid")
+    loss = (model([1.0, 2.0]) - Value(1.0, "y")) ** 2
+    loss.label = "L"
+    loss.backward()
+    return loss, model
+
+
+def pinned_columns(source: str) -> list[list[str]]:
+    """The node ids of each rank=same group of the DOT source, in their pinned order."""
+    groups = re.findall(r"\{\s*rank=same\s*(.*?)\}", source, re.S)
+    columns = []
+    for group in groups:
+        pairs = re.findall(r"(\w+) -> (\w+) \[style=invis\]", group)
+        columns.append([pairs[0][0]] + [lower for _, lower in pairs])
+    return columns
+
+
+def ids_by_label(root: Value) -> dict[str, str]:
+    return {n.label: i for n, i in ids_by_value(root).items() if n.label}
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_neurons_and_weights_are_pinned_in_index_order(compact: bool) -> None:
+    loss, _ = lessons_2221()
+    ids = ids_by_label(loss)
+    columns = pinned_columns(draw_dot(loss, compact=compact).source)
+    position = {node: (c, r) for c, column in enumerate(columns) for r, node in enumerate(column)}
+
+    def above(upper: str, lower: str) -> bool:
+        (c1, r1), (c2, r2) = position[ids[upper]], position[ids[lower]]
+        return c1 == c2 and r1 < r2
+
+    for layer, (width, nin) in enumerate([(2, 2), (2, 2), (1, 2)], 1):
+        weights = [f"L{layer}.N{j}.w{k}" for j in range(1, width + 1) for k in range(1, nin + 1)]
+        assert all(above(u, v) for u, v in zip(weights, weights[1:])), (layer, columns)
+        if width == 2:
+            assert above(f"L{layer}.N1.z", f"L{layer}.N2.z")
+            assert above(f"L{layer}.N1.a", f"L{layer}.N2.a")
+            assert above(f"L{layer}.N1.b", f"L{layer}.N2.b")
+    assert above("x1", "x2") and above("L3.N1.a", "y")        # operand order: a − y
+
+
+@needs_dot
+@pytest.mark.parametrize("compact", [False, True])
+def test_graphviz_keeps_the_pinned_order(compact: bool) -> None:
+    """Read the positions Graphviz gave: every neuron below the one before it."""
+    import json
+
+    loss, _ = lessons_2221()
+    ids = ids_by_label(loss)
+    layout = json.loads(draw_dot(loss, compact=compact).pipe(format="json"))
+    y = {o["name"]: float(o["pos"].split(",")[1]) for o in layout["objects"] if "pos" in o}
+    for layer in (1, 2):                                     # y grows upwards in Graphviz
+        for what in ("z", "a", "w1", "w2", "b"):
+            assert y[ids[f"L{layer}.N1.{what}"]] > y[ids[f"L{layer}.N2.{what}"]]
+        assert y[ids[f"L{layer}.N1.w1"]] > y[ids[f"L{layer}.N1.w2"]]
+
+
+def test_compact_writes_each_op_in_its_results_box() -> None:
+    loss, _ = lessons_2221()
+    source = draw_dot(loss, compact=True).source
+    ids = ids_by_value(loss)
+    assert not re.search(r"^\s*op\d+ \[", source, re.M)             # no op circles
+    box = {n.label: node_line(source, i) for n, i in ids.items()
+           if n.label in ("L1.N1.z", "L1.N1.a", "L")}
+    op_cell = r'<FONT POINT-SIZE="12"[^>]*>{}</FONT>'
+    assert re.search(op_cell.format(r"\+"), box["L1.N1.z"])
+    assert re.search(op_cell.format("σ"), box["L1.N1.a"])
+    assert re.search(op_cell.format(r"\^2"), box["L"])
+    # the operands go straight into the box, still tagged a and b where order matters
+    difference = loss.inputs[0]
+    assert re.search(rf"{ids[difference.inputs[0]]} -> {ids[difference]} \[[^\]]*headlabel=a",
+                     source)
+    assert re.search(rf"{ids[difference.inputs[1]]} -> {ids[difference]} \[[^\]]*headlabel=b",
+                     source)
+    with pytest.raises(TypeError, match="draw_dot: compact must be a bool"):
+        draw_dot(loss, compact="yes")  # type: ignore[arg-type]
+
+
+@needs_dot
+def test_compact_is_much_narrower() -> None:
+    """The full 2-2-2-1 graph: 15 columns instead of 29, at least a quarter narrower."""
+    loss, _ = lessons_2221()
+
+    def width(diagram) -> float:
+        svg = ElementTree.fromstring(diagram.pipe(format="svg"))
+        return float(svg.get("width").removesuffix("pt"))
+
+    assert len(columns(Layout.of(loss), loss, compact=True)) == 15
+    assert len(columns(Layout.of(loss), loss, compact=False)) == 29
+    assert width(draw_dot(loss, compact=True)) < 0.75 * width(draw_dot(loss))
+
+
+# ---- write: one call, one file -----------------------------------------------------------
+@needs_dot
+def test_write_makes_exactly_the_file_it_names(tmp_path) -> None:
+    o, _ = neuron()
+    diagram = draw_dot(o)
+    assert diagram.write(tmp_path / "neuron.png") is diagram          # shows in a notebook
+    assert diagram.write(tmp_path / "neuron.svg") is diagram
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["neuron.png", "neuron.svg"]
+    png = (tmp_path / "neuron.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    rendered = diagram.render(tmp_path / "plain", format="png", cleanup=True)
+    width = int.from_bytes(png[16:20], "big")                 # 110 dpi, not Graphviz's 96
+    plain_width = int.from_bytes(open(rendered, "rb").read()[16:20], "big")
+    assert width == pytest.approx(plain_width * 110 / 96, abs=3)
+    assert "dpi" not in diagram.source                         # the diagram is unchanged
+
+
+def test_write_dot_text_needs_no_graphviz(tmp_path, monkeypatch) -> None:
+    o, _ = neuron()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    draw_dot(o).write(tmp_path / "neuron.dot")
+    assert (tmp_path / "neuron.dot").read_text(encoding="utf-8") == draw_dot(o).source
+
+
+@pytest.mark.parametrize("path, format, message", [
+    ("graph.txt", None, "the suffix .txt is not a format Graphviz writes"),
+    ("graph", None, "cannot tell the format of 'graph'"),
+    ("graph.png", "nope", "the format 'nope' is not a format Graphviz writes"),
+])
+def test_write_refuses_what_it_cannot_write(tmp_path, monkeypatch, path, format, message):
+    monkeypatch.chdir(tmp_path)
+    o, _ = neuron()
+    with pytest.raises(ValueError, match=re.escape(f"write: {message}")):
+        draw_dot(o).write(path, format)
+    with pytest.raises(ValueError, match="write: dpi must be an int ≥ 1"):
+        draw_dot(o).write("graph.png", dpi=0)
+    with pytest.raises(TypeError, match="write: path must be a str or a path"):
+        draw_dot(o).write(3)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_legend_says_what_a_short_id_stands_for() -> None:
+    x1, x2, w1, w2, b = (Value(v, n) for n, v in
+                         [("x1", 1.0), ("x2", 2.0), ("w1", 0.5), ("w2", -0.3), ("b", 0.1)])
+    n = x1 * w1 + x2 * w2 + b                              # too long a name: drawn as v1
+    out = (n.sigmoid() - Value(1.0, "y")) ** 2
+    source = draw_dot(out).source
+    assert "<B>v1</B>" in node_line(source, ids_by_value(out)[n])
+    assert "where v1 = x₁·w₁ + x₂·w₂ + b</TD>" in source
+    assert "where" not in draw_dot(out, legend=False).source
+    o, _ = neuron()
+    assert "where" not in draw_dot(o).source                # every name is an expression

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine import Constant, Value
-from viz.names import display_number, format_number, lesson_name, node_names, role
+from viz.names import (
+    display_number,
+    format_number,
+    id_definitions,
+    lesson_name,
+    node_names,
+    role,
+)
 
 
 @pytest.mark.parametrize("label, expected", [
@@ -137,6 +146,52 @@ def test_display_number_reads_well_on_a_slide(x: float, text: str) -> None:
     assert display_number(x, 4) == text
 
 
+def test_a_neurons_running_sums_are_named_as_part_of_its_z() -> None:
+    """z⁽ˡ⁾ⱼ = Σₖ w⁽ˡ⁾ⱼₖ aₖ + b⁽ˡ⁾ⱼ is built one term at a time; the sum of the first
+    m terms is named Σ₁ᵐ w⁽ˡ⁾ⱼₖ·aₖ (never a bare v1), and holds that sum."""
+    nn = pytest.importorskip("nn")
+    model = nn.MLP.from_weights([[[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]], [[1.0, -2.0]]],
+                                [[0.1, -0.2], [0.3]], activation="relu")
+    out = model([1.0, 2.0, 3.0])
+    names = node_names(out)
+    sums = {names[n]: n.data for n in names if names[n].startswith("Σ")}
+    assert sums == {
+        "Σ₁² w₁ₖ⁽¹⁾·xₖ": 0.5 * 1 - 1.0 * 2, "Σ₁³ w₁ₖ⁽¹⁾·xₖ": 0.5 * 1 - 1.0 * 2 + 2.0 * 3,
+        "Σ₁² w₂ₖ⁽¹⁾·xₖ": 1.5 * 1 + 0.25 * 2, "Σ₁³ w₂ₖ⁽¹⁾·xₖ": 1.5 * 1 + 0.25 * 2 - 0.5 * 3,
+        "Σ₁² w₁ₖ⁽²⁾·aₖ⁽¹⁾": 1.0 * (4.5 + 0.1) - 2.0 * max(0.0, 0.5 - 0.2),
+    }
+    assert not any(re.fullmatch(r"v\d+", name) for name in names.values())
+    assert id_definitions(out) == {}
+
+
+def test_running_sums_of_inputs_without_one_indexed_name_use_the_lessons_a0() -> None:
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [1], seed=0)
+    height, weight = Value(1.8, "height"), Value(70.0, "weight")
+    out = model([height, weight])
+    names = node_names(out)
+    assert "Σ₁² w₁ₖ⁽¹⁾·aₖ⁽⁰⁾" in names.values()             # the lessons' a⁽⁰⁾ = x
+
+
+def test_a_sum_that_only_looks_like_a_neuron_keeps_its_expression() -> None:
+    x, w = Value(1.0, "x1"), Value(2.0, "w")               # w is no nn weight label
+    z = (w * x + w * x) + Value(0.5, "L1.N1.b")
+    z.label = "L1.N1.z"
+    names = node_names(z)
+    assert not any(name.startswith("Σ") for name in names.values())
+
+
+def test_id_definitions_say_what_each_short_id_stands_for() -> None:
+    x1, x2, w1, w2, b = (Value(v, n) for n, v in
+                         [("x1", 1.0), ("x2", 2.0), ("w1", 0.5), ("w2", -0.3), ("b", 0.1)])
+    n = x1 * w1 + x2 * w2 + b                              # 17 characters: too long
+    out = (n.sigmoid() - Value(1.0, "y")) ** 2
+    assert node_names(out)[n] == "v1"
+    assert id_definitions(out) == {"v1": "x₁·w₁ + x₂·w₂ + b"}
+    leaf = Value(3.0)
+    assert id_definitions(leaf * leaf) == {"v1": "an unlabelled leaf (data 3)"}
+
+
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="precision"):
         format_number(1.0, 0)
@@ -144,3 +199,5 @@ def test_bad_arguments_are_named() -> None:
         node_names(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_length"):
         node_names(Value(1.0), max_length=0)
+    with pytest.raises(TypeError, match="id_definitions: root"):
+        id_definitions("x")  # type: ignore[arg-type]

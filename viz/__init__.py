@@ -17,11 +17,12 @@ the graph was built by ``nn``.
 from .animate import animate_backward
 from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
-from .names import display_number, format_number, lesson_name, node_names, role
+from .names import display_number, format_number, id_definitions, lesson_name, node_names, role
 from .network import draw_network
 from .page import Page
 from .stepper import animate_network
 
 __all__ = ["draw_dot", "draw_network", "explain", "animate_backward", "animate_network", "Page",
            "Explanation", "Path", "Factor", "DotNotFoundError", "GraphTooLargeError",
-           "node_names", "lesson_name", "role", "format_number", "display_number"]
+           "node_names", "id_definitions", "lesson_name", "role", "format_number",
+           "display_number"]

@@ -6,10 +6,13 @@
     chaingrad demo    xor
 
 A formula is never handed to ``eval``. It is parsed with :mod:`ast` and walked by a
-small interpreter that knows numbers, names, ``+ - * / **``, unary minus and calls
-of ``exp log relu sigmoid tanh abs``; every other piece of Python is refused with exit
-status 2 and a message naming it. Each step of the walk is a Value op, so the result
-is a graph whose leaves carry the names given on the command line.
+small interpreter that knows numbers, names, ``+ - * / **``, unary minus, calls of
+the op table's named ops (``exp log relu sigmoid tanh abs``) and named steps
+(``z = x*w + b; L = tanh(z)``); every other piece of Python is refused with exit
+status 2 and a message naming it.
+Each step of the walk is a Value op, so the result is a graph whose leaves carry the
+names given on the command line and whose steps carry the formula's own names.
+Options and ``NAME=VALUE`` pairs may come in any order.
 
 Exit status: 0 success, 1 a failed gradient check or a maths error (``log(-1)``),
 2 a usage error (refused or malformed formula, unknown name, missing or bad value).
@@ -20,18 +23,19 @@ from __future__ import annotations
 import argparse
 import ast
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from engine import Constant, Value, exp, log, numerical_grad, relu, sigmoid, tanh
+from engine import FUNCTIONS, OPS, Constant, Value, numerical_grad
 
 from .arguments import RANKDIRS
 
-#: Functions a formula may call, each with exactly one positional argument.
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
-    "exp": exp, "log": log, "relu": relu, "sigmoid": sigmoid, "tanh": tanh, "abs": abs}
+#: How many arguments each function a formula may call takes: the ops of the table
+#: called by name (exp, log, relu, sigmoid, tanh, abs, and any row added since).
+ARITY = {op.function: op.arity for op in OPS.values() if op.function is not None}
 
 #: Longest formula accepted, in characters, and deepest nesting of operations.
 MAX_LENGTH = 2000
@@ -64,33 +68,137 @@ _REFUSED_NODES = {
 }
 
 
+_REFUSED_STATEMENTS = {
+    ast.Import: "import statements", ast.ImportFrom: "import statements",
+    ast.AugAssign: "augmented assignments (+=, …)", ast.AnnAssign: "annotations",
+    ast.Delete: "del", ast.FunctionDef: "function definitions", ast.ClassDef: "classes",
+    ast.If: "if statements", ast.For: "loops", ast.While: "loops", ast.With: "with",
+    ast.Return: "return", ast.Pass: "pass", ast.Raise: "raise", ast.Try: "try",
+    ast.Global: "global", ast.Nonlocal: "nonlocal", ast.Assert: "assert",
+}
+
+
 class ExpressionError(ValueError):
     """A formula, or a value given for it, that the command refuses."""
 
 
+@dataclass(frozen=True)
+class Formula:
+    """A parsed, checked formula: its steps in order, as (name, expression) with the
+    output last (its name None when the last step is a bare expression), and the
+    names it needs values for, in order of first appearance."""
+
+    text: str
+    steps: tuple[tuple[str | None, ast.expr], ...]
+    inputs: tuple[str, ...]
+
+
 # ---- reading a formula ----------------------------------------------------------
-def parse_formula(text: str) -> ast.Expression:
+def parse_formula(text: str) -> Formula:
     """Parse ``text`` and check every node against the whitelist (nothing is run).
 
+    A formula is one expression, ``tanh(x*w + b)``, or named steps separated by ``;``
+    or new lines, ``z = x*w + b; L = tanh(z)``: each step's name labels its node, a
+    name is defined once and before it is used, and the last step is the output.
     Raises ExpressionError saying what is not allowed, and where."""
     if not isinstance(text, str):
         raise TypeError(f"parse_formula: text must be a str, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is {len(text)} characters long; "
                               f"the limit is {MAX_LENGTH}")
-    if not text.strip():
+    source = text.strip()
+    if not source:
         raise ExpressionError("the formula is empty")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(source, mode="exec")
     except SyntaxError as error:
         where = f" at column {error.offset}" if error.offset else ""
+        if error.lineno and error.lineno > 1:
+            where = f" at line {error.lineno}, column {error.offset}"
         raise ExpressionError(f"not a valid formula{where}: {error.msg}") from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise ExpressionError(f"not a valid formula: {error or 'nested too deeply'}") from None
-    _check_depth(tree.body)
-    for node in ast.walk(tree.body):
-        _check_node(node, text.strip())
-    return tree
+    if not tree.body:
+        raise ExpressionError("the formula is empty")
+    for statement in tree.body:
+        if not isinstance(statement, (ast.Assign, ast.Expr)):
+            what = _REFUSED_STATEMENTS.get(type(statement), f"{type(statement).__name__} "
+                                                             f"statements")
+            raise ExpressionError(f"{what} not allowed in a formula{_where(statement)}")
+        _check_depth(statement.value)
+        for node in ast.walk(statement.value):
+            _check_node(node, source)
+    return Formula(source, *_steps(tree.body))
+
+
+def _steps(body: list[ast.stmt]) -> tuple[tuple[tuple[str | None, ast.expr], ...],
+                                           tuple[str, ...]]:
+    """The steps of a checked statement list and the names they need from outside:
+    every name defined once, before its use, and used; only the output unnamed."""
+    steps: list[tuple[str | None, ast.expr]] = []
+    defined: dict[str, int] = {}                    # step name → its step number
+    for number, statement in enumerate(body, 1):
+        if isinstance(statement, ast.Expr):
+            if number < len(body):
+                raise ExpressionError(
+                    f"step {number} ({ast.unparse(statement.value)}) is not named: every "
+                    f"step but the last is name = formula, e.g. z = x*w + b; L = tanh(z)")
+            steps.append((None, statement.value))
+            continue
+        target = statement.targets[0] if len(statement.targets) == 1 else None   # type: ignore[attr-defined]
+        if not isinstance(target, ast.Name):
+            raise ExpressionError(f"step {number} must assign one name (name = formula)"
+                                  f"{_where(statement)}")
+        name = target.id
+        if name in FUNCTIONS:
+            raise ExpressionError(f"{name!r} is a function and cannot name a step "
+                                  f"(step {number})")
+        if name in defined:
+            raise ExpressionError(f"{name!r} is defined twice, in steps {defined[name]} "
+                                  f"and {number}: give each step its own name")
+        defined[name] = number
+        steps.append((name, statement.value))           # type: ignore[attr-defined]
+    inputs: list[str] = []
+    used: set[str] = set()
+    for number, (_, expression) in enumerate(steps, 1):
+        for name in _names(expression):
+            used.add(name)
+            if name not in defined:
+                if name not in inputs:
+                    inputs.append(name)
+            elif defined[name] >= number:
+                raise ExpressionError(
+                    f"{name!r} is used in step {number} before step {defined[name]} "
+                    f"defines it: define a name before the step that uses it")
+    unused = [name for name, number in defined.items()
+              if name not in used and number < len(steps)]
+    if unused:
+        raise ExpressionError(f"{', '.join(map(repr, unused))} is defined but never used: "
+                              f"the last step is the output")
+    return tuple(steps), tuple(inputs)
+
+
+def _names(expression: ast.expr) -> list[str]:
+    """The variable names an expression reads, in order of appearance (no callees)."""
+    callees = {id(n.func) for n in ast.walk(expression) if isinstance(n, ast.Call)}
+    found = [n for n in ast.walk(expression) if isinstance(n, ast.Name) and id(n) not in callees]
+    return [n.id for n in sorted(found, key=lambda n: (n.lineno, n.col_offset))]
+
+
+def _place(node: ast.AST) -> str:
+    """Where a node is in the formula: ``column 5``, or with its line when the
+    formula has several; "" for a node without a position."""
+    if not hasattr(node, "col_offset"):
+        return ""
+    line = getattr(node, "lineno", 1)
+    column = f"column {node.col_offset + 1}"
+    return f"line {line}, {column}" if line > 1 else column
+
+
+def _where(node: ast.AST) -> str:
+    """`` (column 5)`` after a message, or "" for a node without a position."""
+    place = _place(node)
+    return f" ({place})" if place else ""
 
 
 def _check_depth(root: ast.AST) -> None:
@@ -103,10 +211,19 @@ def _check_depth(root: ast.AST) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+def _as_written(node: ast.AST, text: str) -> str:
+    """A number as the formula writes it, a very long one shortened honestly."""
+    written = (ast.get_source_segment(text, node) if text else None) or repr(node.value)  # type: ignore[attr-defined]
+    if len(written) <= 24:
+        return written
+    kind = "digits" if written.isdigit() else "characters"
+    return f"{written[:12]}…{written[-4:]} ({len(written)} {kind})"
+
+
 def _check_node(node: ast.AST, text: str = "") -> None:
     """Refuse ``node`` unless the whitelist allows it; ``text`` (the parsed formula)
-    lets a refused operator be pointed at exactly."""
-    where = f" (column {node.col_offset + 1})" if hasattr(node, "col_offset") else ""
+    lets a refused operator be pointed at exactly and a number be quoted as written."""
+    where = _where(node)
     if isinstance(node, (ast.expr_context, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
                          ast.USub, ast.UAdd, ast.Name)):
         return
@@ -120,16 +237,19 @@ def _check_node(node: ast.AST, text: str = "") -> None:
         except OverflowError:
             finite = False
         if not finite:
-            raise ExpressionError(f"the number {str(value)[:20]}{where} is too large "
-                                  f"for a float")
+            place = f" at {_place(node)}" if _place(node) else ""
+            raise ExpressionError(f"the number {_as_written(node, text)}{place} is too large "
+                                  f"for a float (the largest is about 1.8e308)")
         return
     if isinstance(node, ast.BinOp):
         if type(node.op) not in _BINARY:
             symbol = _REFUSED_OPERATORS[type(node.op)].split()[0]
-            gap = text[node.left.end_col_offset:node.right.col_offset] if text else ""
-            if symbol in gap and node.left.end_lineno == node.right.lineno == 1:
-                column = node.left.end_col_offset + gap.index(symbol) + 1
-                where = f" (column {column})"           # the operator itself
+            line = node.left.end_lineno
+            if text and line == node.right.lineno:
+                gap = text.splitlines()[line - 1][node.left.end_col_offset:node.right.col_offset]
+                if symbol in gap:                           # point at the operator itself
+                    column = node.left.end_col_offset + gap.index(symbol) + 1
+                    where = f" ({'' if line == 1 else f'line {line}, '}column {column})"
             raise ExpressionError(f"the operator {_REFUSED_OPERATORS[type(node.op)]} is "
                                   f"not allowed{where}; use + - * / **")
         return
@@ -149,39 +269,32 @@ def _check_node(node: ast.AST, text: str = "") -> None:
         if node.keywords:
             raise ExpressionError(f"keyword arguments are not allowed{where}: "
                                   f"write {name}(x)")
-        if len(node.args) != 1:
-            raise ExpressionError(f"{name} takes exactly one argument{where}, "
+        if len(node.args) != ARITY[name]:
+            wanted = "one argument" if ARITY[name] == 1 else f"{ARITY[name]} arguments"
+            raise ExpressionError(f"{name} takes exactly {wanted}{where}, "
                                   f"got {len(node.args)}")
         return
     what = _REFUSED_NODES.get(type(node), f"{type(node).__name__} nodes")
     raise ExpressionError(f"{what} not allowed in a formula{where}")
 
 
-def formula_names(tree: ast.Expression) -> list[str]:
-    """The variable names a parsed formula uses, in order of first appearance."""
-    names: list[str] = []
-    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Name)),
-                       key=lambda n: (n.lineno, n.col_offset)):
-        if id(node) not in callees and node.id not in names:
-            names.append(node.id)
-    return names
+def evaluate(formula: Formula, leaves: dict[str, Value]) -> Value:
+    """Walk a checked formula (from :func:`parse_formula`) step by step, building
+    Value ops; a step's name labels the node it makes.
 
-
-def evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value:
-    """Walk a whitelisted tree (from :func:`parse_formula`), building Value ops.
-
-    ``leaves`` maps each name to its Value; numbers become Constants, so the
+    ``leaves`` maps each input name to its Value; numbers become Constants, so the
     result is always a Value whose graph a diagram can show."""
+    known = dict(leaves)
+
     def walk(node: ast.AST) -> Value:
         if isinstance(node, ast.Constant):
             return Constant(node.value)
         if isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
                 raise ExpressionError(f"{node.id} is a function: call it, as in {node.id}(x)")
-            if node.id not in leaves:
+            if node.id not in known:
                 raise ExpressionError(f"no value for {node.id!r}: add {node.id}=<number>")
-            return leaves[node.id]
+            return known[node.id]
         if isinstance(node, ast.BinOp):
             return _BINARY[type(node.op)](walk(node.left), walk(node.right))
         if isinstance(node, ast.UnaryOp):
@@ -191,12 +304,20 @@ def evaluate(tree: ast.Expression, leaves: dict[str, Value]) -> Value:
             operand = walk(node.operand)
             return -operand if isinstance(node.op, ast.USub) else operand
         if isinstance(node, ast.Call):
-            return FUNCTIONS[node.func.id](walk(node.args[0]))  # type: ignore[attr-defined]
+            return FUNCTIONS[node.func.id](*map(walk, node.args))  # type: ignore[attr-defined]
         raise ExpressionError(f"{type(node).__name__} not allowed in a formula")  # unreachable
 
-    for node in ast.walk(tree.body):     # trees not from parse_formula are checked too
-        _check_node(node)
-    return walk(tree.body)
+    result = None
+    for name, expression in formula.steps:
+        for node in ast.walk(expression):   # formulas not from parse_formula are checked too
+            _check_node(node)
+        result = walk(expression)
+        if name is not None:
+            if all(result is not value for value in known.values()):  # a new node, not z = x
+                result.label = name
+            known[name] = result
+    assert result is not None
+    return result
 
 
 def parse_assignments(pairs: Sequence[str]) -> dict[str, float]:
@@ -227,12 +348,16 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, float]:
 def build(text: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
     """Parse ``text`` and evaluate it at ``values``: the output and its named leaves.
 
-    Every name in the formula needs a value, and every value a name in the formula."""
-    tree = parse_formula(text)
-    names = formula_names(tree)
+    Every input name of the formula needs a value, and every value an input name."""
+    formula = parse_formula(text)
+    names = formula.inputs
     for name in names:
         if name in FUNCTIONS:
             raise ExpressionError(f"{name} is a function: call it, as in {name}(x)")
+    steps = [name for name, _ in formula.steps if name in values]
+    if steps:
+        raise ExpressionError(f"{', '.join(map(repr, steps))} is a step of the formula, "
+                              f"computed from the others: give it no value")
     missing = [n for n in names if n not in values]
     if missing:
         hint = " ".join(f"{n}=<number>" for n in missing)
@@ -241,7 +366,7 @@ def build(text: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]
     if unused:
         raise ExpressionError(f"the formula does not use {', '.join(map(repr, unused))}")
     leaves = {name: Value(values[name], label=name) for name in names}
-    return evaluate(tree, leaves), leaves
+    return evaluate(formula, leaves), leaves
 
 
 # ---- the subcommands ---------------------------------------------------------------
@@ -258,32 +383,29 @@ def _build_from(args: argparse.Namespace) -> tuple[Value, dict[str, Value]]:
         raise CommandFailed(f"cannot evaluate the formula: {error}") from None
 
 
-_TEXT_FORMATS = {"dot", "gv"}
+def _output_format(path: str, fmt: str | None) -> str:
+    """The format ``-o path`` (and ``--format``) asks for, checked before any work:
+    a missing suffix or a format Graphviz does not write is a usage error."""
+    from .dot import output_format
+    try:
+        return output_format(path, fmt, f"-o {path}")
+    except ValueError as error:
+        raise ExpressionError(str(error)) from None
 
 
 def _write_diagram(diagram: Any, path: str, fmt: str | None) -> None:
     """Write a graphviz diagram to ``path`` in ``fmt`` (default: the suffix)."""
-    fmt = fmt or (path.rsplit(".", 1)[-1].lower() if "." in path else "")
-    if not fmt:
-        raise ExpressionError(f"cannot tell the format of {path!r}: give it a suffix "
-                              f"(.svg, .png, .pdf, .dot) or --format")
-    if fmt in _TEXT_FORMATS:
-        data = diagram.source.encode()
-    else:
-        import graphviz
+    import graphviz
 
-        from .dot import DotNotFoundError
-        try:
-            data = diagram.pipe(format=fmt)
-        except (DotNotFoundError, graphviz.ExecutableNotFound):
-            raise CommandFailed("graphviz's `dot` program is not installed (Debian/Ubuntu: "
-                                "apt-get install graphviz); -o FILE.dot writes the DOT "
-                                "source without it") from None
-        except (ValueError, graphviz.CalledProcessError) as error:
-            raise CommandFailed(f"dot cannot write {fmt!r}: {error}") from None
+    from .dot import DotNotFoundError
     try:
-        with open(path, "wb") as file:
-            file.write(data)
+        diagram.write(path, _output_format(path, fmt))
+    except (DotNotFoundError, graphviz.ExecutableNotFound):
+        raise CommandFailed("graphviz's `dot` program is not installed (Debian/Ubuntu: "
+                            "apt-get install graphviz); -o FILE.dot writes the DOT "
+                            "source without it") from None
+    except graphviz.CalledProcessError as error:
+        raise CommandFailed(f"dot cannot write {path}: {error}") from None
     except OSError as error:
         raise CommandFailed(f"cannot write {path}: {error.strerror}") from None
 
@@ -293,6 +415,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     A gradient that overflows raises the engine's OverflowError, which ``main``
     reports with exit status 1."""
+    if args.output is not None:
+        _output_format(args.output, args.format)
     output, _ = _build_from(args)
     output.backward()
     from .dot import draw_dot
@@ -306,24 +430,52 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    """Print ∂output/∂wrt as a sum over paths of products of local gradients."""
+    """Print ∂output/∂wrt as a sum over paths of products of local gradients, and
+    what any short id in it (``v1``) stands for."""
     output, leaves = _build_from(args)
     if args.wrt not in leaves:
         known = ", ".join(leaves) or "none"
         raise ExpressionError(f"--wrt {args.wrt}: not a name in the formula (names: {known})")
     from .explain import explain
     explanation = explain(output, leaves[args.wrt])
-    if args.format == "markdown":
-        print(explanation.markdown())
-    elif args.format == "latex":
-        print(explanation.latex())
-    else:
-        print(explanation)
+    text = {"markdown": explanation.markdown, "latex": explanation.latex}.get(
+        args.format, explanation.__str__)()
+    print(text)
+    where = _where_ids(output, text, args.format)
+    if where:
+        print(where)
     if not math.isfinite(explanation.total):
         # The factors above show where it happened; the number itself is no gradient.
         raise CommandFailed(f"{explanation.gradient_name} = {explanation.total} is no usable "
                             f"gradient: a local derivative overflowed a float or is undefined")
     return 0
+
+
+_ID = re.compile(r"(?<![\w])v\d+(?![\w])")
+
+
+def _where_ids(output: Value, text: str, fmt: str) -> str:
+    """``where v1 = w₁·x₁ + w₂·x₂ + b`` for every short id the text uses (and the ids
+    their definitions use), in the text's format; "" when there is none. Naming the
+    formula's steps (``z = …; L = …``) avoids ids altogether."""
+    from .names import id_definitions
+    definitions = id_definitions(output)
+    needed: set[str] = set()
+    pending = [name for name in _ID.findall(text) if name in definitions]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(n for n in _ID.findall(definitions[name]) if n in definitions)
+    lines = [f"{name} = {definition}" for name, definition in definitions.items()
+             if name in needed]
+    if not lines:
+        return ""
+    if fmt == "latex":
+        return "\n".join(f"% where {line}" for line in lines)
+    if fmt == "markdown":
+        return "\nwhere " + ", ".join(f"{line}" for line in lines)
+    return "\nwhere " + "\n      ".join(lines)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -334,13 +486,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     A row fails gradcheck's test, engine.check.close: |backward − finite diff| >
     atol + rtol·|finite diff|."""
     output, leaves = _build_from(args)
+    if not leaves:
+        raise ExpressionError("the formula has no names, so it has no gradient to check: "
+                              "check one with a name and a value for it, e.g. "
+                              "chaingrad check \"3*x\" x=2")
     from engine.check import close, table
     names = list(leaves)
     inputs = [leaves[n] for n in names]
-    tree = parse_formula(args.formula)
+    formula = parse_formula(args.formula)
 
     def f(*values: Value) -> Value:
-        return evaluate(tree, dict(zip(names, values)))
+        return evaluate(formula, dict(zip(names, values)))
 
     output.backward()
     try:
@@ -402,6 +558,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """Train an MLP on a toy data set with nn.fit and report loss and accuracy."""
     import nn
 
+    if args.output:
+        _output_format(args.output, args.format)
     demo = DEMOS[args.dataset]
     seed = demo.seed if args.seed is None else args.seed
     steps = demo.steps if args.steps is None else args.steps
@@ -491,7 +649,9 @@ def make_parser() -> argparse.ArgumentParser:
         description="Draw, explain and check the gradient of a formula, or train a toy "
                     "network. Formulas are parsed, never eval'd: only numbers, names, "
                     "+ - * / **, unary minus and exp log relu sigmoid tanh abs are allowed.",
-        epilog="exit status: 0 ok, 1 failed check or maths error, 2 usage error")
+        epilog="Options and NAME=VALUE pairs may come in any order. "
+               "exit status: 0 ok, 1 failed check or maths error, 2 usage error")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     graph = commands.add_parser(
@@ -571,13 +731,43 @@ def _protect_leading_minus(argv: Sequence[str]) -> list[str]:
     return protected
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's)."""
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("chaingrad")
+    except PackageNotFoundError:
+        return "(version unknown: chaingrad is not installed; pip install -e .)"
+
+
+def parse_arguments(argv: Sequence[str]) -> argparse.Namespace:
+    """The command line as a Namespace, options and NAME=VALUE pairs in any order:
+    ``graph "x*w" -o g.svg x=1 w=2`` is ``graph "x*w" x=1 w=2 -o g.svg``. argparse
+    stops filling NAME=VALUE at the first option; the words it leaves over are the
+    rest of them (an unknown option among them is still a usage error)."""
+    parser = make_parser()
+    args, extra = parser.parse_known_args(_protect_leading_minus(argv))
+    takes_values = hasattr(args, "values")
+    stray = [word for word in extra if word.startswith("-") or not takes_values]
+    if stray:
+        parser.error(f"unrecognized arguments: {' '.join(stray)}")
+    if extra:
+        args.values = [*args.values, *extra]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = make_parser()
-    args = parser.parse_args(_protect_leading_minus(sys.argv[1:] if argv is None else argv))
+    args = parse_arguments(sys.argv[1:] if argv is None else argv)
     prog = f"chaingrad {args.command}"
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()                  # here, so a closed pipe is caught below
+        return status
+    except BrokenPipeError:
+        # The reader stopped reading (| head): no traceback, as the Python docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except ExpressionError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2

@@ -15,24 +15,44 @@ the diagram tells at a glance:
 The result is a ``graphviz.Digraph``: it shows inline in Jupyter and saves to
 svg/png/pdf; without Graphviz's ``dot`` program the error says how to install it,
 and ``.source`` (the DOT text) still works.
+
+The pieces are small so other diagrams of Values can reuse them: ``Layout`` says
+which diagram node each Value is drawn in (grouping a neuron, folding a constant
+exponent), ``Look`` holds what styling reads (gradients known, the largest |grad|,
+the highlighted set), and ``draw_value``, ``draw_constant``, ``draw_op``,
+``draw_operand`` and ``draw_neuron`` each draw one node or edge.
 """
 
 from __future__ import annotations
 
 import html
 import math
+import os
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from engine import Constant, Value, order
 
 from .arguments import check_count, check_precision, check_rankdir
-from .names import NEURON_LABEL, PARAMETER_LABEL, ROLES, display_number, is_number, node_names, role
+from .names import (
+    NEURON_LABEL,
+    PARAMETER_LABEL,
+    ROLES,
+    SHORT_ID,
+    display_number,
+    id_definitions,
+    is_number,
+    node_names,
+    role,
+)
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
     import graphviz
 
 __all__ = ["draw_dot", "new_diagram", "DotNotFoundError", "GraphTooLargeError",
+           "Layout", "Look", "draw_value", "draw_constant", "draw_op", "draw_operand",
+           "draw_neuron", "grad_color", "grad_width",
            "FONT", "ROLE_FILL", "GRAD_POSITIVE", "GRAD_NEGATIVE", "GRAD_ZERO", "HIGHLIGHT"]
 
 # ---- the look, shared by every diagram of the package ------------------------------------
@@ -46,8 +66,7 @@ NEUTRAL = "#4b5563"
 FADED = "#d1d5db"
 HIGHLIGHT = "#7c3aed"
 NEURON_FILL = "#f5f3ff"
-#: Ops whose operands are not interchangeable: their edges say which input is which.
-ORDERED_OPS = {"sub", "div", "pow", "powv"}
+OP_FILL = "#f3f4f6"
 _COLLAPSE = (None, "neuron")
 
 INSTALL_HINT = ("Graphviz's `dot` program was not found on PATH; it is needed to render "
@@ -104,7 +123,57 @@ def _diagram_class() -> type:
             except (DotNotFoundError, graphviz.ExecutableNotFound):
                 return {"text/plain": INSTALL_HINT}
 
+        def write(self, path: str | os.PathLike[str], format: str | None = None, *,
+                  dpi: int = WRITE_DPI) -> Diagram:
+            """Write the diagram to ``path``, in the format its suffix names (``.svg``,
+            ``.png``, ``.pdf``; ``.dot`` or ``.gv`` write the DOT text and need no
+            Graphviz) or ``format``; bitmaps (png, jpg, …) at ``dpi`` dots per inch.
+            Only that file is written (``render`` also leaves the DOT source beside
+            it; graphviz's own ``save`` writes only the DOT source). Returns the
+            diagram, so a notebook cell ending in ``write`` shows it."""
+            fmt = output_format(path, format, "write")
+            check_count("write", "dpi", dpi)
+            if fmt in TEXT_FORMATS:
+                data = self.source.encode("utf-8")
+            else:
+                diagram = self.copy()
+                if fmt in BITMAP_FORMATS:
+                    diagram.attr("graph", dpi=str(dpi))
+                data = diagram.pipe(format=fmt)
+            with open(path, "wb") as file:
+                file.write(data)
+            return self
+
     return Diagram
+
+
+#: The resolution ``write`` gives bitmaps: sharp on slides and high-density screens.
+WRITE_DPI = 110
+#: Formats that are the DOT text itself, and formats that are pixels (where dpi matters).
+TEXT_FORMATS = frozenset({"dot", "gv"})
+BITMAP_FORMATS = frozenset({"png", "jpg", "jpeg", "jpe", "gif", "bmp", "tif", "tiff", "webp",
+                            "ico"})
+
+
+def output_format(path: Any, format: str | None = None, who: str = "write") -> str:
+    """The format to write ``path`` in: ``format`` if given, else the path's suffix.
+
+    A ValueError when there is none, or when Graphviz writes no such format."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{who}: path must be a str or a path, got {type(path).__name__}")
+    if format is not None and not isinstance(format, str):
+        raise TypeError(f"{who}: format must be a str, got {type(format).__name__}")
+    name = os.path.basename(os.fspath(path))
+    fmt = (format or (name.rsplit(".", 1)[-1] if "." in name else "")).lower()
+    if not fmt:
+        raise ValueError(f"{who}: cannot tell the format of {os.fspath(path)!r}: give it a "
+                         f"suffix (.svg, .png, .pdf, .dot) or pass a format")
+    import graphviz
+    if fmt not in graphviz.FORMATS:
+        given = f"the format {format!r}" if format else f"the suffix .{fmt}"
+        raise ValueError(f"{who}: {given} is not a format Graphviz writes; use .svg, .png "
+                         f"or .pdf for a picture, .dot for the DOT text")
+    return fmt
 
 
 def new_diagram(name: str = "chaingrad", **graph_attr: str) -> graphviz.Digraph:
@@ -173,7 +242,7 @@ def _check_arguments(root: Any, rankdir: Any, precision: Any, max_nodes: Any,
         raise ValueError(f"draw_dot: collapse must be None or 'neuron', got {collapse!r}")
 
 
-# ---- grouping a neuron's arithmetic -------------------------------------------------------
+# ---- what is drawn: grouping and folding ----------------------------------------------------
 def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
     """Which nodes make up each nn neuron (layer l, neuron j): its ``z`` and ``a``
     (labelled ``L{l}.N{j}.z`` / ``.a``), the unlabelled + × − nodes that only feed
@@ -203,24 +272,362 @@ def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
     return group
 
 
-# ---- labels --------------------------------------------------------------------------------
+def folds_exponent(node: Value) -> bool:
+    """Whether ``node``'s op has an input that is a plain number by its row (pow's
+    exponent), written on its op circle (``^2``) instead of drawn as a node of its own."""
+    op = node.op
+    return (op is not None and op.number is not None
+            and isinstance(node.inputs[op.number], Constant))
+
+
+@dataclass
+class Layout:
+    """Which diagram node each Value of a graph is drawn in.
+
+    ``nodes`` is the graph in ``order``; ``groups`` maps the Values folded into a
+    neuron box to their (layer, neuron); ``folded`` holds the constant exponents
+    written on their ``^`` circle; ``ids`` names each Value's own box (``v3``)."""
+
+    nodes: list[Value]
+    groups: dict[Value, tuple[int, int]]
+    folded: set[Value]
+    ids: dict[Value, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ids = {n: f"v{i}" for i, n in enumerate(self.nodes)}
+
+    @classmethod
+    def of(cls, root: Value, collapse: str | None = None) -> Layout:
+        """The layout of ``root``'s graph; ``collapse="neuron"`` groups each neuron."""
+        nodes = order(root)
+        groups = neuron_groups(nodes) if collapse == "neuron" else {}
+        folded = {n.inputs[n.op.number] for n in nodes if folds_exponent(n)} - groups.keys()
+        return cls(nodes, groups, folded)
+
+    @property
+    def drawn(self) -> list[Value]:
+        """The Values drawn as boxes of their own (not in a neuron, not an exponent)."""
+        return [n for n in self.nodes if n not in self.groups and n not in self.folded]
+
+    @property
+    def neurons(self) -> list[tuple[int, int]]:
+        """The (layer, neuron) of every neuron box, in index order."""
+        return sorted(set(self.groups.values()))
+
+    def count(self) -> int:
+        """How many boxes the diagram has (Values drawn alone, plus neuron boxes)."""
+        return len(self.drawn) + len(self.neurons)
+
+    def unit(self, node: Value) -> str:
+        """The diagram node ``node`` is drawn in: its own box or its neuron's."""
+        if node in self.groups:
+            return neuron_id(self.groups[node])
+        return self.ids[node]
+
+    def op_id(self, node: Value) -> str:
+        """The op circle of ``node`` (``op3`` for the Value drawn as ``v3``)."""
+        return f"op{self.ids[node][1:]}"
+
+
+def neuron_id(key: tuple[int, int]) -> str:
+    """The diagram node of neuron j of layer l."""
+    return f"neuron_L{key[0]}_N{key[1]}"
+
+
+def _check_size(count: int, max_nodes: int | None, collapse: str | None) -> None:
+    if max_nodes is None or count <= max_nodes:
+        return
+    hint = ("draw the network with viz.draw_network(model), "
+            "or group each neuron's arithmetic into one box with "
+            "draw_dot(root, collapse='neuron')" if collapse is None
+            else "draw the network with viz.draw_network(model)")
+    raise GraphTooLargeError(
+        f"draw_dot: the graph has {count} nodes, more than max_nodes={max_nodes}; "
+        f"{hint}, or pass a larger max_nodes (None for no limit)")
+
+
+# ---- where each box goes: columns, each top to bottom in reading order -----------------------
+def reading_order(root: Value) -> dict[Value, int]:
+    """Each node's place when the graph is read from ``root`` back, every op's inputs
+    in operand order (a preorder walk): the first input's whole subgraph comes before
+    the second's, so neuron 1 comes before neuron 2 and w₁₁ before w₁₂. A node used
+    several times keeps the place of its first use."""
+    place: dict[Value, int] = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node in place:
+            continue
+        place[node] = len(place)
+        stack.extend(reversed(node.inputs))
+    return place
+
+
+def columns(layout: Layout, root: Value, compact: bool = False) -> list[list[str]]:
+    """The diagram's nodes (value boxes, op circles, neuron boxes) by rank, each rank
+    in reading order. A node's rank is one more than its latest input's; a leaf sits
+    just before its first consumer, as Graphviz would put it."""
+    place = reading_order(root)
+    edges: list[tuple[str, str]] = []
+    first: dict[str, int] = {}                          # a diagram node's reading place
+    for n in layout.nodes:
+        if n in layout.folded:
+            continue
+        unit = layout.unit(n)
+        first[unit] = min(first.get(unit, place[n]), place[n])
+        if n.op is None:
+            continue
+        head = unit if compact or n in layout.groups else layout.op_id(n)
+        if head != unit:
+            first[head] = place[n]
+            edges.append((head, unit))
+        for child in n.inputs:
+            if child not in layout.folded and layout.unit(child) != unit:
+                edges.append((layout.unit(child), head))
+    feeds: dict[str, list[str]] = {}
+    for tail, head in edges:
+        feeds.setdefault(tail, []).append(head)
+    rank = dict.fromkeys(first, 0)
+    for unit in _topological(first, edges):
+        for head in feeds.get(unit, ()):
+            rank[head] = max(rank[head], rank[unit] + 1)
+    sources = set(first) - {head for _, head in edges}
+    for unit in sources & feeds.keys():
+        rank[unit] = min(rank[head] for head in feeds[unit]) - 1
+    by_rank: dict[int, list[str]] = {}
+    for unit in sorted(first, key=first.__getitem__):
+        by_rank.setdefault(rank[unit], []).append(unit)
+    return [by_rank[r] for r in sorted(by_rank)]
+
+
+def _topological(units: Iterable[str], edges: list[tuple[str, str]]) -> list[str]:
+    """The diagram's nodes, every tail before its heads (Kahn's algorithm)."""
+    waiting = {unit: 0 for unit in units}
+    feeds: dict[str, list[str]] = {}
+    for tail, head in edges:
+        waiting[head] += 1
+        feeds.setdefault(tail, []).append(head)
+    ready = [unit for unit, count in waiting.items() if count == 0]
+    done = []
+    while ready:
+        unit = ready.pop()
+        done.append(unit)
+        for head in feeds.get(unit, ()):
+            waiting[head] -= 1
+            if waiting[head] == 0:
+                ready.append(head)
+    return done
+
+
+def keep_in_order(diagram: graphviz.Digraph, ranks: list[list[str]]) -> None:
+    """Pin every rank's nodes in the given order (top to bottom for ``rankdir="LR"``):
+    one ``rank=same`` group per rank, chained by invisible edges, so Graphviz does not
+    reorder them to save a crossing."""
+    for nodes in ranks:
+        if len(nodes) < 2:
+            continue
+        with diagram.subgraph() as rank:
+            rank.attr(rank="same")
+            for upper, lower in zip(nodes, nodes[1:]):
+                rank.edge(upper, lower, style="invis")
+
+
+# ---- how Values look: what every node and edge drawer reads ---------------------------------
+@dataclass(frozen=True)
+class Look:
+    """The styling state of one diagram of Values.
+
+    ``gradients_known`` (some node has a non-zero grad) turns on gradient colours;
+    ``largest`` is the largest finite |grad| (the thickest border); ``marked`` is the
+    highlighted set, and every other node and edge fades when it is not empty."""
+
+    precision: int = 4
+    show_grad: bool = True
+    gradients_known: bool = False
+    largest: float = 0.0
+    marked: frozenset[Value] = frozenset()
+
+    @classmethod
+    def of(cls, nodes: Iterable[Value], show_grad: bool = True, precision: int = 4,
+           marked: Iterable[Value] = ()) -> Look:
+        """The look of a diagram of ``nodes``, its gradients read from their ``.grad``."""
+        nodes = list(nodes)
+        return cls(precision, show_grad,
+                   gradients_known=show_grad and any(n.grad for n in nodes),
+                   largest=max((abs(n.grad) for n in nodes if not isinstance(n, Constant)
+                                and math.isfinite(n.grad)), default=0.0),
+                   marked=frozenset(marked))
+
+    def faded(self, node: Value) -> bool:
+        """Whether ``node`` is drawn faded: something is highlighted, and not it."""
+        return bool(self.marked) and node not in self.marked
+
+    def on_path(self, tail: Value, head: Value) -> bool:
+        """Whether the edge tail → head joins two highlighted nodes."""
+        return tail in self.marked and head in self.marked
+
+    def number(self, x: float) -> str:
+        """``x`` with the diagram's significant digits."""
+        return display_number(x, self.precision)
+
+    def border(self, grad: float) -> tuple[str, float]:
+        """Border colour and width for a node with this gradient."""
+        if not self.gradients_known:
+            return NEUTRAL, 1.2
+        return grad_color(grad), grad_width(grad, self.largest)
+
+
+# ---- drawing one node or edge ---------------------------------------------------------------
 def _esc(text: str) -> str:
     return html.escape(text, quote=True)
 
 
 def _value_label(name: str, data: str, grad: str | None, grad_font: str,
-                 data_font: str = "#111827") -> str:
-    rows = [f'<TR><TD><B>{_esc(name)}</B></TD></TR>',
-            f'<TR><TD><FONT POINT-SIZE="10" COLOR="{data_font}">{_esc(data)}</FONT></TD></TR>']
+                 data_font: str = "#111827", op: str | None = None) -> str:
+    rows = [f'<TD><B>{_esc(name)}</B></TD>',
+            f'<TD><FONT POINT-SIZE="10" COLOR="{data_font}">{_esc(data)}</FONT></TD>']
     if grad is not None:
-        rows.append(f'<TR><TD><FONT POINT-SIZE="10" COLOR="{grad_font}">'
-                    f'{_esc(grad)}</FONT></TD></TR>')
+        rows.append(f'<TD><FONT POINT-SIZE="10" COLOR="{grad_font}">{_esc(grad)}</FONT></TD>')
+    if op is not None:                            # the op that made it, in a cell before
+        rows[0] = (f'<TD ROWSPAN="{len(rows)}" BGCOLOR="{OP_FILL}" CELLPADDING="3">'
+                   f'<FONT POINT-SIZE="12" COLOR="{data_font}">{_esc(op)}</FONT></TD>' + rows[0])
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">'
-            + "".join(rows) + "</TABLE>>")
+            + "".join(f"<TR>{row}</TR>" for row in rows) + "</TABLE>>")
 
 
+def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, fill: str,
+               look: Look, op: str | None = None) -> None:
+    """One Value as a rounded box: its name, data and (with ``show_grad``) grad, the
+    border coloured and sized by the gradient, dashed where it is exactly 0; ``op``
+    (the symbol of the op that made it) is written in a cell at the box's side."""
+    fade = look.faded(node)
+    grad_text = f"grad {look.number(node.grad)}" if look.show_grad else None
+    dead = look.gradients_known and node.grad == 0.0
+    border, width = look.border(node.grad)
+    grad_font = GRAD_ZERO if dead or fade else border
+    if node in look.marked:
+        border, width = HIGHLIGHT, 2.6
+    label = _value_label(name, f"data {look.number(node.data)}", grad_text,
+                         grad_font=grad_font, data_font=FADED if fade else "#111827", op=op)
+    diagram.node(node_id, label=label, shape="box",
+                 style="rounded,filled,dashed" if dead else "rounded,filled",
+                 fillcolor="#ffffff" if fade else fill,
+                 color=FADED if fade else border, penwidth=str(width),
+                 fontcolor=FADED if fade else "#111827",
+                 margin="0.04,0.03" if op is not None else "0.08,0.03")
+
+
+def draw_constant(diagram: graphviz.Digraph, node_id: str, node: Value, name: str,
+                  look: Look) -> None:
+    """A constant as a small grey box with no gradient: a plain number of an
+    expression shows just its value (``2``), named data (a labelled Constant, such as
+    a loss's target) its name and value (``y = 0.9``)."""
+    fade = look.faded(node)
+    shown = name if is_number(node) else f"{name} = {look.number(node.data)}"
+    diagram.node(node_id, label=_esc(shown), shape="box", style="rounded,filled",
+                 fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
+                 fontcolor=FADED if fade else NEUTRAL, fontsize="10",
+                 height="0.25", width="0.3", margin="0.04,0.02")
+
+
+def op_text(node: Value) -> str:
+    """What an op circle says: the op's symbol, with its number input if it has one
+    (``^2``)."""
+    op = node.op
+    assert op is not None
+    if folds_exponent(node):
+        return f"{op.symbol}{display_number(node.inputs[op.number].data)}"
+    return op.symbol
+
+
+def draw_op(diagram: graphviz.Digraph, op_id: str, node: Value, result_id: str,
+            look: Look) -> None:
+    """The op that made ``node`` as a circle, and the edge to its result's box."""
+    fade = look.faded(node)
+    diagram.node(op_id, label=_esc(op_text(node)), shape="circle",
+                 style="filled", fillcolor="#f9fafb",
+                 color=FADED if fade else NEUTRAL, fontcolor=FADED if fade else "#111827",
+                 fontsize="12", width="0.36", height="0.36", fixedsize="false",
+                 margin="0.02")
+    diagram.edge(op_id, result_id, color=HIGHLIGHT if node in look.marked else
+                 FADED if fade else NEUTRAL, penwidth="2.5" if node in look.marked else "1.0")
+
+
+def operand_tag(node: Value, position: int) -> str:
+    """``a`` or ``b`` for an input of a two-input op whose operands are not
+    interchangeable (its row is not ``commutative``), else ``""``; a folded
+    exponent's base needs no tag."""
+    assert node.op is not None
+    if node.op.arity != 2 or node.op.commutative or folds_exponent(node):
+        return ""
+    return "ab"[position]
+
+
+def draw_operand(diagram: graphviz.Digraph, tail_id: str, op_id: str, node: Value,
+                 position: int, look: Look, show_local: bool = False) -> None:
+    """The edge from input ``position`` of ``node`` into its op circle: tagged ``a``/``b``
+    where operand order matters, with ∂out/∂input on it when ``show_local``, dashed
+    where that local derivative is 0 (no gradient flows back through it)."""
+    child, local = node.inputs[position], node.local_grads[position]
+    on_path = look.on_path(child, node)
+    no_flow = look.gradients_known and local == 0.0
+    attrs = {"color": HIGHLIGHT if on_path else FADED if look.marked or no_flow else NEUTRAL,
+             "penwidth": "2.5" if on_path else "1.0"}
+    if no_flow:
+        attrs["style"] = "dashed"
+    operand = operand_tag(node, position)
+    if show_local:                                 # one label: "a: ∂ = 0.25", or "∂ = 0.25"
+        local_text = f"∂ = {look.number(float(local))}"
+        attrs["label"] = f"{operand}: {local_text}" if operand else local_text
+        attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
+    elif operand:
+        attrs["headlabel"] = operand
+        attrs["labelfontsize"] = "9"
+        attrs["labelfontcolor"] = NEUTRAL
+        attrs["labeldistance"] = "1.4"
+    diagram.edge(tail_id, op_id, **attrs)
+
+
+def draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[Value],
+                names: dict[Value, str], is_output: bool, look: Look) -> None:
+    """One box for neuron j of layer l: a table of its z (with δ), a and own parameters."""
+    layer, j = key
+    shown = [n for n in members if n.label and not isinstance(n, Constant)]
+    z = next((n for n in shown if n.label.endswith(".z")), None)
+    delta_node = z or shown[0]
+    fade = bool(look.marked) and not any(n in look.marked for n in members)
+    header = f'<TR><TD COLSPAN="3"><B>neuron {j} · layer {layer}</B></TD></TR>'
+    rows = [header]
+    order_key = {".z": 0, ".a": 1, ".b": 3}           # z, a, then w₁ w₂ …, then b
+    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), len(n.label), n.label))
+    for n in shown:
+        grad_cell = ""
+        if look.show_grad:
+            color = grad_color(n.grad) if look.gradients_known else NEUTRAL
+            word = "δ" if n is z else "grad"
+            grad_cell = (f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{color}">{word} '
+                         f'{_esc(look.number(n.grad))}</FONT></TD>')
+        rows.append(f'<TR><TD ALIGN="LEFT">{_esc(names[n])}</TD>'
+                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">'
+                    f'{_esc(look.number(n.data))}</FONT></TD>{grad_cell}</TR>')
+    label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
+             + "".join(rows) + "</TABLE>>")
+    border, width = look.border(delta_node.grad)
+    if any(n in look.marked for n in members):
+        border = HIGHLIGHT
+    diagram.node(neuron_id(key), label=label, shape="box", style="rounded,filled",
+                 fillcolor="#ffffff" if fade else
+                 ROLE_FILL["output"] if is_output else NEURON_FILL,
+                 color=FADED if fade else border, penwidth=str(width),
+                 fontcolor=FADED if fade else "#111827", margin="0.08,0.04")
+
+
+# ---- the legend ----------------------------------------------------------------------------
 def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool,
-            highlighted: bool, gradients_known: bool) -> str:
+            highlighted: bool, gradients_known: bool,
+            definitions: dict[str, str] | None = None) -> str:
+    """The key below a diagram: the roles drawn, what borders and edges mean, and
+    (``definitions``) what each short id drawn stands for, ``v1 = x·w + b``."""
     cells = [f'<TD BGCOLOR="{ROLE_FILL[r]}" BORDER="1" COLOR="{FADED}"> {r} </TD>'
              for r in ROLES if r in roles]
     if collapsed:
@@ -238,23 +645,20 @@ def _legend(roles: list[str], show_grad: bool, show_local: bool, collapsed: bool
     if highlighted:
         notes.append(f'<FONT COLOR="{HIGHLIGHT}">━</FONT> highlighted')
     note_cell = (f'<TD BORDER="0">  {"   ·   ".join(notes)}</TD>' if notes else "")
+    where = ""
+    if definitions:
+        text = "   ·   ".join(f"{name} = {_esc(term)}" for name, term in definitions.items())
+        where = (f'<TR><TD BORDER="0" ALIGN="LEFT" COLSPAN="{len(cells) + bool(notes)}">'
+                 f'where {text}</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="3" CELLPADDING="2"><TR>'
-            + "".join(cells) + note_cell + "</TR></TABLE>>")
-
-
-def _op_text(node: Value) -> str:
-    op = node.op
-    assert op is not None
-    if op.name == "pow" and isinstance(node.inputs[1], Constant):
-        return f"^{display_number(node.inputs[1].data)}"
-    return op.symbol
+            + "".join(cells) + note_cell + "</TR>" + where + "</TABLE>>")
 
 
 # ---- the diagram ---------------------------------------------------------------------------
 def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision: int = 4,
              highlight: Any = None, max_nodes: int | None = 150, show_local: bool = False,
              collapse: str | None = None, parameters: Iterable[Value] | None = None,
-             legend: bool = True) -> graphviz.Digraph:
+             legend: bool = True, compact: bool = False) -> graphviz.Digraph:
     """Draw the computation graph that produced ``root``.
 
     ``show_grad`` shows each node's ``.grad`` (= ∂root/∂node after ``root.backward()``);
@@ -262,163 +666,95 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     set or path of Values, or an ``explain(...)`` result; ``show_local`` writes
     ∂out/∂input on each edge; ``collapse="neuron"`` draws each nn neuron (its
     Σ w·a + b, z and a) as one box; ``parameters`` says which leaves are parameters
-    (default: leaves with nn parameter labels); ``legend`` adds the key below.
-    More than ``max_nodes`` Values is a :class:`GraphTooLargeError` (None: no limit)."""
+    (default: leaves with nn parameter labels); ``legend`` adds the key below;
+    ``compact`` writes each op in its result's box instead of a circle of its own,
+    which makes a deep graph about a third narrower (for slides).
+    More than ``max_nodes`` Values is a :class:`GraphTooLargeError` (None: no limit).
+
+    Inputs are drawn in operand order, top to bottom for ``rankdir="LR"``, so an nn
+    network reads as in the lessons' figures: neuron 1 above neuron 2, w₁₁ above w₁₂."""
     _check_arguments(root, rankdir, precision, max_nodes, collapse)
-    nodes = order(root)
-    names = node_names(root)
+    if not isinstance(compact, bool):
+        raise TypeError(f"draw_dot: compact must be a bool, got {type(compact).__name__}")
     params = set(parameters) if parameters is not None else None
     marked = _highlight_set(highlight)
-    groups = neuron_groups(nodes) if collapse == "neuron" else {}
-    # a constant exponent is written on its ^ node, not drawn as a node of its own
-    folded = {n.inputs[1] for n in nodes
-              if n.op is not None and n.op.name == "pow" and isinstance(n.inputs[1], Constant)}
-    folded = {c for c in folded if c not in groups}
-    drawn = [n for n in nodes if n not in groups and n not in folded]
-    count = len(drawn) + len(set(groups.values()))
-    if max_nodes is not None and count > max_nodes:
-        hint = ("draw the network with viz.draw_network(model), "
-                "or group each neuron's arithmetic into one box with "
-                "draw_dot(root, collapse='neuron')" if collapse is None
-                else "draw the network with viz.draw_network(model)")
-        raise GraphTooLargeError(
-            f"draw_dot: the graph has {count} nodes, more than max_nodes={max_nodes}; "
-            f"{hint}, or pass a larger max_nodes (None for no limit)")
-
-    gradients_known = show_grad and any(n.grad for n in nodes)
-    largest = max((abs(n.grad) for n in nodes if not isinstance(n, Constant)
-                   and math.isfinite(n.grad)), default=0.0)
-    number = {n: display_number(n.data, precision) for n in nodes}
-    ids = {n: f"v{i}" for i, n in enumerate(nodes)}
-    unit = dict(ids)                                # the diagram node a Value is drawn in
-    for n, (layer, j) in groups.items():
-        unit[n] = f"neuron_L{layer}_N{j}"
+    layout = Layout.of(root, collapse)
+    _check_size(layout.count(), max_nodes, collapse)
+    look = Look.of(layout.nodes, show_grad, precision, marked)
+    names = node_names(root)
 
     diagram = new_diagram("draw_dot", rankdir=rankdir)
-    roles_seen: list[str] = []
-
-    def faded(n: Value) -> bool:
-        return bool(marked) and n not in marked
-
-    for n in drawn:
-        r = role(n, root, params)
-        roles_seen.append(r)
-        fade = faded(n)
-        if isinstance(n, Constant):                 # a number, or named data: no gradient
-            shown = names[n] if is_number(n) else f"{names[n]} = {number[n]}"
-            diagram.node(ids[n], label=_esc(shown), shape="box", style="rounded,filled",
-                         fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
-                         fontcolor=FADED if fade else NEUTRAL, fontsize="10",
-                         height="0.25", width="0.3", margin="0.04,0.02")
-            continue
-        grad_text = f"grad {display_number(n.grad, precision)}" if show_grad else None
-        dead = gradients_known and n.grad == 0.0
-        border = grad_color(n.grad) if gradients_known else NEUTRAL
-        width = grad_width(n.grad, largest) if gradients_known else 1.2
-        grad_font = GRAD_ZERO if dead or fade else border
-        if n in marked:
-            border, width = HIGHLIGHT, 2.6
-        label = _value_label(names[n], f"data {number[n]}", grad_text, grad_font=grad_font,
-                             data_font=FADED if fade else "#111827")
-        diagram.node(ids[n], label=label, shape="box",
-                     style="rounded,filled,dashed" if dead else "rounded,filled",
-                     fillcolor="#ffffff" if fade else ROLE_FILL[r],
-                     color=FADED if fade else border, penwidth=str(width),
-                     fontcolor=FADED if fade else "#111827", margin="0.08,0.03")
-
-    for key in sorted(set(groups.values())):
-        _draw_neuron(diagram, key, [n for n in nodes if groups.get(n) == key], names,
-                     root, show_grad, gradients_known, largest, precision, marked)
-        roles_seen.append("neuron")
-
-    edges: set[tuple[str, str]] = set()
-    for n in nodes:
-        if n.op is None:
-            continue
-        if n in groups:                             # arithmetic inside a neuron box
-            for child in n.inputs:
-                if unit[child] != unit[n] and child not in folded:
-                    pair = (unit[child], unit[n])
-                    if pair not in edges:
-                        edges.add(pair)
-                        on_path = child in marked and n in marked
-                        diagram.edge(*pair, color=HIGHLIGHT if on_path else
-                                     FADED if marked else NEUTRAL,
-                                     penwidth="2.5" if on_path else "1.0")
-            continue
-        op_id = f"op{ids[n][1:]}"
-        fade = faded(n)
-        diagram.node(op_id, label=_esc(_op_text(n)), shape="circle",
-                     style="filled", fillcolor="#f9fafb",
-                     color=FADED if fade else NEUTRAL, fontcolor=FADED if fade else "#111827",
-                     fontsize="12", width="0.36", height="0.36", fixedsize="false",
-                     margin="0.02")
-        diagram.edge(op_id, unit[n], color=HIGHLIGHT if n in marked else
-                     FADED if fade else NEUTRAL, penwidth="2.5" if n in marked else "1.0")
-        ordered = n.op.name in ORDERED_OPS and not (n.op.name == "pow"
-                                                    and n.inputs[1] in folded)
-        for position, (child, local) in enumerate(zip(n.inputs, n.local_grads)):
-            if child in folded and n.op.name == "pow":
-                continue
-            on_path = child in marked and n in marked
-            no_flow = gradients_known and local == 0.0
-            attrs = {"color": HIGHLIGHT if on_path else FADED if marked or no_flow else NEUTRAL,
-                     "penwidth": "2.5" if on_path else "1.0"}
-            if no_flow:
-                attrs["style"] = "dashed"
-            operand = "ab"[position] if ordered else ""
-            if show_local:                         # one label: "a: ∂ = 0.25", or "∂ = 0.25"
-                local_text = f"∂ = {display_number(float(local), precision)}"
-                attrs["label"] = f"{operand}: {local_text}" if operand else local_text
-                attrs["fontcolor"] = GRAD_ZERO if local == 0.0 else NEUTRAL
-            elif operand:
-                attrs["headlabel"] = operand
-                attrs["labelfontsize"] = "9"
-                attrs["labelfontcolor"] = NEUTRAL
-                attrs["labeldistance"] = "1.4"
-            diagram.edge(unit[child], op_id, **attrs)
-
+    if compact:
+        diagram.attr("graph", ranksep="0.3", nodesep="0.2")
+    roles_seen = _draw_boxes(diagram, layout, names, root, params, look, compact)
+    _draw_ops(diagram, layout, look, show_local, compact)
+    keep_in_order(diagram, columns(layout, root, compact))
     if legend:
         present = [r for r in ROLES if r in roles_seen]
-        diagram.attr("graph", label=_legend(present, show_grad, show_local, bool(groups),
-                                            bool(marked), gradients_known),
+        drawn_ids = {names[n] for n in layout.drawn if SHORT_ID.fullmatch(names[n])}
+        definitions = ({name: term for name, term in id_definitions(root).items()
+                        if name in drawn_ids} if drawn_ids else None)
+        diagram.attr("graph", label=_legend(present, show_grad, show_local,
+                                            bool(layout.groups), bool(marked),
+                                            look.gradients_known, definitions),
                      labelloc="b", labeljust="l", fontsize="9", fontcolor=NEUTRAL)
     return diagram
 
 
-def _draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[Value],
-                 names: dict[Value, str], root: Value, show_grad: bool,
-                 gradients_known: bool, largest: float, precision: int,
-                 marked: set[Value]) -> None:
-    """One box for neuron j of layer l: a table of its z, a and own parameters."""
-    layer, j = key
-    shown = [n for n in members if n.label and not isinstance(n, Constant)]
-    z = next((n for n in shown if n.label.endswith(".z")), None)
-    delta_node = z or shown[0]
-    fade = bool(marked) and not any(n in marked for n in members)
-    header = f'<TR><TD COLSPAN="3"><B>neuron {j} · layer {layer}</B></TD></TR>'
-    rows = [header]
-    order_key = {".z": 0, ".a": 1, ".b": 3}           # z, a, then w₁ w₂ …, then b
-    shown.sort(key=lambda n: (order_key.get(n.label[-2:], 2), len(n.label), n.label))
-    for n in shown:
-        grad_cell = ""
-        if show_grad:
-            color = grad_color(n.grad) if gradients_known else NEUTRAL
-            word = "δ" if n is z else "grad"
-            grad_cell = (f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10" COLOR="{color}">{word} '
-                         f'{_esc(display_number(n.grad, precision))}</FONT></TD>')
-        rows.append(f'<TR><TD ALIGN="LEFT">{_esc(names[n])}</TD>'
-                    f'<TD ALIGN="LEFT"><FONT POINT-SIZE="10">'
-                    f'{_esc(display_number(n.data, precision))}</FONT></TD>{grad_cell}</TR>')
-    label = ('<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2">'
-             + "".join(rows) + "</TABLE>>")
-    contains_root = root in members
-    border = grad_color(delta_node.grad) if gradients_known else NEUTRAL
-    if any(n in marked for n in members):
-        border = HIGHLIGHT
-    diagram.node(f"neuron_L{layer}_N{j}", label=label, shape="box", style="rounded,filled",
-                 fillcolor="#ffffff" if fade else
-                 ROLE_FILL["output"] if contains_root else NEURON_FILL,
-                 color=FADED if fade else border,
-                 penwidth=str(grad_width(delta_node.grad, largest) if gradients_known else 1.2),
-                 fontcolor=FADED if fade else "#111827", margin="0.08,0.04")
+def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str],
+                root: Value, params: set[Value] | None, look: Look,
+                compact: bool = False) -> set[str]:
+    """Every Value drawn alone (with the op that made it, if ``compact``), then every
+    neuron box; returns the roles drawn."""
+    roles_seen = set()
+    for n in layout.drawn:
+        r = role(n, root, params)
+        roles_seen.add(r)
+        if isinstance(n, Constant):
+            draw_constant(diagram, layout.ids[n], n, names[n], look)
+        else:
+            op = op_text(n) if compact and n.op is not None else None
+            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look, op)
+    for key in layout.neurons:
+        members = [n for n in layout.nodes if layout.groups.get(n) == key]
+        draw_neuron(diagram, key, members, names, root in members, look)
+        roles_seen.add("neuron")
+    return roles_seen
+
+
+def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool,
+              compact: bool = False) -> None:
+    """Every op: a circle (or, if ``compact``, its result's box) with its operand
+    edges, or, inside a neuron box, just the edges that enter the box."""
+    entering: set[tuple[str, str]] = set()
+    for n in layout.nodes:
+        if n.op is None:
+            continue
+        if n in layout.groups:
+            _draw_entering(diagram, n, layout, look, entering)
+            continue
+        if compact:
+            op_id = layout.unit(n)
+        else:
+            op_id = layout.op_id(n)
+            draw_op(diagram, op_id, n, layout.unit(n), look)
+        for position, child in enumerate(n.inputs):
+            if folds_exponent(n) and position == n.op.number:
+                continue
+            draw_operand(diagram, layout.unit(child), op_id, n, position, look, show_local)
+
+
+def _draw_entering(diagram: graphviz.Digraph, node: Value, layout: Layout, look: Look,
+                   drawn: set[tuple[str, str]]) -> None:
+    """The edges into a neuron box from the inputs of ``node`` (arithmetic inside the
+    box) that lie outside it, each pair of boxes joined once."""
+    for child in node.inputs:
+        if layout.unit(child) == layout.unit(node) or child in layout.folded:
+            continue
+        pair = (layout.unit(child), layout.unit(node))
+        if pair in drawn:
+            continue
+        drawn.add(pair)
+        on_path = look.on_path(child, node)
+        diagram.edge(*pair, color=HIGHLIGHT if on_path else FADED if look.marked else NEUTRAL,
+                     penwidth="2.5" if on_path else "1.0")

@@ -33,8 +33,9 @@ import ast
 import math
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
-from engine import Constant, Value, order
+from engine import OPS, Constant, Value, grad, order
 
 from .arguments import check_count, check_precision
 from .names import NEURON_LABEL, is_number, lesson_name, node_names, predictions
@@ -383,18 +384,11 @@ def _unit_sign(node: Value, position: int) -> float | None:
     return number if number in (1.0, -1.0) else None
 
 
-_ORDINAL = {0: "1st", 1: "2nd"}
-_OPERAND = {("div", 0): "the numerator", ("div", 1): "the denominator",
-            ("pow", 0): "the base", ("pow", 1): "the exponent",
-            ("powv", 0): "the base", ("powv", 1): "the exponent"}
-
-
 def _operand(node: Value, position: int) -> str:
-    """Which operand an edge is, in words: ``(as the 1st operand of ×)``."""
+    """Which operand an edge is, in the row's words: ``(as the 1st operand of ×)``,
+    ``(as the denominator)``."""
     assert node.op is not None
-    role = _OPERAND.get((node.op.name, position),
-                        f"the {_ORDINAL[position]} operand of {node.op.symbol}")
-    return f"(as {role})"
+    return f"(as {node.op.operands[position]})"
 
 
 # ---- paths ---------------------------------------------------------------------------------
@@ -571,18 +565,6 @@ def _enumerate(output: Value, wrt: Value, reaches: set[Value]) -> list[list[tupl
     return paths
 
 
-def _adjoints(nodes: list[Value], output: Value) -> dict[Value, float]:
-    """δ = ∂output/∂node for every node, by the engine's own recurrence."""
-    adjoint: dict[Value, float] = {output: 1.0}
-    for node in reversed(nodes):
-        g = adjoint.get(node)
-        if g is None:
-            continue
-        for child, local in zip(node.inputs, node.local_grads):
-            adjoint[child] = adjoint.get(child, 0.0) + local * g
-    return adjoint
-
-
 def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, float],
              max_terms: int) -> list[Path]:
     """Terms δ(N)·∂N/∂wrt for the named nodes N nearest above wrt (the recurrence)."""
@@ -656,7 +638,7 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4, 
         total = math.fsum(p.product for p in paths)
         return Explanation(names[output], names[wrt], paths, total, count,
                            precision=precision, notes=writer.notes, form=form)
-    adjoint = _adjoints(nodes, output)
+    adjoint = dict(zip(nodes, grad(output, nodes)))     # ∂output/∂node: the engine's sweep
     terms = _grouped(writer, reaches, adjoint, max_paths)
     deltas = {names[t.nodes[0]]: t.factors[0].value for t in terms}
     total = math.fsum(t.product for t in terms)
@@ -703,7 +685,9 @@ def _tex(text: str) -> str:
     r"""Our display text (Unicode sub/superscripts, ·, −, Greek, ŷ) as LaTeX that a
     TeX parser accepts: each run of raised characters is one superscript (W⁽ˡ⁺¹⁾ᵀ is
     W^{(l+1)T}), ``x^0.5`` is x^{0.5}, TeX's special characters in labels are
-    escaped and a word of several letters is upright (\mathrm{loss})."""
+    escaped, an op's word is written as its row says (``op.latex``: \tanh, \sigma),
+    another word called as a function is \operatorname{sign}, and any other word of
+    several letters is upright (\mathrm{loss})."""
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -732,13 +716,11 @@ def _tex(text: str) -> str:
                     k += 1
                 exponent, i = text[j:k], k
             out.append("^{" + _tex(exponent) + "}")
-        elif text.startswith(("tanh", "exp", "log"), i) and not text[i - 1:i].isalpha():
-            word = next(w for w in ("tanh", "exp", "log") if text.startswith(w, i))
-            out.append("\\" + word + " ")
+        elif ch.isalpha() and not text[i - 1:i].isalpha() and _function_at(text, i):
+            word = _function_at(text, i)                  # an op's word (its row's LaTeX)
+            latex = _op_latex().get(word, rf"\operatorname{{{word}}}")
             i += len(word)
-        elif text.startswith("ReLU", i):
-            out.append(r"\mathrm{ReLU}")
-            i += 4
+            out.append(latex + " " if latex[1:].isalpha() else latex)    # \exp x, \tanh(z)
         elif ch.isascii() and ch.isalpha():
             j = i
             while j < len(text) and text[j].isascii() and text[j].isalpha():
@@ -762,6 +744,24 @@ def _tex(text: str) -> str:
             out.append(rf"\text{{{ch}}}")
             i += 1
     return "".join(out)
+
+
+@cache
+def _op_latex() -> dict[str, str]:
+    """Each op written as a word or a letter (tanh, ReLU, σ) → its LaTeX, from its row."""
+    return {op.symbol: op.latex for op in OPS.values() if op.symbol.isalpha()}
+
+
+def _function_at(text: str, i: int) -> str:
+    """The op's symbol starting at ``text[i]`` (``σ``, ``tanh``), or a longer word of
+    Latin letters called as a function (``sign(``); else ''."""
+    j = i
+    while j < len(text) and text[j].isalpha():
+        j += 1
+    word = text[i:j]
+    if word in _op_latex() or (len(word) > 1 and word.isascii() and text[j:j + 1] == "("):
+        return word
+    return ""
 
 
 def _product_tex(factors: list[str], first: bool = False) -> str:

@@ -36,10 +36,12 @@ from .notation import (
     op_term,
     subscript,
     superscript,
+    term,
 )
 
-__all__ = ["node_names", "lesson_name", "role", "format_number", "display_number", "ROLES",
-           "PARAMETER_LABEL", "NEURON_LABEL", "is_number", "predictions", "prediction_name"]
+__all__ = ["node_names", "id_definitions", "lesson_name", "role", "format_number",
+           "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID",
+           "is_number", "predictions", "prediction_name"]
 
 #: The roles a node can play, in the order a legend lists them.
 ROLES = ("input", "parameter", "constant", "intermediate", "output")
@@ -48,6 +50,8 @@ ROLES = ("input", "parameter", "constant", "intermediate", "output")
 PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
 #: nn's neuron quantities: ``L{l}.N{j}.z`` (pre-activation) and ``L{l}.N{j}.a`` (activation).
 NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
+#: The short ids unlabelled nodes get when no expression will do: ``v1``, ``v2``, …
+SHORT_ID = re.compile(r"v\d+")
 _INDEXED_LABEL = re.compile(r"^([A-Za-zα-ωΑ-Ω])_?(\d+)$")
 
 
@@ -93,7 +97,9 @@ def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
     """The network's outputs ŷ in ``root``'s graph: the nodes with an nn neuron label
     (``L3.N1.a``, or ``L3.N1.z`` for a linear output) from which ``root`` is reached
     through no other neuron's node. None when ``root`` is itself a neuron's node
-    (then the graph is a piece of the network, not a loss on its output)."""
+    (then the graph is a piece of the network, not a loss on its output), and none
+    when those nodes are not one network's outputs (they lie in several layers, or
+    two are neuron j of two networks): no two nodes may both be called ŷⱼ."""
     if NEURON_LABEL.match(root.label):
         return []
     nodes = order(root) if nodes is None else nodes
@@ -106,6 +112,10 @@ def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
             found.append(node)
             continue
         clear.update(node.inputs)
+    places = [NEURON_LABEL.match(node.label).groups()[:2]    # type: ignore[union-attr]
+              for node in found]
+    if len({layer for layer, _ in places}) > 1 or len(set(places)) < len(places):
+        return []
     return found
 
 
@@ -140,6 +150,51 @@ def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) ->
     return "parameter" if PARAMETER_LABEL.match(node.label) else "input"
 
 
+# ---- a neuron's running sums ---------------------------------------------------------
+def _running_sums(nodes: list[Value]) -> dict[Value, tuple[int, int, int, list[Value]]]:
+    """The partial sums nn's Neuron builds on the way to z⁽ˡ⁾ⱼ = Σₖ wⱼₖ aₖ + bⱼ: each
+    unlabelled ``+`` node that adds the products w⁽ˡ⁾ⱼ₁·a₁ … w⁽ˡ⁾ⱼₘ·aₘ, as
+    (layer l, neuron j, terms m, the inputs a₁ … aₘ). Found from the labels of z and
+    of the weights, so a graph built otherwise is left alone."""
+    sums: dict[Value, tuple[int, int, int, list[Value]]] = {}
+    for z in nodes:
+        match = NEURON_LABEL.match(z.label)
+        if not match or match.group(3) != "z" or z.op is None or z.op.name != "add":
+            continue
+        layer, j = int(match.group(1)), int(match.group(2))
+        chain, node = [], z.inputs[0]
+        while node.op is not None and node.op.name == "add" and not node.label:
+            chain.append(node)
+            node = node.inputs[0]
+        products = [node, *(s.inputs[1] for s in reversed(chain))]      # w₁·a₁, w₂·a₂ …
+        if all(_is_weighted_input(p, layer, j, k) for k, p in enumerate(products, 1)):
+            inputs = [p.inputs[1] for p in products]
+            for m, s in enumerate(reversed(chain), 2):
+                sums[s] = (layer, j, m, inputs[:m])
+    return sums
+
+
+def _is_weighted_input(node: Value, layer: int, j: int, k: int) -> bool:
+    """Whether ``node`` is w⁽ˡ⁾ⱼₖ·aₖ: a product whose first input is that weight."""
+    return (node.op is not None and node.op.name == "mul"
+            and node.inputs[0].label == f"L{layer}.N{j}.w{k}")
+
+
+def _running_sum_name(layer: int, j: int, m: int, input_names: list[str]) -> str:
+    """Σ₁ᵐ w⁽ˡ⁾ⱼₖ·aₖ, the first m terms of z⁽ˡ⁾ⱼ: ``Σ₁² w₁ₖ⁽¹⁾·xₖ``. The inputs are
+    written as one indexed symbol when their names are one (x₁, x₂ → xₖ), else as
+    the lessons' aₖ⁽ˡ⁻¹⁾."""
+    first = input_names[0]
+    at = first.find(subscript(1))
+    prefix, suffix = first[:at], first[at + 1:]
+    if at < 0 or any(name != f"{prefix}{subscript(k)}{suffix}"
+                     for k, name in enumerate(input_names, 1)):
+        prefix, suffix = "a", f"⁽{superscript(layer - 1)}⁾"
+    comma = "," if j > 9 else ""
+    weight = f"w{subscript(j)}{comma}ₖ⁽{superscript(layer)}⁾"
+    return f"Σ{subscript(1)}{superscript(m)} {weight}·{prefix}ₖ{suffix}"
+
+
 # ---- expressions for unlabelled nodes ------------------------------------------------
 def _expression(node: Value, names: dict[Value, Term]) -> Term:
     """A name for an op node: its op applied to its inputs' names (op_term), with
@@ -155,19 +210,47 @@ def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
 
     Expressions longer than ``max_length`` characters, and expressions that would
     repeat another node's name, become short ids ``v1``, ``v2``, … numbered in
-    graph order (inputs before outputs)."""
+    graph order (inputs before outputs); :func:`id_definitions` says what each
+    stands for."""
+    terms, _ = _name_terms(root, max_length, "node_names")
+    return {node: name for node, (name, _) in terms.items()}
+
+
+def id_definitions(root: Value, max_length: int = 16) -> dict[str, str]:
+    """What each short id among ``root``'s node names stands for, in id order: its
+    op applied to its inputs' names, ``{"v1": "w₁·x₁ + w₂·x₂ + b", "v2": "σ(v1)"}``
+    (an id may use earlier ids). Text that shows ``v1`` should say this beside it."""
+    terms, ids = _name_terms(root, max_length, "id_definitions")
+    definitions = {}
+    for node in ids:
+        name = terms[node][0]
+        if node.op is None:
+            definitions[name] = f"an unlabelled leaf (data {display_number(node.data)})"
+        else:
+            definitions[name] = _expression(node, terms)[0]
+    return dict(sorted(definitions.items(), key=lambda item: int(item[0][1:])))
+
+
+def _name_terms(root: Value, max_length: int, who: str) -> tuple[dict[Value, Term], list[Value]]:
+    """Every node's name with its precedence, and the nodes named by a short id."""
     if not isinstance(root, Value):
-        raise TypeError(f"node_names: root must be a Value, got {type(root).__name__}")
-    check_count("node_names", "max_length", max_length)
+        raise TypeError(f"{who}: root must be a Value, got {type(root).__name__}")
+    check_count(who, "max_length", max_length)
     nodes = order(root)
     outputs = predictions(root, nodes)
     neuron = {node: int(NEURON_LABEL.match(node.label).group(2))   # type: ignore[union-attr]
               for node in outputs}
     single = all(j == 1 for j in neuron.values())
-    terms: dict[Value, Term] = {}
+    others = {lesson_name(n.label) or n.label for n in nodes if n.label and n not in neuron}
+    if any(prediction_name(j, single) in others for j in neuron.values()):
+        neuron = {}                                # a node already called ŷ: keep a⁽ˡ⁾ⱼ
     taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
+    terms: dict[Value, Term] = {}
+    ids: list[Value] = []
+    sums = _running_sums(nodes)
     next_id = 1
     for node in nodes:
+        short = not node.label                     # an expression: may need an id
         if is_number(node):
             name = display_number(node.data, 6)            # 3e-06 → 3×10⁻⁶
             prec = SIGN if node.data < 0 else ATOM
@@ -178,12 +261,17 @@ def node_names(root: Value, max_length: int = 16) -> dict[Value, str]:
             prec = ATOM
         elif node.op is None:                      # an unlabelled leaf
             name, prec = "", ATOM
+        elif node in sums:                         # part of z⁽ˡ⁾ⱼ: named like a label
+            layer, j, m, inputs = sums[node]
+            name, prec = term(_running_sum_name(layer, j, m, [terms[i][0] for i in inputs]))
+            short = False
         else:
             name, prec = _expression(node, terms)
-        if not name or (not node.label and (len(name) > max_length or name in taken)):
+        if not name or (short and (len(name) > max_length or name in taken)):
             while f"v{next_id}" in taken:
                 next_id += 1
             name, prec = f"v{next_id}", ATOM
+            ids.append(node)
         taken.add(name)
         terms[node] = name, prec
-    return {node: name for node, (name, _) in terms.items()}
+    return terms, ids

@@ -139,18 +139,10 @@ def applied(symbol: str, argument: str) -> str:
 
 
 # ---- the op table's rules ----------------------------------------------------------------
-#: Teaching forms of op-table rules, for display only (values come from the engine):
-#: the table's ∂(a/b)/∂b = −out/b reads −(x/y)/y on a slide; a teacher writes −x/y².
-_DISPLAY_RULES = {("div", 1): "-a / b ** 2"}
-
-#: Helpers of the op table's forward rules that are operators: power(a, b) is a ** b.
-_OPERATOR_CALLS = {"power": ast.Pow, "positive_power": ast.Pow}
-
-
 def local_rule(op: Op, position: int) -> ast.expr:
-    """The rule for ∂out/∂input[position] of ``op``, parsed, in its teaching form."""
-    return ast.parse(_DISPLAY_RULES.get((op.name, position), op.local_rules[position]),
-                     mode="eval").body
+    """The rule for ∂out/∂input[position] of ``op``, parsed, as a lesson writes it
+    (the row's ``taught`` form: ∂(a/b)/∂b is −a/b², not the table's −out/b)."""
+    return ast.parse(op.taught[position], mode="eval").body
 
 
 @cache
@@ -160,8 +152,7 @@ def _function_symbols() -> dict[str, str]:
     symbols = {}
     for op in OPS.values():
         tree = ast.parse(op.forward_rule, mode="eval").body
-        if (op.arity == 1 and isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
-                and tree.func.id not in _OPERATOR_CALLS):
+        if op.arity == 1 and isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
             symbols[tree.func.id] = op.symbol
     return symbols
 
@@ -343,8 +334,6 @@ class Notation:
         return f"{base}^{wrap(power, power_precedence, ATOM)}", POWER
 
     def _call(self, function: str, args: list[ast.expr]) -> Term:
-        if function in _OPERATOR_CALLS and len(args) == 2:
-            return self._power(*args)
         arguments = ", ".join(self._term(arg)[0] for arg in args)
         return applied(_function_symbols().get(function, function), arguments), ATOM
 
@@ -372,9 +361,7 @@ def op_term(op: Op, inputs: Sequence[Term], numbers: Mapping[int, float] | None 
     the inputs that are plain numbers, by position (so an exponent 2 is ``²``)."""
     slots = "ab"[: op.arity]
     tree = ast.parse(op.forward_rule, mode="eval").body
-    arithmetic = isinstance(tree, (ast.UnaryOp, ast.BinOp)) or (
-        isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name)
-        and tree.func.id in _OPERATOR_CALLS)
+    arithmetic = isinstance(tree, (ast.UnaryOp, ast.BinOp))
     if not arithmetic:                       # a function: σ(z), ReLU(x), |x|, max(x, w)
         return applied(op.symbol, ", ".join(text for text, _ in inputs)), ATOM
     known = {slots[i]: x for i, x in (numbers or {}).items()}

@@ -1,8 +1,10 @@
 """Make the diagrams of docs/gallery.md: ``python docs/gallery/make_gallery.py``.
 
-Each function below is one picture; its body is the code shown beside the picture
-in the gallery (written from the functions' own source, so the page and the
-pictures cannot drift apart). The PNGs are written next to this file.
+Each function below is one picture; its body, with the imports it needs, is the
+code shown beside the picture in the gallery (written from the functions' own
+source, so the page and the pictures cannot drift apart). Each body ends in
+``.write("name.png")`` and runs in this folder, so the PNGs land next to this file,
+exactly as a reader's copy of the code writes them.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import inspect
 import io
+import os
+import re
 import sys
 import textwrap
 from pathlib import Path
@@ -31,7 +35,7 @@ def neuron():
     o = n.tanh()
     o.label = "o"
     o.backward()
-    return draw_dot(o, parameters=[w1, w2, b])
+    draw_dot(o, parameters=[w1, w2, b]).write("neuron.png")
 
 
 def local_derivatives():
@@ -40,7 +44,7 @@ def local_derivatives():
     f = (a - b) / c ** 2
     f.label = "f"
     f.backward()
-    return draw_dot(f, show_local=True)
+    draw_dot(f, show_local=True).write("local_derivatives.png")
 
 
 def dead_relu():
@@ -50,7 +54,7 @@ def dead_relu():
     y = h + 3e-6 * x                   # a tiny side path: 3×10⁻⁶, never 0.0000
     y.label = "y"
     y.backward()
-    return draw_dot(y, parameters=[w])
+    draw_dot(y, parameters=[w]).write("dead_relu.png")
 
 
 def network_by_neuron():
@@ -63,7 +67,7 @@ def network_by_neuron():
     loss = (y_hat - Value(1.0, "y")) ** 2
     loss.label = "L"
     loss.backward()
-    return draw_dot(loss, collapse="neuron")
+    draw_dot(loss, collapse="neuron").write("network_by_neuron.png")
 
 
 def explain_paths():
@@ -78,18 +82,32 @@ def explain_paths():
     z11 = model.layers[0].neurons[0].z           # z₁⁽¹⁾
     why = explain(loss, z11)
     print(why)
-    return draw_dot(loss, collapse="neuron", highlight=why)
+    draw_dot(loss, collapse="neuron", highlight=why).write("explain_paths.png")
+
+
+def network_full():
+    """The same network's whole graph, compact for a slide: neurons top to bottom in index order."""
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.2, -0.6], [0.7, 0.1]],
+                              [[0.9, -0.5]]],
+                             [[0.1, -0.2], [0.05, 0.0], [0.2]],
+                             activation="sigmoid", output_activation="sigmoid")
+    loss = (model([1.0, 2.0]) - Value(1.0, "y")) ** 2
+    loss.label = "L"
+    loss.backward()
+    draw_dot(loss, compact=True).write("network_full.png")
 
 
 PICTURES = {"neuron": neuron, "local_derivatives": local_derivatives, "dead_relu": dead_relu,
-            "network_by_neuron": network_by_neuron, "explain_paths": explain_paths}
+            "network_by_neuron": network_by_neuron, "network_full": network_full,
+            "explain_paths": explain_paths}
 
 
 INTRO = """# Gallery: computation graphs with `draw_dot`
 
 Every picture below was made by `docs/gallery/make_gallery.py`; the code beside it is
-that script's own code (run in a notebook, the last line shows the diagram inline;
-`.render("name", format="png")` saves it). Names follow the lessons' notation:
+exactly what that script ran: pasted into a fresh Python, it writes the same PNG
+(`.write("name.png")` writes the one file its suffix names, at 110 dpi; in a notebook
+the diagram also shows inline). Names follow the lessons' notation:
 `x₁`, `w₂₃⁽¹⁾`, `z₁⁽²⁾`, `a₁⁽²⁾`, `δ`.
 
 How to read a diagram: the fill says what a node is (legend below each picture:
@@ -99,13 +117,26 @@ dashed grey for exactly 0. Circles are ops. Edges into − ÷ ^ say which operan
 `a` and which is `b` (as in the op table).
 """
 
+#: What a picture's code may import, by the module that exports it.
+IMPORTS = {"engine": ["Value"], "nn": ["MLP"], "viz": ["draw_dot", "explain"]}
+
 
 def body(function) -> str:
-    """A picture's code as a notebook cell: its body, the final ``return`` dropped."""
+    """A picture's code as it runs: its body, the docstring dropped."""
     lines = inspect.getsource(function).splitlines()[1:]
     code = textwrap.dedent("\n".join(lines))
-    code = code.split('"""', 2)[2].lstrip("\n")            # drop the docstring
-    return code.replace("return draw_dot(", "draw_dot(")
+    return code.split('"""', 2)[2].lstrip("\n")
+
+
+def cell(function) -> str:
+    """A picture's code with the imports it uses: it runs on its own."""
+    code = body(function)
+    imports = []
+    for module, names in IMPORTS.items():
+        used = [n for n in names if re.search(rf"\b{n}\b", code)]
+        if used:
+            imports.append(f"from {module} import {', '.join(used)}")
+    return "\n".join(imports) + "\n\n" + code
 
 
 def gallery_page(printed: dict[str, str]) -> str:
@@ -114,8 +145,7 @@ def gallery_page(printed: dict[str, str]) -> str:
     for name, make in PICTURES.items():
         title = inspect.getdoc(make).rstrip(".")
         section = (f"## {title}\n\n![{name}](gallery/{name}.png)\n\n"
-                   "```python\nfrom engine import Value\nfrom nn import MLP\n"
-                   f"from viz import draw_dot, explain\n\n{body(make).rstrip()}\n```\n")
+                   f"```python\n{cell(make).rstrip()}\n```\n")
         if printed.get(name):
             section += f"\nprints\n\n```text\n{printed[name].rstrip()}\n```\n"
         parts.append(section)
@@ -124,14 +154,17 @@ def gallery_page(printed: dict[str, str]) -> str:
 
 def main() -> None:
     printed = {}
-    for name, make in PICTURES.items():
-        output = io.StringIO()
-        with contextlib.redirect_stdout(output):
-            diagram = make()
-        printed[name] = output.getvalue()
-        diagram.attr(dpi="110")                  # crisp on slides and retina screens
-        path = diagram.render(HERE / name, format="png", cleanup=True)
-        print(f"wrote {Path(path).relative_to(HERE.parents[1])}")
+    here = os.getcwd()
+    os.chdir(HERE)                                 # each picture's write() writes here
+    try:
+        for name, make in PICTURES.items():
+            output = io.StringIO()
+            with contextlib.redirect_stdout(output):
+                make()
+            printed[name] = output.getvalue()
+            print(f"wrote docs/gallery/{name}.png")
+    finally:
+        os.chdir(here)
     page = HERE.parent / "gallery.md"
     page.write_text(gallery_page(printed), encoding="utf-8")
     print(f"wrote {page.relative_to(HERE.parents[1])}")

@@ -4,12 +4,15 @@ installed, as for the page tests).
 
     .venv/bin/python docs/gallery/make_network_gallery.py
 
-Each picture is drawn by the code the README fragment (docs/readme/viz_more.md) shows.
+Each function's body is the code docs/viz.md shows beside its picture (a test holds
+them equal); it runs in the folder its file belongs in, so ``write("network_341.png")``
+writes docs/gallery/network_341.png exactly as a reader's copy writes it.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
@@ -18,9 +21,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from engine import Value  # noqa: E402
 from nn import MLP, SGD, datasets, fit, mse  # noqa: E402
-from viz import animate_network  # noqa: E402
-from viz.animate import animate_backward  # noqa: E402
-from viz.network import draw_network  # noqa: E402
+from viz import animate_backward, animate_network, draw_network  # noqa: E402
 
 
 def lessons_2221() -> None:
@@ -33,8 +34,7 @@ def lessons_2221() -> None:
         activation="sigmoid", output_activation="sigmoid")
     loss = mse(model([1.0, 2.0]), 1.0)               # L = (ŷ − y)², y = 1
     loss.backward()
-    draw_network(model, weights="both", loss=loss).render(HERE / "network_2221", format="png",
-                                                          cleanup=True)
+    draw_network(model, weights="both", loss=loss).write("network_2221.png")
 
 
 def xor_trained() -> None:
@@ -45,8 +45,7 @@ def xor_trained() -> None:
     fit(model, X, y, mse, SGD(model.parameters(), lr=0.5), epochs=5000, progress=False)
     model.zero_grad()                                # fit left the last step's gradients
     mse(model([1.0, 0.0]), 1.0).backward()
-    draw_network(model, show_weight_grads=True).render(HERE / "network_xor", format="png",
-                                                       cleanup=True)
+    draw_network(model, show_weight_grads=True).write("network_xor.png")
 
 
 def exercise_341() -> None:
@@ -55,22 +54,27 @@ def exercise_341() -> None:
     model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
     loss = mse(model([0.5, -1.0, 2.0]), 1.0, half=True)   # ½(ŷ − y)²
     loss.backward()
-    draw_network(model).render(HERE / "network_341", format="png", cleanup=True)
+    draw_network(model).write("network_341.png")
 
 
 def animation() -> None:
     """One tanh neuron: 6 nodes, so 6 forward + 6 backward frames."""
     x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
     y = (x * w + b).tanh()
-    animate_backward(y, HERE.parent / "animation.html")
+    animate_backward(y, "animation.html")
 
 
-def stepper() -> str:
+def stepper() -> None:
     """The lessons' layer-by-layer widget on a 3-4-3-1 sigmoid network, ½(ŷ − y)²."""
     model = MLP(3, [4, 3, 1], activation="sigmoid", output_activation="sigmoid",
                 init="torch", seed=1)
-    return animate_network(model, [0.5, -1.0, 2.0], 0.8, HERE.parent / "stepper.html",
-                           loss=functools.partial(mse, half=True))
+    animate_network(model, [0.5, -1.0, 2.0], 0.8, "stepper.html",
+                    loss=functools.partial(mse, half=True))     # ½(ŷ − y)²
+
+
+#: Each picture's maker and the folder it writes in.
+PICTURES = {lessons_2221: HERE, xor_trained: HERE, exercise_341: HERE, animation: HERE.parent,
+            stepper: HERE.parent}
 
 
 def screenshots(page: str) -> str:
@@ -93,11 +97,18 @@ def screenshots(page: str) -> str:
     return "docs/gallery/stepper_delta.png, stepper_gradients.png"
 
 
-if __name__ == "__main__":
-    lessons_2221()
-    xor_trained()
-    exercise_341()
-    animation()
-    shots = screenshots(stepper())
+def main() -> None:
+    here = os.getcwd()
+    try:
+        for make, folder in PICTURES.items():
+            os.chdir(folder)
+            make()
+    finally:
+        os.chdir(here)
+    shots = screenshots((HERE.parent / "stepper.html").read_text(encoding="utf-8"))
     print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png, "
           f"docs/animation.html, docs/stepper.html and {shots}")
+
+
+if __name__ == "__main__":
+    main()
