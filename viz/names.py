@@ -95,11 +95,12 @@ def is_number(node: Value) -> bool:
 
 def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
     """The network's outputs ŷ in ``root``'s graph: the nodes with an nn neuron label
-    (``L3.N1.a``, or ``L3.N1.z`` for a linear output) from which ``root`` is reached
-    through no other neuron's node. None when ``root`` is itself a neuron's node
-    (then the graph is a piece of the network, not a loss on its output), and none
-    when those nodes are not one network's outputs (they lie in several layers, or
-    two are neuron j of two networks): no two nodes may both be called ŷⱼ."""
+    (``L3.N1.a``, or ``L3.N1.z`` for a linear output) of the deepest layer from which
+    ``root`` is reached through no other neuron's node (a hidden activation that a
+    loss also uses, as a penalty, stays a⁽ˡ⁾ⱼ). None when ``root`` is itself a neuron's
+    node (then the graph is a piece of the network, not a loss on its output), and
+    none when two of them are neuron j of that layer (two networks' outputs, or a
+    neuron's z and a): no two nodes may both be called ŷⱼ."""
     if NEURON_LABEL.match(root.label):
         return []
     nodes = order(root) if nodes is None else nodes
@@ -112,9 +113,11 @@ def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
             found.append(node)
             continue
         clear.update(node.inputs)
-    places = [NEURON_LABEL.match(node.label).groups()[:2]    # type: ignore[union-attr]
-              for node in found]
-    if len({layer for layer, _ in places}) > 1 or len(set(places)) < len(places):
+    place = {node: tuple(map(int, NEURON_LABEL.match(node.label).groups()[:2]))  # type: ignore[union-attr]
+             for node in found}
+    deepest = max((layer for layer, _ in place.values()), default=0)
+    found = [node for node in found if place[node][0] == deepest]
+    if len({place[node] for node in found}) < len(found):
         return []
     return found
 
