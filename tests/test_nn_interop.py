@@ -328,6 +328,12 @@ def test_to_torch_and_torch_loss_check_their_arguments(torch):
         torch_loss(3)
     with pytest.raises(ValueError, match="torch_loss: reduction must be 'mean' or 'sum'"):
         torch_loss(nn.mse, reduction="none")
+    # chaingrad's losses also take the lessons' batchmean; PyTorch's twins do not
+    with pytest.raises(ValueError, match="torch_loss: reduction must be 'mean' or 'sum', "
+                                         "got 'batchmean'"):
+        torch_loss(nn.mse, reduction="batchmean")
+    with pytest.raises(ValueError, match="HingeLoss: reduction must be 'mean' or 'sum'"):
+        nn.interop.HingeLoss(reduction="batchmean")
 
 
 def test_every_activation_and_every_loss_has_a_twin():

@@ -81,6 +81,38 @@ def test_every_op_writes_valid_latex(op: str) -> None:
             parse_aligned(explain(loss, wrt, form=form).latex())
 
 
+@pytest.mark.parametrize("op", [op for op in OPS.values() if op.symbol.isalpha()],
+                         ids=lambda op: op.name)
+def test_an_op_word_is_written_as_its_row_says(op) -> None:
+    latex = _tex(f"{op.symbol}(z₁⁽²⁾) · {op.symbol}′(x)")
+    assert latex.startswith(op.latex) and latex.count(op.latex) == 2
+    parse(latex)
+
+
+def test_a_new_rows_word_is_read_from_the_row(monkeypatch) -> None:
+    """No op names are written into viz: a row added to the table is written as it says."""
+    from engine.ops import Op
+    from viz.explain import _op_latex
+    row = Op("softplus", "softplus", "log(1.0 + exp(a))", "1.0 / (1.0 + exp(-a))",
+             function="softplus", latex=r"\zeta")
+    try:
+        with monkeypatch.context() as patch:
+            patch.setitem(OPS, "softplus", row)
+            _op_latex.cache_clear()
+            assert _tex("softplus(x)") == r"\zeta (x)"
+    finally:
+        _op_latex.cache_clear()
+    assert _tex("softplus(x)") == r"\operatorname{softplus}(x)"   # without the row: a word
+
+
+def test_other_words_are_upright_or_operator_names() -> None:
+    assert _tex("sign(x)") == r"\operatorname{sign}(x)"       # called as a function
+    assert _tex("loss") == r"\mathrm{loss}" and _tex("x·y") == r"x \cdot y"
+    assert _tex("expm1") == r"\mathrm{expm}1"                  # not exp followed by m1
+    assert _tex("δσ(z)").startswith(r"\delta \sigma")           # Greek letters stay letters
+    parse(_tex("δσ(z)"))
+
+
 @pytest.mark.parametrize("label", ["L1.N2.w3", "L2.N1.b", "L2.N1.z", "L1.N2.a", "L12.N3.w14",
                                    "x1", "w_2"])
 def test_nn_names_are_valid_latex(label: str) -> None:
