@@ -183,3 +183,15 @@ def test_a_new_row_is_drawn() -> None:
     y.backward()
     source = draw_dot(y).source
     assert "|·|" in source and "grad -1" in source.replace("−", "-")
+
+
+def test_an_activation_is_written_with_its_op_rows_symbol() -> None:
+    from engine import OPS
+    from nn import ACTIVATIONS
+    from viz.notation import activation_symbol
+    assert [activation_symbol(a) for a in ("relu", "sigmoid", "tanh")] == ["ReLU", "σ", "tanh"]
+    assert activation_symbol("linear") == "linear"
+    assert activation_symbol("linear", linear="identity") == "identity"
+    for name in ACTIVATIONS:                  # every nn activation but linear is a row
+        if name != "linear":
+            assert activation_symbol(name) in {op.symbol for op in OPS.values()}

@@ -22,7 +22,7 @@ from engine import OPS, Constant, Value, order
 from .arguments import check_precision, check_rankdir
 from .dot import FONT, GRAD_NEGATIVE, GRAD_POSITIVE, NEUTRAL, ROLE_FILL, new_diagram
 from .names import is_number, lesson_name
-from .notation import display_number, subscript, superscript
+from .notation import activation_symbol, display_number, subscript, superscript
 
 if TYPE_CHECKING:                                        # graphviz is imported lazily
     import graphviz
@@ -33,7 +33,6 @@ __all__ = ["draw_network", "WEIGHT_POSITIVE", "WEIGHT_NEGATIVE"]
 #: gradient in draw_dot, and a weight is not a gradient).
 WEIGHT_POSITIVE = "#2563eb"
 WEIGHT_NEGATIVE = "#ea580c"
-_ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "linear"}
 _WEIGHT_LABELS = ("value", "name", "both", "none")
 _TAGS = re.compile(r"<[^>]+>")
 
@@ -222,7 +221,7 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
         activation = getattr(neurons[0], "activation", "linear")
         residual = bool(getattr(layer, "residual", False))
         title = ("output" if l_index == last else f"layer {l_index}") + \
-            f" · {_ACTIVATION_NAMES.get(activation, activation)}" + (" + skip" if residual else "")
+            f" · {activation_symbol(activation)}" + (" + skip" if residual else "")
         column, values = [], []
         for j, neuron in enumerate(neurons, 1):
             node_id = f"L{l_index}N{j}"

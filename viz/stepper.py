@@ -31,13 +31,16 @@ from .arguments import check_precision, check_rankdir
 from .explain import explain
 from .names import lesson_name
 from .network import network_diagram
-from .notation import display_number, number_operand, subscript, superscript
+from .notation import (
+    activation_symbol,
+    display_number,
+    number_operand,
+    subscript,
+    superscript,
+)
 from .page import Page, fill, inline_svg, json_for_script
 
 __all__ = ["Step", "animate_network", "network_steps"]
-
-_ACTIVATION_SYMBOLS = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "identity"}
-
 
 @dataclass
 class Step:
@@ -126,7 +129,7 @@ class _Writer:
 
     def symbol(self, layer: int) -> str:
         activation = self.layers[layer - 1].neurons[0].activation
-        return _ACTIVATION_SYMBOLS.get(activation, activation)
+        return activation_symbol(activation, linear="identity")
 
     # ---- the steps ----------------------------------------------------------------------
     def steps(self) -> list[Step]:
