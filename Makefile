@@ -14,13 +14,18 @@ $(STAMP): pyproject.toml
 	@$(BIN)/pip install -qq -e '.[dev]'
 	@touch $(STAMP)
 
-# The `dot` program renders diagrams. Installed when we may (root with apt-get);
-# otherwise the tests that render say how to install it.
+# The `dot` program renders diagrams; Chromium and its driver run the page tests.
+# Installed when we may (root with apt-get); otherwise the tests that need them say
+# how to install them and skip.
 system-deps:
 	@command -v dot >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null; \
 	  else echo "note: graphviz's 'dot' is missing (sudo apt-get install graphviz): rendering tests will skip"; fi; }
+	@{ command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; } || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "note: chromium is missing (sudo apt-get install chromium chromium-driver): page tests will skip"; fi; }
 
 test: $(STAMP) system-deps
 	$(BIN)/ruff check .

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-#: How a loss combines its terms.
-REDUCTIONS = ("mean", "sum")
+#: How a loss combines its terms: PyTorch's mean and sum, and the lessons'
+#: ``batchmean`` (sum over outputs, mean over examples; see nn/losses.py).
+REDUCTIONS = ("mean", "sum", "batchmean")
 
 
 def is_number(x: Any) -> bool:
@@ -37,7 +38,12 @@ def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:
     return value
 
 
-def check_reduction(reduction: object, who: str) -> None:
-    """A ValueError unless ``reduction`` is 'mean' or 'sum'."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{who}: reduction must be 'mean' or 'sum', got {reduction!r}")
+def check_reduction(reduction: object, who: str,
+                    allowed: Sequence[str] = REDUCTIONS) -> None:
+    """A ValueError unless ``reduction`` is one of ``allowed`` (every loss takes all
+    of REDUCTIONS; a PyTorch twin only 'mean' and 'sum')."""
+    if reduction not in allowed:
+        names = [repr(name) for name in allowed]
+        choices = (" or ".join(names) if len(names) == 2
+                   else f"one of {', '.join(names)}")
+        raise ValueError(f"{who}: reduction must be {choices}, got {reduction!r}")

@@ -4,9 +4,12 @@
 * ``xavier``: W ~ U(−r, r), r = √(6 / (fan_in + fan_out)), for sigmoid and tanh;
 * ``uniform``: W ~ U(−1, 1), micrograd's choice (the "naive" initialisation of the
   lessons, under which deep sigmoid nets stop learning);
+* ``torch``: W ~ U(−r, r) and b ~ U(−r, r), r = 1/√fan_in: PyTorch's default for
+  ``nn.Linear``, to mirror a lesson's PyTorch listing (the distribution, not
+  PyTorch's random numbers);
 * ``zeros``: every weight 0, the symmetric start that never breaks symmetry.
 
-Biases start at 0 in every scheme.
+Biases start at 0 in every scheme but ``torch``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import math
 import random
 
-INIT_SCHEMES = ("he", "xavier", "uniform", "zeros")
+INIT_SCHEMES = ("he", "xavier", "uniform", "torch", "zeros")
 
 
 def check_scheme(init: object, who: str) -> str:
@@ -34,6 +37,15 @@ def initial_weight(init: str, fan_in: int, fan_out: int, rng: random.Random) -> 
         return rng.uniform(-limit, limit)
     if init == "uniform":
         return rng.uniform(-1.0, 1.0)
+    if init == "torch":
+        return rng.uniform(-1.0, 1.0) / math.sqrt(fan_in)
     if init == "zeros":
         return 0.0
     raise ValueError(f"initial_weight: unknown init {init!r}")
+
+
+def initial_bias(init: str, fan_in: int, rng: random.Random) -> float:
+    """One bias of a neuron with ``fan_in`` inputs: U(±1/√fan_in) for ``torch``, else 0."""
+    if init == "torch":
+        return rng.uniform(-1.0, 1.0) / math.sqrt(fan_in)
+    return 0.0

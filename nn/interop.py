@@ -41,6 +41,10 @@ TORCH_LOSSES = {
     "softmax_cross_entropy": "torch.nn.CrossEntropyLoss",
 }
 
+#: The reductions the twins share with chaingrad's losses (PyTorch's losses have
+#: no ``batchmean``: for that one, pass ``"sum"`` and divide by the batch size).
+TORCH_REDUCTIONS = ("mean", "sum")
+
 Names = dict[str, tuple[str, tuple[int, ...]]]
 
 
@@ -73,7 +77,7 @@ def _torch_classes() -> dict[str, type]:
 
         def __init__(self, reduction: str = "mean") -> None:
             super().__init__()
-            check_reduction(reduction, "HingeLoss")
+            check_reduction(reduction, "HingeLoss", TORCH_REDUCTIONS)
             self.reduction = reduction
 
         def forward(self, scores: Any, targets: Any) -> Any:
@@ -312,7 +316,7 @@ def torch_loss(loss: Callable[..., Any] | str, reduction: str = "mean") -> Any:
     if name not in TORCH_LOSSES or (not isinstance(loss, str) and LOSSES[name] is not loss):
         raise ValueError(f"{who}: {loss!r} is not one of chaingrad's losses "
                          f"({', '.join(TORCH_LOSSES)})")
-    check_reduction(reduction, who)
+    check_reduction(reduction, who, TORCH_REDUCTIONS)
     torch = _import_torch(who)
     if name == "hinge":
         return _torch_classes()["HingeLoss"](reduction=reduction)

@@ -1,11 +1,25 @@
 """Losses: how wrong a prediction is, as a Value to call ``backward()`` on.
 
 Each loss takes a prediction (one Value, or a list of Values: one per example or
-per output, nested lists allowed) and targets of the same shape as plain numbers,
-and averages the per-element terms (``reduction="mean"``, as PyTorch) or adds them
-(``reduction="sum"``). The formulas are written so that no term overflows:
+per output, nested lists allowed) and targets of the same shape, and reduces the
+per-element terms:
 
-* ``mse``:  (ŷ − y)²
+* ``reduction="mean"`` (as PyTorch): the sum divided by the number of elements,
+  outputs × examples — a 2-output network on 3 examples divides by 6;
+* ``reduction="sum"``: the sum over everything;
+* ``reduction="batchmean"``: the lessons' "sum over outputs, mean over examples",
+  the sum divided by the number of examples, ``len(pred)`` (PyTorch's ``batchmean``;
+  a single Value is one example). For one example of several outputs pass
+  ``reduction="sum"``: a flat list counts as a list of examples.
+
+A target is a number or a Value. A number becomes a named constant, a leaf that
+diagrams show with its name and value and no gradient: ``y1`` for the target of
+the nn output ŷ₁ (labelled ``L{l}.N1.a`` or ``.z``; ``y`` when the network has one
+output), else ``y`` for one target and ``y1``, ``y2``, … by position; so ``explain``
+writes 2·(ŷ − y), not 2·(ŷ − 0.9). The formulas are written so that no term overflows:
+
+* ``mse``:  (ŷ − y)², or the lessons' ½(ŷ − y)² with ``half=True`` (so that
+  ∂L/∂ŷ = ŷ − y, without the 2)
 * ``bce``:  −y log p − (1 − y) log(1 − p), for probabilities p (a sigmoid output)
 * ``bce_with_logits``: the same on logits z, p = σ(z), as
   max(z, 0) − z·y + log(1 + e^−|z|), finite for z = ±1000 (prefer it to ``bce``)
@@ -25,14 +39,17 @@ Each loss has a PyTorch twin that gives the same value and gradients on the same
 batch (``nn.torch_loss(loss)`` makes it): ``mse`` ↔ ``torch.nn.MSELoss``, ``bce`` ↔
 ``BCELoss``, ``bce_with_logits`` ↔ ``BCEWithLogitsLoss``, ``softmax_cross_entropy`` ↔
 ``CrossEntropyLoss``, ``hinge`` ↔ ``nn.interop.HingeLoss`` (written out in torch ops).
+The twins take ``"mean"`` and ``"sum"``; PyTorch has no ``batchmean`` for these
+losses (use ``"sum"`` divided by the batch size).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Sequence, Union
 
-from engine import Value
+from engine import Constant, Value
 
 from .checks import check_reduction, is_list, is_number
 
@@ -40,7 +57,8 @@ __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "L
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
-Target = Union[Number, Sequence[Any]]
+Target = Union[Number, Value, Sequence[Any]]
+_OUTPUT_LABEL = re.compile(r"^L\d+\.N(\d+)\.[az]$")
 
 
 def _targets_found(t: Any) -> str:
@@ -49,9 +67,10 @@ def _targets_found(t: Any) -> str:
 
 
 def _pairs(pred: Prediction, target: Target, who: str,
-           reduction: str) -> list[tuple[Value, float]]:
+           reduction: str) -> list[tuple[Value, Value]]:
     """(prediction, target) element pairs of two equally nested structures (after
-    checking ``reduction``, which every loss takes)."""
+    checking ``reduction``, which every loss takes), each target a Value: a number
+    becomes a named constant (see the module docstring)."""
     check_reduction(reduction, who)
     pairs: list[tuple[Value, float]] = []
     stack = [(pred, target, "")]
@@ -72,42 +91,63 @@ def _pairs(pred: Prediction, target: Target, who: str,
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
-        if not is_number(t):
-            raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} "
-                            f"{t!r}{f' at {where}' if where else ''}")
-        pairs.append((value, float(t)))
+        if not is_number(t) and not isinstance(t, Value):
+            raise TypeError(f"{who}: targets must be numbers or Values, got "
+                            f"{type(t).__name__} {t!r}{f' at {where}' if where else ''}")
+        pairs.append((value, t))
     if not pairs:
         raise ValueError(f"{who}: no predictions given")
-    return pairs
+    outputs = [_OUTPUT_LABEL.match(p.label) for p, _ in pairs]
+    if all(outputs):                  # nn's outputs ŷ_j: targets y_j (y for one output)
+        indices = [match.group(1) for match in outputs]         # type: ignore[union-attr]
+        labels = ["y" if set(indices) == {"1"} else f"y{j}" for j in indices]
+    else:                             # y for one target, else y1, y2, … by position
+        labels = ["y"] if len(pairs) == 1 else [f"y{i}" for i in range(1, len(pairs) + 1)]
+    return [(p, t if isinstance(t, Value) else Constant(t, label))
+            for (p, t), label in zip(pairs, labels)]
+
+
+def _examples(pred: Prediction) -> int:
+    """How many examples ``batchmean`` averages over: the length of the first axis."""
+    return len(pred) if is_list(pred) else 1
 
 
 def _probability_pairs(pred: Prediction, target: Target, who: str,
-                       reduction: str) -> list[tuple[Value, float]]:
+                       reduction: str) -> list[tuple[Value, Value]]:
     """``_pairs`` for the binary cross-entropies, whose targets lie in [0, 1]."""
     pairs = _pairs(pred, target, who, reduction)
     for _, y in pairs:
-        if not 0.0 <= y <= 1.0:
-            raise ValueError(f"{who}: targets must lie in [0, 1], got {y!r}")
+        if not 0.0 <= y.data <= 1.0:
+            raise ValueError(f"{who}: targets must lie in [0, 1], got {y.data!r}")
     return pairs
 
 
-def _reduce(terms: list[Value], reduction: str) -> Value:
-    """The mean or the sum of the per-element terms, labelled L as in the lessons.
-    A mean of one term is that term (no ÷ 1 node for diagrams to show)."""
+def _reduce(terms: list[Value], reduction: str, examples: int = 1) -> Value:
+    """The mean, the sum or the sum over ``examples`` of the per-element terms,
+    labelled L as in the lessons. A division by 1 is left out (no ÷ 1 node for
+    diagrams to show)."""
     total = terms[0]
     for term in terms[1:]:
         total = total + term
-    if reduction == "mean" and len(terms) > 1:
-        total = total / len(terms)
+    divisor = {"mean": len(terms), "sum": 1, "batchmean": examples}[reduction]
+    if divisor > 1:
+        total = total / divisor
     total.label = "L"
     return total
 
 
-def mse(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
-    """Squared error (ŷ − y)², averaged (or summed) over all elements.
-    PyTorch twin: ``torch.nn.MSELoss``."""
-    return _reduce([(p - t) ** 2 for p, t in _pairs(pred, target, "mse", reduction)],
-                   reduction)
+def mse(pred: Prediction, target: Target, reduction: str = "mean", *,
+        half: bool = False) -> Value:
+    """Squared error (ŷ − y)² (with ``half=True`` the lessons' ½(ŷ − y)², whose
+    ∂L/∂ŷ is ŷ − y), reduced over the elements (see the module docstring:
+    ``"mean"`` divides by outputs × examples).
+    PyTorch twin: ``torch.nn.MSELoss`` (``half=True`` is half of it)."""
+    if not isinstance(half, bool):
+        raise TypeError(f"mse: half must be a bool, got {type(half).__name__} {half!r}")
+    terms = [(p - t) ** 2 for p, t in _pairs(pred, target, "mse", reduction)]
+    if half:
+        terms = [0.5 * term for term in terms]
+    return _reduce(terms, reduction, _examples(pred))
 
 
 def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
@@ -119,7 +159,8 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     PyTorch twin: ``torch.nn.BCELoss``."""
     who = "bce"
     terms = []
-    for p, y in _probability_pairs(pred, target, who, reduction):
+    for p, target_value in _probability_pairs(pred, target, who, reduction):
+        y = target_value.data
         if not 0.0 <= p.data <= 1.0:
             raise ValueError(f"{who}: {p.data!r} is not a probability (they lie in [0, 1]); "
                              f"for raw scores (logits) use bce_with_logits")
@@ -130,12 +171,12 @@ def bce(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
                 f"saturates for large |z|: use bce_with_logits on z instead")
         term = None
         if y != 0.0:
-            term = -y * p.log()
+            term = -target_value * p.log()
         if y != 1.0:
-            rest = -(1.0 - y) * (1.0 - p).log()
+            rest = -(1.0 - target_value) * (1.0 - p).log()
             term = rest if term is None else term + rest
         terms.append(term)
-    return _reduce(terms, reduction)
+    return _reduce(terms, reduction, _examples(pred))
 
 
 def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
@@ -151,10 +192,10 @@ def bce_with_logits(pred: Prediction, target: Target, reduction: str = "mean") -
         # exact in floating point), with derivative 1 at z = 0, so ∂/∂z = ½ − y there.
         r = z.relu()
         term = r + (1.0 + (z - 2.0 * r).exp()).log()
-        if y != 0.0:
+        if y.data != 0.0:
             term = term - z * y
         terms.append(term)
-    return _reduce(terms, reduction)
+    return _reduce(terms, reduction, _examples(pred))
 
 
 def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
@@ -165,11 +206,11 @@ def hinge(pred: Prediction, target: Target, reduction: str = "mean") -> Value:
     who = "hinge"
     terms = []
     for s, y in _pairs(pred, target, who, reduction):
-        if y not in (-1.0, 1.0):
-            raise ValueError(f"{who}: targets must be −1 or +1, got {y!r} "
+        if y.data not in (-1.0, 1.0):
+            raise ValueError(f"{who}: targets must be −1 or +1, got {y.data!r} "
                              f"(for 0/1 labels use 2·y − 1)")
         terms.append((1.0 - y * s).relu())
-    return _reduce(terms, reduction)
+    return _reduce(terms, reduction, _examples(pred))
 
 
 def _class_index(target: Any, classes: int, who: str) -> int:
@@ -217,7 +258,7 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
             raise ValueError(f"{who}: {len(logits)} examples but {_targets_found(target)}; "
                              f"give one class index per example")
         terms = [_cross_entropy(z, y, who) for z, y in zip(logits, target)]
-        return _reduce(terms, reduction)
+        return _reduce(terms, reduction, len(terms))
     return _cross_entropy(logits, target, who)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 from engine import Value, is_grad_enabled
 
 from .checks import check_int, count, is_list, is_number
-from .init import check_scheme, initial_weight
+from .init import check_scheme, initial_bias, initial_weight
 from .rng import Seed, as_rng
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "Outputs", "ACTIVATIONS"]
@@ -153,10 +153,12 @@ class Neuron(Module):
     """z = Σ_k w_k x_k + b, a = f(z).
 
     ``w`` (list of Values), ``b``, ``activation`` (its name) and, after a forward
-    call, ``z``: the last pre-activation Value, so ``neuron.z.grad`` is δ after a
-    backward pass (what ``viz.draw_network`` shows). None before any call; a call
-    with gradient recording off (``no_grad()``, ``nn.predict``) leaves it as it was.
-    Keeping z keeps that example's graph up to z alive after the loss is dropped;
+    call, ``z`` and ``a``: the last pre-activation and activation Values, so
+    ``neuron.z.grad`` is δ = ∂L/∂z after a backward pass (what ``viz.draw_network``
+    shows) and ``neuron.a.grad`` is ∂L/∂a, not δ (they differ by the factor f′(z);
+    for a linear neuron ``a`` is ``z``). None before any call; a call with gradient
+    recording off (``no_grad()``, ``nn.predict``) leaves them as they were.
+    Keeping them keeps that example's graph alive after the loss is dropped;
     ``release_graph()`` lets it go. ``name`` prefixes the parameter labels
     (``L1.N2`` gives ``L1.N2.w1`` … ``L1.N2.b``). ``fan_out`` only matters for
     ``init="xavier"`` (a Layer passes its width)."""
@@ -175,8 +177,9 @@ class Neuron(Module):
         prefix = f"{name}." if name else ""
         self.w = [Value(initial_weight(init, nin, fan_out, rng), label=f"{prefix}w{k}")
                   for k in range(1, nin + 1)]
-        self.b = Value(0.0, label=f"{prefix}b")
+        self.b = Value(initial_bias(init, nin, rng), label=f"{prefix}b")
         self.z: Value | None = None
+        self.a: Value | None = None
         self._f = ACTIVATIONS[activation]
         self._z_label = f"{prefix}z"
         self._a_label = f"{prefix}a"
@@ -205,20 +208,20 @@ class Neuron(Module):
             z = z + w[k] * x[k]
         z = z + self.b
         z.label = self._z_label
-        if is_grad_enabled():                      # a graph worth a δ: keep it for viz
-            self.z = z
         f = self._f
-        if f is None and skip is None:
-            return z
-        a = z if f is None else f(z)
-        if skip is not None:
-            a = a + skip
-        a.label = self._a_label
+        a = z
+        if f is not None or skip is not None:
+            a = z if f is None else f(z)
+            if skip is not None:
+                a = a + skip
+            a.label = self._a_label
+        if is_grad_enabled():                      # a graph worth a δ: keep it for viz
+            self.z, self.a = z, a
         return a
 
     def release_graph(self) -> None:
-        """Forget the last pre-activation z (``neuron.z`` becomes None)."""
-        self.z = None
+        """Forget the last pre-activation and activation (``z`` and ``a`` become None)."""
+        self.z = self.a = None
 
     def __repr__(self) -> str:
         name = f", name={self.name!r}" if self.name else ""
@@ -290,7 +293,8 @@ class MLP(Module):
 
     Hidden layers use ``activation``, the last layer ``output_activation`` (one of
     ``linear``, ``relu``, ``sigmoid``, ``tanh``). ``init`` draws the first weights
-    (``he``, ``xavier``, ``uniform`` or ``zeros``; biases start at 0) from ``seed``
+    (``he``, ``xavier``, ``uniform``, ``torch`` or ``zeros``; biases start at 0 but
+    for ``torch``, PyTorch's U(±1/√fan_in) for both) from ``seed``
     (an int or a ``random.Random``; None draws a fresh seed from the OS).
     ``residual=True`` adds the identity path a^(l) = f(W a^(l−1) + b) + a^(l−1) to
     every hidden layer whose width equals its input width.

@@ -111,3 +111,16 @@ def _central_difference(f: Callable[[list[float]], float], point: list[float], i
 def central_difference() -> Callable[..., float]:
     """``central_difference(f, point, i, eps=1e-6)``: a central finite difference."""
     return _central_difference
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (tests/browser.py) for the page tests; skips, saying how to
+    install it, where Chromium, its driver or selenium is missing."""
+    from browser import Browser, missing
+    reason = missing()
+    if reason:
+        pytest.skip(reason)
+    opened = Browser()
+    yield opened
+    opened.close()

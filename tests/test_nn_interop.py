@@ -225,6 +225,19 @@ def test_each_loss_names_its_twin(torch, reduction):
     assert value == pytest.approx(nn.hinge(scores, signs, reduction=reduction).data)
 
 
+def test_batchmean_and_half_are_had_from_the_sum_twin(torch):
+    """What docs/graduate.md says: batchmean is the "sum" twin over the batch size, and
+    mse(half=True) half of MSELoss."""
+    pred = [[0.2, 0.9], [0.4, -0.3], [1.5, 0.0]]                  # 3 examples, 2 outputs
+    target = [[1.0, 0.0], [0.5, 0.5], [1.0, -1.0]]
+    total = torch_loss(nn.mse, "sum")(torch.tensor(pred, dtype=torch.float64),
+                                      torch.tensor(target, dtype=torch.float64)).item()
+    assert nn.mse(pred, target, reduction="batchmean").data == pytest.approx(total / 3,
+                                                                             rel=1e-15)
+    assert nn.mse(pred, target, reduction="sum", half=True).data == pytest.approx(total / 2,
+                                                                                  rel=1e-15)
+
+
 # ---- training on both sides ------------------------------------------------------------------
 OPTIMIZERS = [("SGD", {"lr": 0.1, "momentum": 0.9}),
               ("Adam", {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.01})]
@@ -328,6 +341,12 @@ def test_to_torch_and_torch_loss_check_their_arguments(torch):
         torch_loss(3)
     with pytest.raises(ValueError, match="torch_loss: reduction must be 'mean' or 'sum'"):
         torch_loss(nn.mse, reduction="none")
+    # chaingrad's losses also take the lessons' batchmean; PyTorch's twins do not
+    with pytest.raises(ValueError, match="torch_loss: reduction must be 'mean' or 'sum', "
+                                         "got 'batchmean'"):
+        torch_loss(nn.mse, reduction="batchmean")
+    with pytest.raises(ValueError, match="HingeLoss: reduction must be 'mean' or 'sum'"):
+        nn.interop.HingeLoss(reduction="batchmean")
 
 
 def test_every_activation_and_every_loss_has_a_twin():

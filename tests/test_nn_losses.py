@@ -245,3 +245,58 @@ def test_bce_with_logits_agrees_with_pytorch_at_extremes():
     reference.backward()
     assert out.data == pytest.approx(reference.item(), rel=1e-12)
     assert [p.grad for p in pred] == pytest.approx(t.grad.tolist(), rel=1e-10, abs=1e-15)
+
+
+# ---- the lessons' conventions -----------------------------------------------------------
+def test_half_squared_error_has_the_lessons_gradient():
+    # L = ½(ŷ − y)² ⇒ ∂L/∂ŷ = ŷ − y, without the 2
+    y_hat = Value(0.75)
+    loss = mse(y_hat, 0.25, half=True)
+    loss.backward()
+    assert loss.data == 0.5 * 0.5 ** 2
+    assert y_hat.grad == 0.5
+
+
+def test_batchmean_sums_over_outputs_and_averages_over_examples():
+    # 3 examples of 2 outputs: "mean" divides by 6, "batchmean" by 3, "sum" by 1
+    pred = [[Value(0.1), Value(0.9)], [Value(0.4), Value(0.3)], [Value(-0.2), Value(1.5)]]
+    target = [[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]
+    total = sum((p.data - t) ** 2 for row, trow in zip(pred, target) for p, t in zip(row, trow))
+    assert mse(pred, target, reduction="sum").data == pytest.approx(total, rel=1e-15)
+    assert mse(pred, target).data == pytest.approx(total / 6, rel=1e-15)
+    assert mse(pred, target, reduction="batchmean").data == pytest.approx(total / 3, rel=1e-15)
+    assert mse(pred, target, reduction="batchmean", half=True).data == \
+        pytest.approx(total / 6, rel=1e-15)
+    # a single Value is one example
+    assert mse(Value(3.0), 1.0, reduction="batchmean").data == 4.0
+
+
+def test_targets_are_named_constants_that_carry_no_gradient_request():
+    from engine import Constant
+    from nn import MLP
+    model = MLP.from_weights([[[0.5, -0.4]], ], [[0.1]])
+    loss = mse(model([1.0, 2.0]), 0.9)
+    sub = loss.inputs[0]                      # (ŷ − y)²'s base
+    y = sub.inputs[1]
+    assert type(y) is Constant and y.label == "y" and y.data == 0.9
+    two = MLP.from_weights([[[0.5, -0.4], [0.3, 0.2]]], [[0.1, 0.0]])
+    loss = mse(two([1.0, 2.0]), [0.9, 0.1], reduction="sum")
+    names = sorted(n.label for n in _leaves(loss) if type(n) is Constant and n.label[0] == "y")
+    assert names == ["y1", "y2"]
+    loss = mse([Value(0.2), Value(0.4)], [1.0, 0.0])   # not nn outputs: by position
+    assert sorted(n.label for n in _leaves(loss) if n.label.startswith("y")) == ["y1", "y2"]
+    given = Constant(0.3, "t")                         # a Value target is used as it is
+    assert given in _leaves(mse(Value(1.0), given))
+
+
+def _leaves(root):
+    from engine import order
+    return [n for n in order(root) if n.op is None]
+
+
+def test_reduction_and_half_are_checked():
+    with pytest.raises(ValueError,
+                       match="mse: reduction must be one of 'mean', 'sum', 'batchmean'"):
+        mse(Value(1.0), 1.0, reduction="batch")
+    with pytest.raises(TypeError, match="mse: half must be a bool"):
+        mse(Value(1.0), 1.0, half=1)

@@ -460,6 +460,34 @@ def test_release_graph_reaches_modules_a_custom_module_holds():
     assert two.rest[0].z is None and two.first.layers[0].neurons[0].z is None
 
 
+def test_neuron_keeps_its_last_activation_beside_z():
+    from nn import MLP
+    model = MLP.from_weights([[[0.5, -1.0]], [[2.0]]], [[0.1], [0.3]], activation="tanh",
+                             output_activation="linear")
+    y_hat = model([1.0, 0.5])
+    hidden, out = model.layers[0].neurons[0], model.layers[1].neurons[0]
+    assert hidden.a.label == "L1.N1.a" and hidden.a.data == pytest.approx(math.tanh(0.1))
+    assert out.a is out.z is y_hat                   # a linear neuron's a is its z
+    (y_hat * y_hat).backward()
+    # ∂L/∂a and δ = ∂L/∂z differ by f′(z) = 1 − a²: the lessons' gotcha
+    assert hidden.z.grad == pytest.approx(hidden.a.grad * (1 - hidden.a.data ** 2), rel=1e-12)
+    model.release_graph()
+    assert hidden.a is None and hidden.z is None
+
+
+def test_torch_init_draws_weights_and_biases_from_pytorchs_default():
+    from nn import MLP
+    model = MLP(4, [16, 3], init="torch", seed=0)
+    for layer in model.layers:
+        bound = 1 / math.sqrt(layer.nin)
+        ws = [w.data for n in layer.neurons for w in n.w]
+        bs = [n.b.data for n in layer.neurons]
+        assert all(-bound <= v <= bound for v in ws + bs)
+        assert any(b != 0.0 for b in bs)              # biases are drawn too
+        assert max(map(abs, ws)) > 0.5 * bound        # spread over the interval
+    assert MLP(4, [16, 3], init="torch", seed=0).state_dict() == model.state_dict()
+
+
 def test_a_model_pickles_and_deep_copies_after_a_forward_pass():
     import copy
     import pickle

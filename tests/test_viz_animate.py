@@ -1,10 +1,11 @@
 """viz.animate: the frames of a backward animation and the page that plays them.
 
-The frame list is checked against its definition (forward over ``order``, backward
-over it reversed without constants) and its captions against hand-derived
-gradients. The page is checked for self-containment, and, when Node.js is
-installed, its script is run against a small stand-in DOM built from the page's
-own SVG, so what each frame shows is checked too.
+The frame list is checked against its definition (forward in layer order from
+the inputs, backward level by level from the output, no constants) and its
+captions against hand-derived gradients. The page is checked for
+self-containment, and, when Node.js is installed, its script is run against a
+small stand-in DOM built from the page's own SVG, so what each frame shows is
+checked too.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 
 from engine import Constant, Value, order
 from nn import MLP, mse
-from viz.animate import Frame, animate_backward, frames
+from viz.animate import Frame, animate_backward, backward_order, forward_order, frames
 from viz.names import display_number
 
 pytest.importorskip("graphviz")
@@ -49,24 +50,56 @@ def tiny_network_loss() -> Value:
 
 # ---- the frames ---------------------------------------------------------------------
 @pytest.mark.parametrize("make", [lambda: neuron()[0], with_constants, tiny_network_loss])
-def test_frame_count_is_every_node_forward_then_every_non_constant_backward(make) -> None:
+def test_frame_count_is_every_non_constant_node_forward_then_backward(make) -> None:
     output = make()
     nodes = order(output)
     constants = sum(isinstance(n, Constant) for n in nodes)
     steps = frames(output)
-    assert len(steps) == len(nodes) + (len(nodes) - constants)
+    assert len(steps) == 2 * (len(nodes) - constants)
     forward = [f for f in steps if f.phase == "forward"]
     backward = [f for f in steps if f.phase == "backward"]
-    assert [f.node for f in forward] == list(range(len(nodes)))
-    assert [f.node for f in backward] == [i for i in reversed(range(len(nodes)))
-                                          if not isinstance(nodes[i], Constant)]
+    assert [nodes[f.node] for f in forward] == forward_order(nodes)
+    assert [nodes[f.node] for f in backward] == backward_order(nodes, output)
     assert steps == forward + backward
+    # forward: every node after its inputs; backward: every node after its consumers
+    seen: set = set(n for n in nodes if isinstance(n, Constant))
+    for f in forward:
+        assert all(c in seen for c in nodes[f.node].inputs)
+        seen.add(nodes[f.node])
+    done = {output}
+    for f in backward[1:]:
+        node = nodes[f.node]
+        assert all(m in done for m in nodes if node in m.inputs)
+        done.add(node)
 
 
-def test_with_constants_counts_them_only_forward() -> None:
+def test_constants_have_no_frames() -> None:
     output = with_constants()                   # nodes: a, a·a, 2, 2·a, sum, 3, ÷
     assert len(order(output)) == 7
-    assert len(frames(output)) == 7 + 5
+    assert len(frames(output)) == 5 + 5
+    assert not any(isinstance(order(output)[f.node], Constant) for f in frames(output))
+
+
+def test_a_2_2_1_network_goes_forward_layer_by_layer_and_back_level_by_level() -> None:
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[1.0, -1.5]]], [[0.1, -0.2], [0.05]],
+                             activation="tanh", output_activation="sigmoid")
+    loss = mse(model([1.0, 2.0]), 1.0)
+    nodes = order(loss)
+    steps = frames(loss)
+    forward = [nodes[f.node].label for f in steps if f.phase == "forward"]
+    layer_of = lambda label: int(label[1]) if label[:1] == "L" else 1      # noqa: E731
+    named = [label for label in forward if label.startswith(("L1", "L2", "x"))]
+    # every first-layer node (and input) before any second-layer one: not depth first
+    assert [layer_of(label) for label in named] == sorted(layer_of(label) for label in named)
+    assert forward[0] in ("L1.N1.w1", "x1")
+    backward = [nodes[f.node] for f in steps if f.phase == "backward"]
+    labels = [n.label for n in backward]
+    assert labels[0] == "L"
+    # the δ wave: the second layer's z before any first-layer z, weights after their z
+    assert labels.index("L2.N1.z") < labels.index("L1.N1.z") < labels.index("L1.N1.w1")
+    assert labels.index("L2.N1.w1") < labels.index("L1.N1.z")
+    assert max(labels.index(n.label) for n in model.parameters() if n.label.startswith("L2")) \
+        < min(labels.index(n.label) for n in model.parameters() if n.label.startswith("L1"))
 
 
 def test_captions_carry_the_chain_rule_numbers() -> None:
@@ -167,7 +200,9 @@ def test_page_frames_match_frames_and_svg_has_every_node() -> None:
     groups = {g.get("id"): g for g in svg.iter("g")}
     for i, node in enumerate(nodes):
         kinds = [t.get("class") for t in groups[f"n{i}"].iter("text")]
-        assert kinds == (["name"] if isinstance(node, Constant) else ["name", "data", "grad"])
+        expected_kinds = (["name"] if node.label == f"{node.data:g}" else ["name", "data"]) \
+            if isinstance(node, Constant) else ["name", "data", "grad"]   # a target: its data
+        assert kinds == expected_kinds
         if node.op is not None:
             assert f"op{i}" in groups and f"o{i}" in groups
             for slot, child in enumerate(node.inputs):
@@ -276,7 +311,7 @@ def run_page_script(page: str, keys: list[str]) -> dict:
         elements.append({"id": group.get("id"), "classes": [group.get("class")],
                          "children": children})
     for control in ("first", "prev", "play", "next", "last", "slider", "step", "phase",
-                    "caption", "detail"):
+                    "caption", "detail", "zoom-in", "zoom-out", "zoom-fit"):
         assert f'id="{control}"' in page
         elements.append({"id": control})
     script = re.search(r"<script>(.*)</script>", page, re.S).group(1)
@@ -306,8 +341,9 @@ def test_script_reveals_values_then_gradients_frame_by_frame() -> None:
         assert seen["prevDisabled"] == (k == 0) and seen["nextDisabled"] == (k == total - 1)
         for i, node in enumerate(nodes):
             shown = seen["nodes"][f"n{i}"]
-            valued = i <= k                                   # forward frame i is frame i
+            valued = steps.index(next(f for f in steps if f.node == i)) <= k
             graded = k >= n and steps.index(Frame("backward", i, *_rest(steps, i))) <= k
+            assert n == len(steps) // 2                        # no constants here
             expect_data = f"data {display_number(node.data)}" if valued else "data ?"
             expect_grad = "grad ?"
             if graded:
@@ -346,3 +382,25 @@ def _dy(y: Value, node: Value) -> float:
     xw = z.inputs[0]
     local = {y: 1.0, z: d, xw: d, z.inputs[1]: d, xw.inputs[0]: d * w, xw.inputs[1]: d * x}
     return local[node]
+
+
+@needs_dot
+def test_the_title_names_the_output_as_its_node_shows_it() -> None:
+    a, b, c = Value(0.5, "a"), Value(-1.5, "b"), Value(2.0, "c")
+    out = ((a * b + c).tanh() * a - b * c).exp()          # unlabelled, too long: short id
+    page = animate_backward(out)
+    names = [t.text for t in page_svg(page).iter("text") if t.get("class") == "name"]
+    title = re.search(r"<h1>(.*)</h1>", page).group(1)
+    shown = title.removeprefix("Backpropagation through ").rsplit(" = ", 1)[0]
+    assert shown in names                                  # the node's own first line
+    assert shown.startswith("y = ")                        # not a bare short id (v4)
+
+
+@needs_dot
+def test_the_page_is_a_str_shown_inline_in_jupyter() -> None:
+    from viz import Page
+    page = animate_backward(neuron()[0])
+    assert isinstance(page, Page) and isinstance(page, str) and page.startswith("<!DOCTYPE")
+    inline = page._repr_html_()
+    assert inline.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
+    assert "<script" not in inline                          # escaped inside srcdoc

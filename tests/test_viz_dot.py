@@ -281,6 +281,16 @@ def test_with_show_local_the_operand_and_its_derivative_share_one_label() -> Non
     assert "headlabel" not in source
 
 
+def test_a_named_constant_shows_its_name_and_value_and_no_gradient() -> None:
+    from engine import Constant
+    y_hat = Value(0.75, "y_hat")
+    loss = (y_hat - Constant(0.9, "y")) ** 2
+    loss.backward()
+    source = draw_dot(loss).source
+    assert 'label="y = 0.9"' in source
+    assert "grad" not in re.search(r'label="y = 0.9"[^\]]*\]', source).group(0)
+
+
 # ---- an nn network, in the lessons' order and compact enough for a slide -------------------
 def lessons_2221() -> tuple[Value, object]:
     """The lessons' 2-2-2-1 sigmoid network with L = (ŷ − y)², after backward."""

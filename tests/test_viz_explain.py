@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 
@@ -60,14 +61,14 @@ def test_worked_result_3_delta_1_1_is_a_sum_over_two_paths() -> None:
     psi_prime = a["L3.N1.a"] * (1 - a["L3.N1.a"])
     phi_prime = {k: a[f"{k}.a"] * (1 - a[f"{k}.a"]) for k in ("L1.N1", "L2.N1", "L2.N2")}
     expected_paths = [
-        [("∂L/∂a₁⁽³⁾ = 2·(a₁⁽³⁾ − y)", dL_dyhat),
-         ("∂a₁⁽³⁾/∂z₁⁽³⁾ = a₁⁽³⁾·(1 − a₁⁽³⁾)", psi_prime),
+        [("∂L/∂ŷ = 2·(ŷ − y)", dL_dyhat),
+         ("∂ŷ/∂z₁⁽³⁾ = ŷ·(1 − ŷ)", psi_prime),
          ("∂z₁⁽³⁾/∂a₁⁽²⁾ = w₁₁⁽³⁾", W[2][0][0]),
          ("∂a₁⁽²⁾/∂z₁⁽²⁾ = a₁⁽²⁾·(1 − a₁⁽²⁾)", phi_prime["L2.N1"]),
          ("∂z₁⁽²⁾/∂a₁⁽¹⁾ = w₁₁⁽²⁾", W[1][0][0]),
          ("∂a₁⁽¹⁾/∂z₁⁽¹⁾ = a₁⁽¹⁾·(1 − a₁⁽¹⁾)", phi_prime["L1.N1"])],
-        [("∂L/∂a₁⁽³⁾ = 2·(a₁⁽³⁾ − y)", dL_dyhat),
-         ("∂a₁⁽³⁾/∂z₁⁽³⁾ = a₁⁽³⁾·(1 − a₁⁽³⁾)", psi_prime),
+        [("∂L/∂ŷ = 2·(ŷ − y)", dL_dyhat),
+         ("∂ŷ/∂z₁⁽³⁾ = ŷ·(1 − ŷ)", psi_prime),
          ("∂z₁⁽³⁾/∂a₂⁽²⁾ = w₁₂⁽³⁾", W[2][0][1]),
          ("∂a₂⁽²⁾/∂z₂⁽²⁾ = a₂⁽²⁾·(1 − a₂⁽²⁾)", phi_prime["L2.N2"]),
          ("∂z₂⁽²⁾/∂a₁⁽¹⁾ = w₂₁⁽²⁾", W[1][1][0]),
@@ -85,7 +86,8 @@ def test_worked_result_3_delta_1_1_is_a_sum_over_two_paths() -> None:
         * dL_dyhat * psi_prime * phi_prime["L1.N1"]
     assert why.total == pytest.approx(delta, rel=1e-12)
     assert why.total == pytest.approx(grad(n["L"], n["L1.N1.z"]), rel=1e-12, abs=1e-15)
-    assert why.paths[0].names == ["L", "a₁⁽³⁾", "z₁⁽³⁾", "a₁⁽²⁾", "z₁⁽²⁾", "a₁⁽¹⁾", "z₁⁽¹⁾"]
+    # the network's output is ŷ, as in draw_network and the lessons
+    assert why.paths[0].names == ["L", "ŷ", "z₁⁽³⁾", "a₁⁽²⁾", "z₁⁽²⁾", "a₁⁽¹⁾", "z₁⁽¹⁾"]
 
 
 def test_a_weight_gradient_is_delta_times_the_input() -> None:
@@ -159,14 +161,13 @@ def test_totals_equal_the_engine_on_random_graphs(seed: int) -> None:
                 # no two paths read alike
                 assert len({p.route for p in why.paths}) == len(why.paths)
             for path in why.paths:
-                assert_factors_chain(path)
+                assert_factors_chain(path, why.grouped)
 
 
-def assert_factors_chain(path) -> None:
-    """Factor k reads ∂names[k]/∂names[k+1] (after a δ, if grouped): the factors go
-    from node to shown node with no step left out."""
-    factors = path.factors[1:] if path.factors and path.factors[0].rule.startswith("δ(") \
-        else path.factors
+def assert_factors_chain(path, grouped: bool = False) -> None:
+    """Factor k reads ∂names[k]/∂names[k+1] (after ∂out/∂top, if grouped): the factors
+    go from node to shown node with no step left out."""
+    factors = path.factors[1:] if grouped else path.factors
     assert len(factors) == len(path.names) - 1
     for factor, (upper, lower) in zip(factors, zip(path.names, path.names[1:])):
         assert factor.derivative in {f"∂{u}/∂{v}" for u in (upper, f"({upper})")
@@ -198,11 +199,14 @@ def test_many_paths_are_counted_not_listed_and_grouped_by_delta() -> None:
     assert why.path_count == 2 ** 30
     assert why.grouped
     assert why.total == pytest.approx(grad(h, x), rel=1e-12)
-    # grouped by the δ of h₁, the named node nearest x: ∂h/∂x = δ(h₁)·∂h₁/∂x, two ways up;
-    # h₁ reaches x two ways, so neither is folded into one ∂h₁/∂x
+    # grouped by ∂h/∂h₁ at h₁, the named node nearest x: ∂h/∂x = ∂h/∂h₁·∂h₁/∂x, two
+    # ways up; h₁ reaches x two ways, so neither is folded into one ∂h₁/∂x. h₁ is no
+    # pre-activation, so no δ: in the lessons δ means ∂L/∂z only.
     assert [p.names for p in why.paths] == [["h₁", "x·0.7", "x"], ["h₁", "x·0.4", "x"]]
-    assert why.paths[0].factors[0].rule == "δ(h₁)"
-    assert "grouped by the δ" in str(why)
+    assert why.paths[0].factors[0].rule == why.paths[0].factors[0].derivative == "∂h₃₀/∂h₁"
+    assert list(why.deltas) == ["h₁"]
+    assert "grouped by ∂h₃₀/∂node" in str(why) and "δ" not in str(why)
+    assert re.search(r"^  ∂h₃₀/∂h₁ += [0-9.]+$", str(why), re.M)       # said once
 
 
 def test_text_markdown_and_latex_show_every_factor() -> None:
@@ -383,3 +387,104 @@ def test_a_zero_factor_beside_an_infinite_one_makes_the_path_zero() -> None:
     values = [factor.value for factor in why.paths[0].factors]
     assert 0.0 in values and math.inf in values
     assert why.paths[0].product == 0.0 and why.total == grad(y, x) == 0.0
+
+
+# ---- the lessons' notation ------------------------------------------------------------------
+def mlp_2221():
+    nn = pytest.importorskip("nn")
+    model = nn.MLP.from_weights(W, B, activation="sigmoid", output_activation="sigmoid")
+    loss = nn.mse(model([1.0, 2.0]), 0.9, half=True)
+    loss.backward()
+    return model, loss
+
+
+def test_delta_means_dL_dz_only() -> None:
+    model, loss = mlp_2221()
+    z11 = model.layers[0].neurons[0].z
+    text = str(explain(loss, z11, max_paths=1))
+    assert "δ(a₁⁽¹⁾)" not in text and "δ" not in text.split("\n", 1)[1]
+    assert re.search(r"^  ∂L/∂a₁⁽¹⁾ += −?[0-9.]+$", text, re.M)
+    # grouped, a term climbs past a⁽¹⁾₁ to the pre-activations above: the recurrence
+    # δ⁽¹⁾₁ = Σₖ δ⁽²⁾ₖ W⁽²⁾ₖ₁ φ′(z⁽¹⁾₁), on a 2-2-2-2-1 network (4 paths down to z⁽¹⁾₁)
+    nn = pytest.importorskip("nn")
+    deep = nn.MLP(2, [2, 2, 2, 1], activation="sigmoid", seed=3)
+    loss = nn.mse(deep([1.0, 2.0]), 0.9, half=True)
+    loss.backward()
+    z11 = deep.layers[0].neurons[0].z
+    why = explain(loss, z11, max_paths=3)
+    assert why.grouped and why.path_count == 4
+    assert [p.factors[0].rule for p in why.paths] == ["δ₁⁽²⁾", "δ₂⁽²⁾"]
+    deltas = [n.z.grad for n in deep.layers[1].neurons]
+    assert [p.factors[0].value for p in why.paths] == deltas
+    assert why.deltas == {"z₁⁽²⁾": deltas[0], "z₂⁽²⁾": deltas[1]}
+    assert "grouped by the δ = ∂L/∂z of the pre-activations above z₁⁽¹⁾" in str(why)
+    assert why.total == pytest.approx(z11.grad, rel=1e-12)
+    # and ∂L/∂W⁽¹⁾₁₁ = δ⁽¹⁾₁ x₁
+    w11 = deep.layers[0].neurons[0].w[0]
+    why = explain(loss, w11, max_paths=3)
+    assert [(f.rule, f.value) for f in why.paths[0].factors] == [("δ₁⁽¹⁾", z11.grad),
+                                                                  ("x₁", 1.0)]
+
+
+def test_factored_form_is_the_lessons_bracket() -> None:
+    model, loss = mlp_2221()
+    z11 = model.layers[0].neurons[0].z
+    why = explain(loss, z11, form="factored", symbolic=True)
+    lines = str(why).splitlines()
+    assert lines[2] == ("∂L/∂z₁⁽¹⁾ = [w₁₁⁽³⁾·φ′(z₁⁽²⁾)·w₁₁⁽²⁾ + w₁₂⁽³⁾·φ′(z₂⁽²⁾)·w₂₁⁽²⁾]"
+                        " · ∂L/∂ŷ · ψ′(z₁⁽³⁾) · φ′(z₁⁽¹⁾)")
+    head, middles, tail = why.shared()
+    a = {f"L{i}.N{j}": n.a.data for i, layer in enumerate(model.layers, 1)
+         for j, n in enumerate(layer.neurons, 1)}
+    s = lambda k: a[k] * (1 - a[k])                                  # noqa: E731  σ′ = a(1 − a)
+    # by hand: δ⁽¹⁾₁ = [W⁽²⁾₁₁ W⁽³⁾₁₁ φ′(z⁽²⁾₁) + W⁽²⁾₂₁ W⁽³⁾₁₂ φ′(z⁽²⁾₂)] · (ŷ − y) · ψ′ · φ′
+    bracket = W[1][0][0] * W[2][0][0] * s("L2.N1") + W[1][1][0] * W[2][0][1] * s("L2.N2")
+    outside = (a["L3.N1"] - 0.9) * s("L3.N1") * s("L1.N1")
+    assert [f.value for f in head] == pytest.approx([a["L3.N1"] - 0.9, s("L3.N1")], rel=1e-12)
+    assert [f.value for f in tail] == pytest.approx([s("L1.N1")], rel=1e-12)
+    assert math.fsum(math.prod(f.value for f in m) for m in middles) == \
+        pytest.approx(bracket, rel=1e-12)
+    assert why.total == pytest.approx(bracket * outside, rel=1e-12)
+    assert why.total == pytest.approx(z11.grad, rel=1e-12)
+    assert lines[-1].strip() == f"= {why._num(why.total)}"
+    assert "\\left[" in why.latex() and "[w₁₁⁽³⁾" in why.markdown()
+
+
+def test_symbolic_form_keeps_activations_and_the_loss_abstract() -> None:
+    model, loss = mlp_2221()
+    why = explain(loss, model.layers[1].neurons[0].w[1], symbolic=True)
+    rules = [f.rule for f in why.paths[0].factors]
+    assert rules == ["∂L/∂ŷ", "ψ′(z₁⁽³⁾)", "w₁₁⁽³⁾", "φ′(z₁⁽²⁾)", "a₂⁽¹⁾"]
+    y_hat = model.layers[2].neurons[0].a.data
+    assert why.paths[0].factors[0].value == pytest.approx(y_hat - 0.9, rel=1e-12)   # ½(ŷ−y)²
+    plain = explain(loss, model.layers[1].neurons[0].w[1])
+    assert plain.total == why.total
+
+
+def test_targets_are_named_in_explain() -> None:
+    model, loss = mlp_2221()
+    why = explain(loss, model.layers[2].neurons[0].w[0])
+    # ½(ŷ − y)²: the ½ and the 2 cancel, as the lessons write it
+    assert "∂L/∂ŷ          = ŷ − y " in str(why) and "0.9" not in str(why)
+
+
+def test_bad_form_is_named() -> None:
+    x = Value(1.0, "x")
+    with pytest.raises(ValueError, match="explain: form must be one of 'paths', 'factored'"):
+        explain(x * x, x, form="bracket")
+    with pytest.raises(TypeError, match="explain: symbolic must be a bool"):
+        explain(x * x, x, symbolic="yes")
+
+
+def test_constant_factors_of_a_loss_fold_into_the_rule_below_them() -> None:
+    # L = ½(u − y)² averaged over two examples: ∂L/∂u = ½·½·2·(u − y) = 0.5·(u − y)
+    nn = pytest.importorskip("nn")
+    u, v = Value(0.75, "u"), Value(0.25, "v")
+    loss = nn.mse([u, v], [1.0, 0.0], half=True)
+    why = explain(loss, u)
+    assert [(f.derivative, f.rule) for f in why.paths[0].factors] == [("∂L/∂u", "0.5·(u − y₁)")]
+    assert why.total == pytest.approx(0.5 * (0.75 - 1.0), rel=1e-15)
+    # a constant below the last rule stays a factor of its own: ∂(x·3)/∂x = 3
+    x = Value(0.5, "x")
+    why = explain((x * 3.0).tanh(), x)
+    assert [f.rule for f in why.paths[0].factors][-1] == "3"

@@ -192,6 +192,31 @@ def test_id_definitions_say_what_each_short_id_stands_for() -> None:
     assert id_definitions(leaf * leaf) == {"v1": "an unlabelled leaf (data 3)"}
 
 
+def _two_layer_output() -> tuple[Value, Value, Value]:
+    """ŷ = a₁⁽²⁾ of a 2-2-1 network and its hidden a₁⁽¹⁾, as nn labels them."""
+    from nn import MLP
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.9, -0.5]]], [[0.1, -0.2], [0.2]],
+                             activation="tanh", output_activation="sigmoid")
+    y_hat = model([1.0, 2.0])
+    return y_hat, model.layers[0].neurons[0].a, model.layers[1].neurons[0].z
+
+
+def test_the_networks_output_is_y_hat_and_named_once() -> None:
+    y_hat, hidden, z = _two_layer_output()
+    names = node_names((y_hat - Constant(1.0, "y")) ** 2)
+    assert names[y_hat] == "ŷ" and names[hidden] == "a₁⁽¹⁾"
+    # a penalty on a hidden activation does not make it a second ŷ
+    names = node_names((y_hat - Constant(1.0, "y")) ** 2 + 0.1 * hidden)
+    assert names[y_hat] == "ŷ" and names[hidden] == "a₁⁽¹⁾"
+    # a loss on both z and a of the output neuron: neither may claim ŷ alone
+    names = node_names(y_hat + z)
+    assert list(names.values()).count("ŷ") == 0
+    assert (names[y_hat], names[z]) == ("a₁⁽²⁾", "z₁⁽²⁾")
+    # a node already called ŷ keeps the name; the network's output stays a₁⁽²⁾
+    names = node_names(y_hat - Value(0.3, "ŷ"))
+    assert list(names.values()).count("ŷ") == 1 and names[y_hat] == "a₁⁽²⁾"
+
+
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="precision"):
         format_number(1.0, 0)

@@ -169,7 +169,9 @@ def test_a_new_row_is_explained_and_animated_from_its_rules() -> None:
     assert rules[0] == "1 if x·3 > 0 else [x·3 < 0]·(−1)"
     assert why.paths[0].factors[0].derivative == "∂|x·3|/∂(x·3)"
     steps = frames(y)
-    assert steps[3].caption == f"y = |x·3| = |−6| = {display_number(6.0)}"
+    forward = [f for f in steps if f.phase == "forward"]     # x, x·3, |x·3|: no constant
+    assert len(forward) == 3
+    assert forward[-1].caption == f"y = |x·3| = |−6| = {display_number(6.0)}"
     assert any("∂y/∂(x·3) = −1 (as x·3 < 0) = −1" in f.detail for f in steps)
 
 
@@ -181,3 +183,15 @@ def test_a_new_row_is_drawn() -> None:
     y.backward()
     source = draw_dot(y).source
     assert "|·|" in source and "grad -1" in source.replace("−", "-")
+
+
+def test_an_activation_is_written_with_its_op_rows_symbol() -> None:
+    from engine import OPS
+    from nn import ACTIVATIONS
+    from viz.notation import activation_symbol
+    assert [activation_symbol(a) for a in ("relu", "sigmoid", "tanh")] == ["ReLU", "σ", "tanh"]
+    assert activation_symbol("linear") == "linear"
+    assert activation_symbol("linear", linear="identity") == "identity"
+    for name in ACTIVATIONS:                  # every nn activation but linear is a row
+        if name != "linear":
+            assert activation_symbol(name) in {op.symbol for op in OPS.values()}

@@ -2,7 +2,8 @@
 
 ``draw_dot`` draws a computation graph (names, data, grads, roles, local
 derivatives); ``draw_network`` draws an MLP as in the lessons' figures;
-``animate_backward`` steps through forward and backward in one HTML page;
+``animate_backward`` steps through forward and backward in one HTML page, node
+by node; ``animate_network`` steps through an MLP one layer at a time;
 ``explain`` writes a gradient out as a sum over paths of products of named local
 derivatives. Names follow the lessons' notation (``z₁⁽²⁾``, ``w₂₃⁽¹⁾``) wherever
 the graph was built by ``nn``.
@@ -18,8 +19,10 @@ from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
 from .names import display_number, format_number, id_definitions, lesson_name, node_names, role
 from .network import draw_network
+from .page import Page
+from .stepper import animate_network
 
-__all__ = ["draw_dot", "draw_network", "explain", "animate_backward",
+__all__ = ["draw_dot", "draw_network", "explain", "animate_backward", "animate_network", "Page",
            "Explanation", "Path", "Factor", "DotNotFoundError", "GraphTooLargeError",
            "node_names", "id_definitions", "lesson_name", "role", "format_number",
            "display_number"]

@@ -2,22 +2,26 @@
 
 ``animate_backward(output, "backprop.html")`` draws ``output``'s graph once (with
 graphviz's ``dot``, as inline SVG) and adds a few lines of JavaScript that step
-through it: first the forward pass, node by node in the engine's ``order``, each
-value appearing as it is computed; then the backward pass, the gradient arriving
-at each node in reverse order, with the chain-rule sum that produced it. Prev/next
-buttons, a slider, a play button and the arrow keys move between frames. The page
-needs no network (no external script, style or font).
+through it: first the forward pass, level by level from the inputs, each value
+appearing as it is computed; then the backward pass, level by level from the output,
+the gradient arriving at each node with the chain-rule sum that produced it — the
+δ wave crossing the figure as in the lessons' pictures. Prev/next buttons, a
+slider, a play button, zoom buttons and the arrow keys move between frames. The
+page needs no network (no external script, style or font), and shows inline in
+Jupyter (the returned ``str`` has ``_repr_html_``).
 
-Frames (see :func:`frames`): one per node of ``order(output)`` going forward, then
-one per node in reverse order going backward, except constants (a number in a
-formula has no gradient anyone asks for). So a graph of N nodes, C of them
-constants, has ``N + (N − C)`` frames.
+Frames (see :func:`frames`): one per node going forward, one per node going
+backward, except constants (a number, or a target, is known from the start and
+has no gradient anyone asks for). So a graph of N nodes, C of them constants, has
+``2·(N − C)`` frames. Going forward, an op node comes after its inputs and a
+leaf just before the level that first uses it (the first layer's weights before
+the second's); going backward, a node comes after every node between it and the
+output.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -28,7 +32,7 @@ from engine import Constant, Value, grad, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
-from .names import node_names, role
+from .names import is_number, node_names, role
 from .notation import (
     SUM,
     Notation,
@@ -39,10 +43,9 @@ from .notation import (
     operand,
     term,
 )
+from .page import Page, fill, inline_svg, json_for_script
 
 __all__ = ["Frame", "frames", "animate_backward"]
-
-_SVG_NS = "{http://www.w3.org/2000/svg}"
 
 _FORWARD_COLOUR = "#ea580c"     # the node being computed
 _BACKWARD_COLOUR = "#dc2626"    # the node receiving its gradient
@@ -73,7 +76,7 @@ def _op_text(node: Value, names: dict[Value, str], use_values: bool, precision: 
     op = node.op
     assert op is not None
     if not use_values:
-        numbers = {i: v.data for i, v in enumerate(node.inputs) if isinstance(v, Constant)}
+        numbers = {i: v.data for i, v in enumerate(node.inputs) if is_number(v)}
         return op_term(op, [term(names[v]) for v in node.inputs], numbers)[0]
     if op.arity == 2:
         left, right = (_signed(v.data, precision) for v in node.inputs)
@@ -90,9 +93,54 @@ def _output_symbol(output: Value, names: dict[Value, str]) -> str:
     return next(s for s in ("y", "L", "out", "f") if s not in taken)
 
 
+def _output_name(output: Value, names: dict[Value, str]) -> str:
+    """The output as its node shows it: its name, or ``y = x·w + b`` for an
+    unlabelled output (``y`` alone when its name is a short id such as ``v4``)."""
+    name = names[output]
+    if output.label:
+        return name
+    out = _output_symbol(output, names)
+    return out if _is_alias(output, name) else f"{out} = {name}"
+
+
+def forward_order(nodes: list[Value]) -> list[Value]:
+    """The forward pass in layer order: each op node at its level (the longest way up
+    from a leaf), each leaf just before the first level that uses it, after the op
+    nodes of its own level (a⁽¹⁾ before W⁽²⁾); ties keep the engine's ``order``.
+    Constants are left out (they are known from the start)."""
+    level: dict[Value, int] = {}
+    for node in nodes:                                     # inputs before outputs
+        if node.op is not None:
+            level[node] = 1 + max((level.get(c, 0) for c in node.inputs), default=0)
+    for node in reversed(nodes):                           # consumers before inputs
+        for child in node.inputs:
+            if child.op is None:
+                level[child] = min(level.get(child, level[node]), level[node] - 1)
+    for node in nodes:
+        level.setdefault(node, 0)                          # a lone leaf (the output itself)
+    position = {node: i for i, node in enumerate(nodes)}
+    shown = [n for n in nodes if not isinstance(n, Constant)]
+    return sorted(shown, key=lambda n: (level[n], n.op is None, position[n]))
+
+
+def backward_order(nodes: list[Value], output: Value) -> list[Value]:
+    """The backward pass level by level from the output: a node after every node
+    between it and the output (the longest way down from the output); ties keep the
+    engine's reversed ``order``. Constants are left out."""
+    depth: dict[Value, int] = {output: 0}
+    for node in reversed(nodes):                           # consumers before inputs
+        if node in depth:
+            for child in node.inputs:
+                depth[child] = max(depth.get(child, 0), depth[node] + 1)
+    position = {node: i for i, node in enumerate(nodes)}
+    shown = [n for n in nodes if not isinstance(n, Constant) and n in depth]
+    return sorted(shown, key=lambda n: (depth[n], -position[n]))
+
+
 def frames(output: Value, precision: int = 4) -> list[Frame]:
-    """The animation's steps for ``output``'s graph: forward over ``order(output)``,
-    then backward over it reversed, skipping constants (see the module docstring).
+    """The animation's steps for ``output``'s graph: forward in layer order from the
+    inputs, then backward level by level from the output, skipping constants (see
+    the module docstring).
 
     Gradients come from ``engine.grad``, so ``.grad`` fields are left untouched."""
     if not isinstance(output, Value):
@@ -107,14 +155,14 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
     gradient = dict(zip(nodes, grads))
     num = lambda x: display_number(x, precision)          # noqa: E731
     result = []
-    for i, node in enumerate(nodes):
+    for node in forward_order(nodes):
+        i = index[node]
         name = names[node]
         if node.op is None:
             kind = role(node, output)
-            caption = (f"{name} is a constant" if kind == "constant" else
-                       f"{name} = {num(node.data)}  (an {kind}, given)" if kind == "input" else
-                       f"{name} = {num(node.data)}  (a {kind}, given)")
-            result.append(Frame("forward", i, caption))
+            article = "an" if kind == "input" else "a"
+            result.append(Frame("forward", i, f"{name} = {num(node.data)}  ({article} {kind}, "
+                                              f"given)"))
             continue
         symbolic = _op_text(node, names, use_values=False, precision=precision)
         numeric = _op_text(node, names, use_values=True, precision=precision)
@@ -128,9 +176,7 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         for slot, child in enumerate(node.inputs):
             consumers[child].append((node, slot))
     out = _output_symbol(output, names)
-    for node in reversed(nodes):
-        if isinstance(node, Constant):
-            continue
+    for node in backward_order(nodes, output):
         i = index[node]
         name = out if node is output else operand(names[node])
         lhs = f"∂{out}/∂{name}"
@@ -181,7 +227,7 @@ def _rule(node: Value, slot: int, names: dict[Value, str], out_name: str | None)
     notation = Notation(
         {**{s: term(names[v]) for s, v in zip(slots, node.inputs)},
          "out": term(out_name or names[node])},
-        {s: v.data for s, v in zip(slots, node.inputs) if isinstance(v, Constant)})
+        {s: v.data for s, v in zip(slots, node.inputs) if is_number(v)})
     values = {**{s: v.data for s, v in zip(slots, node.inputs)}, "out": node.data}
     rule, condition = notation.branch(local_rule(op, slot), values)
     text = notation.text(rule)
@@ -194,22 +240,22 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
     """The graph as a graphviz.Digraph with every value and gradient filled in (so
     each box is laid out wide enough); the page hides what is not yet computed."""
     dot = new_diagram("backward", rankdir=rankdir)
+    dot.attr("node", fontsize="14")                 # legible when projected
     index = {node: i for i, node in enumerate(nodes)}
     for i, (node, g) in enumerate(zip(nodes, grads)):
-        if isinstance(node, Constant):
+        if is_number(node):
             lines = [names[node]]                  # a number: its name is its value
+        elif isinstance(node, Constant):           # named data (a target): no gradient
+            lines = [names[node], f"data {display_number(node.data, precision)}"]
         else:
-            name = names[node]
-            if node is output and not node.label:
-                out = _output_symbol(output, names)
-                name = out if _is_alias(node, name) else f"{out} = {name}"
+            name = _output_name(output, names) if node is output else names[node]
             lines = [name, f"data {display_number(node.data, precision)}",
                      f"grad {display_number(g, precision)}"]
         dot.node(f"n{i}", "\n".join(lines), id=f"n{i}", shape="box", style="rounded,filled",
                  fillcolor=ROLE_FILL[role(node, output)], color="#334155")
         if node.op is not None:
-            dot.node(f"op{i}", node.op.symbol, id=f"op{i}", shape="circle", width="0.42",
-                     fixedsize="true", fontsize="10" if len(node.op.symbol) > 2 else "12",
+            dot.node(f"op{i}", node.op.symbol, id=f"op{i}", shape="circle", width="0.5",
+                     fixedsize="true", fontsize="12" if len(node.op.symbol) > 2 else "15",
                      style="filled", fillcolor="#f8fafc", color="#94a3b8")
             dot.edge(f"op{i}", f"n{i}", id=f"o{i}")
             for slot, child in enumerate(node.inputs):
@@ -218,15 +264,9 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
 
 
 def _svg_for_page(svg_bytes: bytes) -> str:
-    """graphviz's SVG as inline HTML: no XML prolog, no DOCTYPE, no namespace URLs
-    (an HTML parser puts <svg> in the SVG namespace by itself), and each value box's
+    """graphviz's SVG as inline HTML (see ``page.inline_svg``), with each value box's
     text lines tagged so the script can fill them in."""
-    root = ET.fromstring(svg_bytes)
-    for element in root.iter():
-        if element.tag.startswith(_SVG_NS):
-            element.tag = element.tag[len(_SVG_NS):]
-        for key in [k for k in element.attrib if k.startswith("{")]:
-            del element.attrib[key]                         # xlink:* (unused here)
+    root = inline_svg(svg_bytes)
     for group in root.iter("g"):
         gid = group.get("id", "")
         if group.get("class") == "node" and gid.startswith("n"):
@@ -236,12 +276,6 @@ def _svg_for_page(svg_bytes: bytes) -> str:
                 text.set("data-full", text.text or "")
                 if kind == "grad":
                     text.set("data-sign", _sign(text.text or ""))
-    for title in list(root.iter("title")):
-        title.text = ""                                    # no "n3" tooltips
-    root.set("class", "graph")
-    root.set("style", f"max-width: 100%; width: {root.get('width')}; height: auto")
-    root.attrib.pop("height", None)
-    root.attrib.pop("width", None)
     return ET.tostring(root, encoding="unicode")
 
 
@@ -253,28 +287,16 @@ def _sign(grad_line: str) -> str:
     return "zero" if number in ("0", "") else "pos"
 
 
-def _json_for_script(data: Any) -> str:
-    """JSON safe inside <script>: no "</script>" or "<!--" can close or confuse it."""
-    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-
-
-def _fill(template: str, values: dict[str, str]) -> str:
-    """``template`` with every ``__NAME__`` replaced by ``values[NAME]``, all in one
-    pass: text already put in (a title, a node label, the SVG) is never searched
-    again, so a title or label that reads ``__SVG__`` or ``__DATA__`` stays that text."""
-    names = "|".join(re.escape(name) for name in sorted(values, key=len, reverse=True))
-    return re.sub(f"__({names})__", lambda match: values[match.group(1)], template)
-
-
 def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
                      title: str | None = None, precision: int = 4,
-                     rankdir: str = "LR") -> str:
+                     rankdir: str = "LR") -> Page:
     """Write (when ``path`` is given) and return one HTML page that steps through
     ``output``'s forward values and then its backward pass, node by node.
 
     The page is self-contained (inline SVG, CSS and script; nothing fetched) and
-    works offline. Frames are defined by :func:`frames`. Needs graphviz's ``dot``
-    (raises ``viz.DotNotFoundError``, saying how to install it, if it is missing)."""
+    works offline; the result is a ``str`` that Jupyter shows inline. Frames are
+    defined by :func:`frames`. Needs graphviz's ``dot`` (raises
+    ``viz.DotNotFoundError``, saying how to install it, if it is missing)."""
     if not isinstance(output, Value):
         raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
     check_rankdir("animate_backward", rankdir)
@@ -305,15 +327,13 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         "forwardCount": len(nodes),
     }
     heading = title if title is not None else (
-        f"Backpropagation through {names[output]} = {display_number(output.data, precision)}")
-    page = _fill(_PAGE, {
-        "TITLE": html.escape(heading), "SVG": svg, "DATA": _json_for_script(data),
+        f"Backpropagation through {_output_name(output, names)} = "
+        f"{display_number(output.data, precision)}")
+    page = fill(_PAGE, {
+        "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
         "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR, "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(page)
-    return page
+    return Page(page).write(path)
 
 
 _PAGE = """<!DOCTYPE html>
@@ -323,8 +343,9 @@ _PAGE = """<!DOCTYPE html>
 <title>__TITLE__</title>
 <style>
   body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.5rem auto; max-width: 72rem; padding: 0 1rem; color: #0f172a; }
-  h1 { font-size: 1.3rem; font-weight: 600; }
+         margin: 1.5rem auto; max-width: 80rem; padding: 0 1rem; color: #0f172a;
+         font-size: 18px; }
+  h1 { font-size: 1.5rem; font-weight: 600; }
   .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.75rem;
             overflow-x: auto; background: #fff; }
   .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.75rem 0; }
@@ -335,10 +356,11 @@ _PAGE = """<!DOCTYPE html>
   #step { min-width: 11rem; font-variant-numeric: tabular-nums; }
   #phase { font-weight: 600; }
   #phase.forward { color: __FORWARD__; } #phase.backward { color: __BACKWARD__; }
-  #caption { font-size: 1.1rem; font-family: "Cambria Math", "STIX Two Math", Georgia, serif;
+  #caption { font-size: 1.4rem; font-family: "Cambria Math", "STIX Two Math", Georgia, serif;
              min-height: 1.6em; }
-  #detail { color: #475569; font-size: 0.9rem; min-height: 1.3em; }
-  .hint { color: #64748b; font-size: 0.85rem; }
+  #detail { color: #475569; font-size: 1.05rem; min-height: 1.3em; }
+  .hint { color: #64748b; font-size: 0.9rem; }
+  .zoom { margin-left: 0.75rem; }
   svg.graph .node text.grad[data-sign="pos"] { fill: __GRAD_POSITIVE__; }
   svg.graph .node text.grad[data-sign="neg"] { fill: __GRAD_NEGATIVE__; }
   svg.graph .node text.grad[data-sign="zero"] { fill: __GRAD_ZERO__; }
@@ -367,13 +389,16 @@ _PAGE = """<!DOCTYPE html>
   <button id="last" title="last frame (End)">▶|</button>
   <input id="slider" type="range" min="0" value="0" aria-label="frame">
   <span id="step"></span>
+  <span class="zoom"><button id="zoom-out" title="smaller (−)">−</button>
+  <button id="zoom-fit" title="fit the page (0)">fit</button>
+  <button id="zoom-in" title="larger (+)">+</button></span>
 </div>
 <p><span id="phase"></span> <span id="caption"></span></p>
 <p id="detail"></p>
 <p class="hint">__NODES__ nodes: first the forward pass computes each value in
 topological order (inputs first); then the backward pass hands each node its gradient,
 the sum over the arrows leaving it of (gradient there) × (local gradient), from the
-output back to the inputs. Keys: ← → step, Home/End jump, space plays.</p>
+output back to the inputs. Keys: ← → step, Home/End jump, space plays, + − 0 zoom.</p>
 <script>
 "use strict";
 const DATA = __DATA__;
@@ -452,12 +477,28 @@ document.getElementById("next").onclick = () => { play(false); show(current + 1)
 document.getElementById("last").onclick = () => { play(false); show(frames.length - 1); };
 document.getElementById("play").onclick = () => play(!timer);
 slider.oninput = () => { play(false); show(Number(slider.value)); };
+let zoom = 0;                   // 0: fit the page; else a factor of the drawing's own size
+function setZoom(z) {
+  zoom = z;
+  const svg = document.querySelector("svg.graph");
+  if (!svg || !svg.style) return;
+  const natural = parseFloat(svg.getAttribute("data-width")) || 0;
+  svg.style.maxWidth = zoom ? "none" : "100%";
+  svg.style.width = zoom && natural ? (natural * zoom) + "pt" : (natural ? natural + "pt" : "");
+}
+const zoomStep = dir => setZoom(Math.max(0.5, Math.min(4, (zoom || 1) * (dir > 0 ? 1.25 : 0.8))));
+document.getElementById("zoom-in").onclick = () => zoomStep(1);
+document.getElementById("zoom-out").onclick = () => zoomStep(-1);
+document.getElementById("zoom-fit").onclick = () => setZoom(0);
 document.addEventListener("keydown", ev => {
   if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return;
   const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0,
                   End: frames.length - 1 };
   if (ev.key in moves) { play(false); show(moves[ev.key]); ev.preventDefault(); }
   else if (ev.key === " ") { play(!timer); ev.preventDefault(); }
+  else if (ev.key === "+" || ev.key === "=") zoomStep(1);
+  else if (ev.key === "-") zoomStep(-1);
+  else if (ev.key === "0") setZoom(0);
 });
 show(0);
 </script>

@@ -42,6 +42,7 @@ from .names import (
     SHORT_ID,
     display_number,
     id_definitions,
+    is_number,
     node_names,
     role,
 )
@@ -518,9 +519,12 @@ def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, 
 
 def draw_constant(diagram: graphviz.Digraph, node_id: str, node: Value, name: str,
                   look: Look) -> None:
-    """A plain number of an expression as a small grey box with just its value."""
+    """A constant as a small grey box with no gradient: a plain number of an
+    expression shows just its value (``2``), named data (a labelled Constant, such as
+    a loss's target) its name and value (``y = 0.9``)."""
     fade = look.faded(node)
-    diagram.node(node_id, label=_esc(name), shape="box", style="rounded,filled",
+    shown = name if is_number(node) else f"{name} = {look.number(node.data)}"
+    diagram.node(node_id, label=_esc(shown), shape="box", style="rounded,filled",
                  fillcolor=ROLE_FILL["constant"], color=FADED if fade else GRAD_ZERO,
                  fontcolor=FADED if fade else NEUTRAL, fontsize="10",
                  height="0.25", width="0.3", margin="0.04,0.02")

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import ast
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
 from engine import OPS, Constant, Value, grad, order
 
 from .arguments import check_count, check_precision
-from .names import lesson_name, node_names
+from .names import NEURON_LABEL, is_number, lesson_name, node_names, predictions
 from .notation import (
     SUBSCRIPTS,
     SUPERSCRIPTS,
@@ -129,6 +130,7 @@ class Explanation:
     precision: int = 4
     deltas: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    form: str = "paths"
 
     @property
     def gradient_name(self) -> str:
@@ -142,9 +144,18 @@ class Explanation:
         if not self.paths:
             return (f"{self.gradient_name} = 0: no path leads from {self.output_name} "
                     f"down to {self.wrt_name}")
-        if self.grouped:
+        if self.form == "factored" and len(self.paths) > 1:
+            terms = "terms" if self.grouped else "paths"
+            what = (f"[the sum over the {len(self.paths):,} {terms} of what each has of its "
+                    f"own] · the factors they all share")
+        elif self.grouped and all(p.factors[0].rule.startswith("δ") for p in self.paths):
             what = (f"a sum over {self.path_count:,} paths, grouped by the δ = "
-                    f"∂{operand(self.output_name)}/∂node of the nodes nearest {self.wrt_name}")
+                    f"∂{operand(self.output_name)}/∂z of the pre-activations above "
+                    f"{self.wrt_name} (the recurrence)")
+        elif self.grouped:
+            what = (f"a sum over {self.path_count:,} paths, grouped by "
+                    f"∂{operand(self.output_name)}/∂node at the named nodes nearest "
+                    f"{self.wrt_name}")
         elif self.path_count == 1:
             what = "the product of the local derivatives along its one path"
         else:
@@ -156,20 +167,71 @@ class Explanation:
         terms = " + ".join(number_operand(self._num(p.product)) for p in self.paths)
         return f"{self.gradient_name} = {terms} = {self._num(self.total)}"
 
+    def shared(self) -> tuple[list[Factor], list[list[Factor]], list[Factor]]:
+        """The sum factored as the lessons write it: (the factors every term starts
+        with, what each term has of its own, the factors every term ends with), so
+        ∂out/∂wrt = [Σ middles] · head · tail. One term is all head."""
+        terms = [p.factors for p in self.paths]
+        if not terms:
+            return [], [], []
+        shortest = min(len(t) for t in terms)
+        head = 0
+        while head < shortest and all(_same(t[head], terms[0][head]) for t in terms):
+            head += 1
+        tail = 0
+        while (head + tail < shortest
+               and all(_same(t[-1 - tail], terms[0][-1 - tail]) for t in terms)):
+            tail += 1
+        middles = [t[head:len(t) - tail] for t in terms]
+        return terms[0][:head], middles, terms[0][len(terms[0]) - tail:]
+
+    def _factored_lines(self) -> list[str]:
+        """``∂out/∂wrt = [Σ middles] · shared`` in symbols, then in numbers, then the result."""
+        head, middles, tail = self.shared()
+        shared = head + tail
+        symbols, numbers = [], []
+        if any(middles):
+            symbols.append("[" + " + ".join("·".join(_factor_text(f.rule) for f in m) or "1"
+                                            for m in middles) + "]")
+            numbers.append("[" + " + ".join(" × ".join(number_operand(self._num(f.value))
+                                                       for f in m) or "1" for m in middles) + "]")
+        symbols += [_factor_text(f.rule) for f in shared]
+        numbers += [number_operand(self._num(f.value)) for f in shared]
+        lead = self.gradient_name
+        pad = " " * len(lead)
+        lines = [f"{lead} = {' · '.join(symbols)}", f"{pad} = {' × '.join(numbers)}"]
+        if any(middles) and shared:
+            inner = math.fsum(_product(m) for m in middles)
+            lines.append(f"{pad} = {number_operand(self._num(inner))} × "
+                         f"{number_operand(self._num(_product(shared)))}")
+        lines.append(f"{pad} = {self._num(self.total)}")
+        return lines
+
+    def _factor_lines(self, path: Path) -> list[str]:
+        width = max((len(f.derivative) for f in path.factors), default=0)
+        rule_width = max((len(f.rule) for f in path.factors if f.rule != f.derivative),
+                         default=0)
+        lines = []
+        for f in path.factors:
+            value = self._num(f.value)
+            if f.rule in (value, f.derivative):         # a number, or known: say it once
+                lines.append(f"  {f.derivative:<{width}} = {value}")
+            else:
+                lines.append(f"  {f.derivative:<{width}} = {f.rule:<{rule_width}} = {value}")
+        return lines
+
     def __str__(self) -> str:
+        if self.form == "factored" and self.paths:
+            lines = [self._headline(), ""] + self._factored_lines()
+            if self.notes:
+                lines += [""] + [f"Note: {note}." for note in self.notes]
+            return "\n".join(lines)
         lines = [self._headline()]
         for number, path in enumerate(self.paths, 1):
             lines.append("")
             kind = "term" if self.grouped else "path"
             lines.append(f"{kind} {number}: {path.route}")
-            width = max((len(f.derivative) for f in path.factors), default=0)
-            rule_width = max((len(f.rule) for f in path.factors), default=0)
-            for f in path.factors:
-                value = self._num(f.value)
-                if f.rule == value:                        # a number: say it once
-                    lines.append(f"  {f.derivative:<{width}} = {value}")
-                else:
-                    lines.append(f"  {f.derivative:<{width}} = {f.rule:<{rule_width}} = {value}")
+            lines += self._factor_lines(path)
             if len(path.factors) > 1:
                 lines.append(f"  product = {self._num(path.product)}")
         if len(self.paths) > 1:
@@ -183,8 +245,14 @@ class Explanation:
                 f"({self.path_count} paths{', grouped' if self.grouped else ''})>")
 
     def markdown(self) -> str:
-        """The explanation as Markdown: one table of factors per path, then the sum."""
+        """The explanation as Markdown: one table of factors per path, then the sum
+        (or, factored, the bracketed formula line by line)."""
         lines = [f"**{self._headline()}**"]
+        if self.form == "factored" and self.paths:
+            lines += [""] + [_md(line.strip()) + "  " for line in self._factored_lines()]
+            if self.notes:
+                lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
+            return "\n".join(lines)
         for number, path in enumerate(self.paths, 1):
             kind = "Term" if self.grouped else "Path"
             lines += ["", f"{kind} {number}: {_md(path.route)}", "",
@@ -201,7 +269,11 @@ class Explanation:
 
     def latex(self) -> str:
         """The sum as a LaTeX ``aligned`` block: per path, the product of the rules
-        and of their values."""
+        and of their values (factored: the bracket and the shared factors)."""
+        head = (rf"\frac{{\partial {_tex(operand(self.output_name))}}}"
+                rf"{{\partial {_tex(operand(self.wrt_name))}}}")
+        if self.form == "factored" and self.paths:
+            return _factored_latex(self, head)
         rows = []
         for number, path in enumerate(self.paths):
             lead = "=" if number == 0 else "+"
@@ -213,8 +285,6 @@ class Explanation:
             rows.append(f"&{lead} {rules} && = {shown}")
         if len(rows) != 1:
             rows.append(f"&= {_tex(self._num(self.total))}")
-        head = (rf"\frac{{\partial {_tex(operand(self.output_name))}}}"
-                rf"{{\partial {_tex(operand(self.wrt_name))}}}")
         return "\\begin{aligned}\n" + head + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
@@ -222,6 +292,46 @@ class Explanation:
 def _md(text: str) -> str:
     """Text safe in a Markdown table cell."""
     return text.replace("|", "\\|").replace("*", "\\*")
+
+
+def _same(one: Factor, other: Factor) -> bool:
+    """Whether two factors are the same factor (same derivative, rule and number)."""
+    return tuple(one) == tuple(other) and one.rule == other.rule
+
+
+def _product(factors: list[Factor]) -> float:
+    """The product of factors' values (0 when one is 0, as ``Path.product``)."""
+    return Path([], [], factors).product
+
+
+def _factor_text(rule: str) -> str:
+    """A rule fit to stand beside other factors: a sum or a negative in parentheses."""
+    depth = 0
+    for i, ch in enumerate(rule):
+        depth += (ch in "([{") - (ch in ")]}")
+        if depth == 0 and ch in "+−-" and (i == 0 or rule[i - 1] == " "):
+            return f"({rule})"
+    return rule
+
+
+def _factored_latex(why: Explanation, head: str) -> str:
+    """``Explanation.latex`` for the factored form."""
+    top, middles, tail = why.shared()
+    shared = top + tail
+    symbols, numbers = [], []
+    if any(middles):
+        symbols.append(r"\left[" + " + ".join(
+            _product_tex([_tex(f.rule) for f in m], k == 0) for k, m in enumerate(middles))
+            + r"\right]")
+        numbers.append(r"\left[" + " + ".join(
+            _product_tex([_tex(why._num(f.value)) for f in m], k == 0)
+            for k, m in enumerate(middles)) + r"\right]")
+    symbols += [_paren_tex(_tex(f.rule), quotient=True) for f in shared]
+    numbers += [_paren_tex(_tex(why._num(f.value))) for f in shared]
+    dot = r" \cdot "
+    rows = [f"&= {dot.join(symbols)}", f"&= {dot.join(numbers)}",
+            f"&= {_tex(why._num(why.total))}"]
+    return "\\begin{aligned}\n" + head + " " + " \\\\\n".join(rows) + "\n\\end{aligned}"
 
 
 def _negated(node: ast.expr) -> ast.expr:
@@ -237,18 +347,31 @@ def _negated(node: ast.expr) -> ast.expr:
 
 
 def _rule_text(node: Value, position: int, names: dict[Value, str],
-               negate: bool = False) -> str:
+               negate: bool = False, scale: float = 1.0) -> str:
     """The local rule ∂node/∂input[position], from the op table, over node names
-    (negated when the factor also crosses an odd number of −1 edges)."""
+    (negated when the factor also crosses an odd number of −1 edges, and times
+    ``scale`` when it crosses constant factors: ½·2·(ŷ − y) reads ŷ − y)."""
     op = node.op
     assert op is not None
     slots = "ab"[: op.arity]
     bound = dict(zip(slots, node.inputs))
     text = Notation(
         names={**{s: term(names[v]) for s, v in bound.items()}, "out": term(names[node])},
-        numbers={s: v.data for s, v in bound.items() if isinstance(v, Constant)})
+        numbers={s: v.data for s, v in bound.items() if is_number(v)})
     rule = local_rule(op, position)
+    if scale != 1.0:
+        rule = ast.BinOp(ast.Constant(scale), ast.Mult(), rule)
     return text.text(_negated(rule) if negate else rule)
+
+
+def _constant_local(node: Value, position: int) -> float | None:
+    """The local derivative when it is a number whatever the graph's values: a rule
+    made of numbers and of inputs that are plain numbers (∂(0.5·u)/∂u = 0.5,
+    ∂(s/3)/∂s = 1/3), else None."""
+    op = node.op
+    assert op is not None
+    numbers = {s: v.data for s, v in zip("ab", node.inputs) if is_number(v)}
+    return Notation({}, numbers)._number(local_rule(op, position))
 
 
 def _unit_sign(node: Value, position: int) -> float | None:
@@ -290,8 +413,10 @@ class _PathWriter:
     it took, so no two paths read alike."""
 
     def __init__(self, nodes: list[Value], names: dict[Value, str], output: Value,
-                 wrt: Value) -> None:
+                 wrt: Value, symbolic: bool = False) -> None:
         self.nodes, self.names, self.output, self.wrt = nodes, names, output, wrt
+        self.symbolic = symbolic
+        self.predictions = set(predictions(output, nodes))
         self.notes: list[str] = []
         self._ways: dict[Value, dict[Value, int]] = {}
 
@@ -313,38 +438,66 @@ class _PathWriter:
         named = [i for i, n in enumerate(chain)
                  if i in (0, len(chain) - 1) or _named(n, self.output, self.wrt)]
         groups: list[tuple[int, int]] = []
+        if self.symbolic:                    # ∂L/∂ŷ as one factor: the loss kept abstract
+            at = next((i for i, n in enumerate(chain) if n in self.predictions), None)
+            if at and self.ways(chain[0], chain[at]) == 1:
+                groups.append((0, at))
+                named = [i for i in named if i >= at]
         for start, end in zip(named, named[1:]):
-            real = [k for k in range(start, end) if _unit_sign(*edges[k]) is None]
-            cuts = [start, *(k + 1 for k in real[:-1]), end]
-            for i, j in zip(cuts, cuts[1:]):
-                if j - i > 1 and self.ways(chain[i], chain[j]) > 1:     # not honest: unfold
-                    groups.extend((k, k + 1) for k in range(i, j))
-                else:
-                    groups.append((i, j))
+            groups += self._fold(edges, chain, start, end, fold_constants=True)
+        return groups
+
+    def _fold(self, edges: list[tuple[Value, int]], chain: list[Value], start: int, end: int,
+              fold_constants: bool) -> list[tuple[int, int]]:
+        """The factors between two named nodes: one per real local derivative, the ±1
+        edges (and, with ``fold_constants``, the constant ones above it: ½, 1/n of a
+        loss) folded in; a constant below the last real one is a factor of its own
+        (∂(x·3)/∂x = 3). A group that is not honest is cut again without the
+        constants folded, then unfolded edge by edge."""
+        real = [k for k in range(start, end) if _unit_sign(*edges[k]) is None
+                and (not fold_constants or _constant_local(*edges[k]) is None)]
+        cuts = [start, *(k + 1 for k in real[:-1]), end]
+        if real and any(_unit_sign(*edges[k]) is None for k in range(real[-1] + 1, end)):
+            cuts.insert(-1, real[-1] + 1)      # a constant below the last rule: its own factor
+        groups: list[tuple[int, int]] = []
+        for i, j in zip(cuts, cuts[1:]):
+            if j - i > 1 and self.ways(chain[i], chain[j]) > 1:     # not honest
+                groups += (self._fold(edges, chain, i, j, False) if fold_constants
+                           else [(k, k + 1) for k in range(i, j)])
+            else:
+                groups.append((i, j))
         return groups
 
     def _factor(self, edges: list[tuple[Value, int]], chain: list[Value], i: int,
                 j: int) -> Factor:
         names = self.names
         derivative = f"∂{operand(names[chain[i]])}/∂{operand(names[chain[j]])}"
-        value, negative, real = 1.0, False, None
+        value, negative, real, reals, scale = 1.0, False, None, 0, 1.0
         for node, position in edges[i:j]:
             value *= node.local_grads[position]
             sign = _unit_sign(node, position)
-            if sign is None:
-                real = (node, position)
-            elif sign < 0:
-                negative = not negative
+            constant = _constant_local(node, position) if sign is None else None
+            if sign is not None:
+                negative ^= sign < 0
+            elif constant is not None:
+                scale *= constant
+            else:
+                real, reals = (node, position), reals + 1
         if real is None:
-            return Factor(derivative, "−1" if negative else "1", value)
+            return Factor(derivative, display_number(-scale if negative else scale, 6), value)
+        if reals > 1 or (self.symbolic and i == 0 and chain[j] in self.predictions):
+            return Factor(derivative, derivative, value)     # ∂L/∂ŷ kept whole (symbolic)
         node, position = real
         assert node.op is not None
+        if self.symbolic and _is_activation(node):
+            prime = "ψ′" if node in self.predictions else "φ′"
+            return Factor(derivative, f"{prime}({names[node.inputs[0]]})", value)
         if node.op.name == "relu" and node.inputs[0].data == 0.0:
             note = (f"{names[node.inputs[0]]} = 0 is ReLU's kink, where it has no derivative: "
                     "chaingrad (like PyTorch) takes ReLU′(0) = 0")
             if note not in self.notes:
                 self.notes.append(note)
-        return Factor(derivative, _rule_text(node, position, names, negative), value)
+        return Factor(derivative, _rule_text(node, position, names, negative, scale), value)
 
     def path(self, edges: list[tuple[Value, int]], top: Value,
              first: Factor | None = None) -> Path:
@@ -357,6 +510,26 @@ class _PathWriter:
                       else "" for i, j in groups]
         return Path(nodes=chain, names=[self.names[chain[0]]]
                     + [self.names[chain[j]] for _, j in groups], factors=factors, via=via)
+
+
+def _is_activation(node: Value) -> bool:
+    """Whether ``node`` is an nn neuron's a = f(z): labelled ``L{l}.N{j}.a``, made by
+    one op from its own ``L{l}.N{j}.z``."""
+    made = NEURON_LABEL.match(node.label)
+    if not made or made.group(3) != "a" or len(node.inputs) != 1:
+        return False
+    source = NEURON_LABEL.match(node.inputs[0].label)
+    return bool(source) and source.groups()[:2] == made.groups()[:2] and source.group(3) == "z"
+
+
+def _delta_rule(node: Value, names: dict[Value, str], output: Value) -> str:
+    """How a term's first factor ∂out/∂node is called: δ (δⱼ⁽ˡ⁾) only at an nn
+    pre-activation z, as in the lessons (δ = ∂L/∂z, not ∂L/∂a); elsewhere the
+    derivative itself."""
+    label = NEURON_LABEL.match(node.label)
+    if label and label.group(3) == "z":
+        return "δ" + names[node][1:]                    # z₁⁽²⁾ → δ₁⁽²⁾
+    return f"∂{operand(names[output])}/∂{operand(names[node])}"
 
 
 def _count_paths(nodes: list[Value], output: Value, wrt: Value) -> tuple[int, set[Value]]:
@@ -406,8 +579,8 @@ def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, floa
     stack: list[tuple[Value, list[tuple[Value, int]]]] = [(wrt, [])]
     while stack:
         node, edges = stack.pop()
-        if edges and _named(node, output, wrt):
-            partial.append(edges)
+        if edges and _named(node, output, wrt) and not _is_activation(node):
+            partial.append(edges)                      # (climb past a to the z's above)
             continue
         ups = sorted(consumers.get(node, []), key=lambda e: names[e[0]])
         if len(partial) + len(stack) + len(ups) > max_terms and edges:
@@ -416,89 +589,159 @@ def _grouped(writer: _PathWriter, reaches: set[Value], adjoint: dict[Value, floa
         for up in ups:
             stack.append((up[0], [up] + edges))
     terms = []
+    partial.sort(key=lambda edges: names[edges[0][0]])        # δ₁ before δ₂
     for edges in partial:
         top = edges[0][0]
-        delta = Factor(f"∂{operand(names[output])}/∂{operand(names[top])}", f"δ({names[top]})",
-                       adjoint.get(top, 0.0))
+        delta = Factor(f"∂{operand(names[output])}/∂{operand(names[top])}",
+                       _delta_rule(top, names, output), adjoint.get(top, 0.0))
         terms.append(writer.path(edges, top, first=delta))
     return terms
 
 
-def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4) -> Explanation:
+_FORMS = ("paths", "factored")
+
+
+def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4, *,
+            form: str = "paths", symbolic: bool = False) -> Explanation:
     """∂output/∂wrt written out as Σ over paths Π local derivatives.
 
     Each path lists its factors as (name, value) pairs, e.g.
     ``("∂z₁⁽²⁾/∂a₁⁽¹⁾ = w₁₁⁽²⁾", 0.2)``; ``.total`` is the sum (the engine's
-    gradient). Graphs with more than ``max_paths`` paths are grouped by δ."""
+    gradient). Graphs with more than ``max_paths`` paths are grouped by the
+    δ = ∂L/∂z of the nn pre-activations above ``wrt`` (the recurrence), or by
+    ∂L/∂node of the nearest named nodes.
+
+    ``form="factored"`` writes the sum as the lessons do, the factors every path
+    shares pulled out of a bracket: δ₁⁽¹⁾ = [w₁₁⁽³⁾·φ′(z₁⁽²⁾)·w₁₁⁽²⁾ + …] · ∂L/∂ŷ ·
+    ψ′(z₁⁽³⁾) · φ′(z₁⁽¹⁾). ``symbolic=True`` keeps the activations and the loss
+    abstract: an nn activation's factor reads φ′(z) (ψ′(z) at the output) instead
+    of its rule, and the loss above the output ŷ is one factor ∂L/∂ŷ."""
     if not isinstance(output, Value):
         raise TypeError(f"explain: output must be a Value, got {type(output).__name__}")
     if not isinstance(wrt, Value):
         raise TypeError(f"explain: wrt must be a Value, got {type(wrt).__name__}")
     check_count("explain", "max_paths", max_paths)
     check_precision("explain", precision)
+    if form not in _FORMS:
+        raise ValueError(f"explain: form must be one of {', '.join(map(repr, _FORMS))}, "
+                         f"got {form!r}")
+    if not isinstance(symbolic, bool):
+        raise TypeError(f"explain: symbolic must be a bool, got {type(symbolic).__name__}")
     nodes = order(output)
     names = node_names(output)
     if wrt not in names:
         names = {**names, wrt: lesson_name(wrt.label) or wrt.label or "x"}
     count, reaches = _count_paths(nodes, output, wrt)
-    writer = _PathWriter(nodes, names, output, wrt)
+    writer = _PathWriter(nodes, names, output, wrt, symbolic)
     if count <= max_paths:
         paths = [writer.path(edges, output) for edges in _enumerate(output, wrt, reaches)]
         total = math.fsum(p.product for p in paths)
         return Explanation(names[output], names[wrt], paths, total, count,
-                           precision=precision, notes=writer.notes)
-    adjoint = dict(zip(nodes, grad(output, nodes)))     # δ of every node: the engine's sweep
+                           precision=precision, notes=writer.notes, form=form)
+    adjoint = dict(zip(nodes, grad(output, nodes)))     # ∂output/∂node: the engine's sweep
     terms = _grouped(writer, reaches, adjoint, max_paths)
-    deltas = {t.factors[0].rule[2:-1]: t.factors[0].value for t in terms}
+    deltas = {names[t.nodes[0]]: t.factors[0].value for t in terms}
     total = math.fsum(t.product for t in terms)
     return Explanation(names[output], names[wrt], terms, total, count, grouped=True,
-                       precision=precision, deltas=deltas, notes=writer.notes)
+                       precision=precision, deltas=deltas, notes=writer.notes, form=form)
 
 
-_SUB_DIGITS = {low: digit for digit, low in SUBSCRIPTS.items()}
-_SUP_DIGITS = {high: digit for digit, high in SUPERSCRIPTS.items()}
-_SYMBOLS = {"·": r" \cdot ", "−": "-", "δ": r"\delta", "∂": r"\partial ",
-            "×": r"\times ", "≥": r"\geq ", "≤": r"\leq ", "≠": r"\neq ", "ŷ": r"\hat{y}",
-            "[": r"[", "]": r"]"}
+#: Unicode sub- and superscripts our text uses, as the characters they raise or lower.
+_LOWERED = {**{low: digit for digit, low in SUBSCRIPTS.items()},
+            **dict(zip("ₖⱼᵢₗₙₘₐₑₒₓ₊", "kjilnmaeox+"))}
+_RAISED = {**{high: digit for digit, high in SUPERSCRIPTS.items()},
+           **dict(zip("⁽⁾ˡⁿⁱᵏʲ⁺ᵀ", "()lnikj+T"))}
+_SYMBOLS = {"·": r" \cdot ", "−": "-", "∂": r"\partial ", "×": r"\times ", "≥": r"\geq ",
+            "≤": r"\leq ", "≠": r"\neq ", "ŷ": r"\hat{y}", "′": "'", "⊙": r"\odot ",
+            "Σ": r"\sum ", "…": r"\ldots ", "→": r"\to ", "φ": r"\varphi ", "ε": r"\epsilon ",
+            "{": r"\{", "}": r"\}", "_": r"\_", "%": r"\%", "&": r"\text{\&}", "#": r"\text{\#}",
+            "$": r"\$", "\\": r"\backslash ", "~": r"\sim ", "'": "'"}
+#: Words that read as words between formulas (a condition of a rule: "a if z > 0 else b").
+_SPACED_WORDS = ("if", "else", "not", "and", "or")
+
+
+def _greek(ch: str) -> str | None:
+    r"""A Greek letter as its LaTeX command (σ → \sigma, Δ → \Delta), else None."""
+    name = unicodedata.name(ch, "")
+    if not name.startswith(("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER ")) or " WITH " in name:
+        return None
+    word = name.rsplit(" ", 1)[-1].lower()
+    if word == "lamda":
+        word = "lambda"
+    return "\\" + (word.capitalize() if "CAPITAL" in name else word) + " "
+
+
+def _run(text: str, i: int, table: dict[str, str]) -> int:
+    """The end of the run of characters of ``table`` starting at ``i`` (commas between
+    lowered digits belong to the run: w₁₂,₃)."""
+    j = i
+    while j < len(text) and (text[j] in table or (
+            text[j] == "," and j + 1 < len(text) and text[j + 1] in table and j > i)):
+        j += 1
+    return j
 
 
 def _tex(text: str) -> str:
-    """Our display text (Unicode sub/superscripts, ·, −, σ) as LaTeX."""
+    r"""Our display text (Unicode sub/superscripts, ·, −, Greek, ŷ) as LaTeX that a
+    TeX parser accepts: each run of raised characters is one superscript (W⁽ˡ⁺¹⁾ᵀ is
+    W^{(l+1)T}), ``x^0.5`` is x^{0.5}, TeX's special characters in labels are
+    escaped, an op's word is written as its row says (``op.latex``: \tanh, \sigma),
+    another word called as a function is \operatorname{sign}, and any other word of
+    several letters is upright (\mathrm{loss})."""
     out: list[str] = []
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in _SUB_DIGITS or ch == ",":
-            j = i
-            while j < len(text) and (text[j] in _SUB_DIGITS or (text[j] == "," and j + 1 < len(text)
-                                                                and text[j + 1] in _SUB_DIGITS)):
-                j += 1
-            if j == i:                                   # a plain comma
-                out.append(ch)
-                i += 1
-                continue
-            out.append("_{" + "".join(_SUB_DIGITS.get(c, c) for c in text[i:j]) + "}")
+        if ch in _LOWERED:
+            j = _run(text, i, _LOWERED)
+            out.append("_{" + "".join(_LOWERED.get(c, c) for c in text[i:j]) + "}")
             i = j
-        elif ch == "⁽":
-            j = text.index("⁾", i)
-            out.append("^{(" + "".join(_SUP_DIGITS.get(c, c) for c in text[i + 1:j]) + ")}")
-            i = j + 1
-        elif ch in _SUP_DIGITS:
+        elif ch in _RAISED:
+            j = _run(text, i, _RAISED)
+            out.append("^{" + "".join(_RAISED[c] for c in text[i:j]) + "}")
+            i = j
+        elif ch == "^":                                   # x^0.5, x^(b − 1), x^y
+            j = i + 1
+            if text[j:j + 1] == "(":
+                depth, k = 0, j
+                while k < len(text):
+                    depth += (text[k] == "(") - (text[k] == ")")
+                    k += 1
+                    if depth == 0:
+                        break
+                exponent, i = text[j + 1:k - 1], k
+            else:
+                k = j + (text[j:j + 1] in "−-")
+                while k < len(text) and (text[k].isalnum() or text[k] == "."):
+                    k += 1
+                exponent, i = text[j:k], k
+            out.append("^{" + _tex(exponent) + "}")
+        elif ch.isalpha() and not text[i - 1:i].isalpha() and _function_at(text, i):
+            word = _function_at(text, i)                  # an op's word (its row's LaTeX)
+            latex = _op_latex().get(word, rf"\operatorname{{{word}}}")
+            i += len(word)
+            out.append(latex + " " if latex[1:].isalpha() else latex)    # \exp x, \tanh(z)
+        elif ch.isascii() and ch.isalpha():
             j = i
-            while j < len(text) and text[j] in _SUP_DIGITS:
+            while j < len(text) and text[j].isascii() and text[j].isalpha():
                 j += 1
-            out.append("^{" + "".join(_SUP_DIGITS[c] for c in text[i:j]) + "}")
+            word = text[i:j]
+            if word in _SPACED_WORDS:
+                out.append(rf"\ \mathrm{{{word}}}\ ")
+            else:
+                out.append(word if len(word) == 1 else rf"\mathrm{{{word}}}")
             i = j
         elif ch in _SYMBOLS:
             out.append(_SYMBOLS[ch])
             i += 1
-        elif ch.isalpha() and not text[i - 1:i].isalpha() and _function_at(text, i):
-            word = _function_at(text, i)
-            latex = _op_latex().get(word, rf"\operatorname{{{word}}}")
-            i += len(word)
-            out.append(latex + " " if latex[1:].isalpha() else latex)    # \exp x, \tanh(z)
-        else:
+        elif _greek(ch):
+            out.append(_greek(ch))                         # type: ignore[arg-type]
+            i += 1
+        elif ch.isascii():
             out.append(ch)
+            i += 1
+        else:                                              # any other character: as text
+            out.append(rf"\text{{{ch}}}")
             i += 1
     return "".join(out)
 
@@ -510,13 +753,13 @@ def _op_latex() -> dict[str, str]:
 
 
 def _function_at(text: str, i: int) -> str:
-    """The op's symbol starting at ``text[i]`` (``σ``, ``tanh``), or a longer word
-    called as a function (``sign(``); else ''."""
+    """The op's symbol starting at ``text[i]`` (``σ``, ``tanh``), or a longer word of
+    Latin letters called as a function (``sign(``); else ''."""
     j = i
     while j < len(text) and (text[j].isalpha() or text[j] in "0123456789"):
         j += 1
     word = text[i:j]
-    if word in _op_latex() or (len(word) > 1 and text[j:j + 1] == "("):
+    if word in _op_latex() or (len(word) > 1 and word.isascii() and text[j:j + 1] == "("):
         return word
     return ""
 

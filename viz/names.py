@@ -5,7 +5,12 @@ in one place:
 
 * a labelled leaf is called by its label, and an nn label is turned into the
   lessons' symbol (``L1.N2.w3`` → ``w₂₃⁽¹⁾``, ``L2.N1.z`` → ``z₁⁽²⁾``, ``x1`` → ``x₁``);
-* a constant is called by its number (``2``);
+* a constant is called by its number (``2``), unless it was given a name of its
+  own (``Constant(0.9, "y1")``, as nn's losses name their targets): then it is data,
+  called by that name (``y₁``) and shown with its value, with no gradient;
+* the network's output — the nn activations (or linear pre-activations) of the last
+  layer that a loss is computed from — is called ŷ (ŷ₁, ŷ₂, … for several), as
+  in the lessons, in every view;
 * an unlabelled intermediate is called by a short expression of its inputs' names
   (``x·w``, ``tanh(n)``, ``x·w + b``), or by a short id (``v3``) when the
   expression would be too long to read at a glance.
@@ -35,7 +40,8 @@ from .notation import (
 )
 
 __all__ = ["node_names", "id_definitions", "lesson_name", "role", "format_number",
-           "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID"]
+           "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID",
+           "is_number", "predictions", "prediction_name"]
 
 #: The roles a node can play, in the order a legend lists them.
 ROLES = ("input", "parameter", "constant", "intermediate", "output")
@@ -78,6 +84,47 @@ def lesson_name(label: str) -> str | None:
     if match:                                   # x1 → x₁, w_2 → w₂
         return f"{match.group(1)}{_subscript(match.group(2))}"
     return None
+
+
+def is_number(node: Value) -> bool:
+    """Whether ``node`` is a plain number of an expression (a Constant called by its
+    value, such as the ``2`` of ``2 * x``), as opposed to named data (a Constant
+    with a label of its own, such as a target ``y₁``), which is written by name."""
+    return isinstance(node, Constant) and node.label == f"{node.data:g}"
+
+
+def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
+    """The network's outputs ŷ in ``root``'s graph: the nodes with an nn neuron label
+    (``L3.N1.a``, or ``L3.N1.z`` for a linear output) of the deepest layer from which
+    ``root`` is reached through no other neuron's node (a hidden activation that a
+    loss also uses, as a penalty, stays a⁽ˡ⁾ⱼ). None when ``root`` is itself a neuron's
+    node (then the graph is a piece of the network, not a loss on its output), and
+    none when two of them are neuron j of that layer (two networks' outputs, or a
+    neuron's z and a): no two nodes may both be called ŷⱼ."""
+    if NEURON_LABEL.match(root.label):
+        return []
+    nodes = order(root) if nodes is None else nodes
+    clear = {root}
+    found = []
+    for node in reversed(nodes):                    # consumers before their inputs
+        if node not in clear:
+            continue
+        if node is not root and NEURON_LABEL.match(node.label):
+            found.append(node)
+            continue
+        clear.update(node.inputs)
+    place = {node: tuple(map(int, NEURON_LABEL.match(node.label).groups()[:2]))  # type: ignore[union-attr]
+             for node in found}
+    deepest = max((layer for layer, _ in place.values()), default=0)
+    found = [node for node in found if place[node][0] == deepest]
+    if len({place[node] for node in found}) < len(found):
+        return []
+    return found
+
+
+def prediction_name(neuron: int, single: bool) -> str:
+    """ŷ for the only output, ŷⱼ for output j of several."""
+    return "ŷ" if single else f"ŷ{_subscript(str(neuron))}"
 
 
 def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) -> str:
@@ -193,16 +240,25 @@ def _name_terms(root: Value, max_length: int, who: str) -> tuple[dict[Value, Ter
         raise TypeError(f"{who}: root must be a Value, got {type(root).__name__}")
     check_count(who, "max_length", max_length)
     nodes = order(root)
+    outputs = predictions(root, nodes)
+    neuron = {node: int(NEURON_LABEL.match(node.label).group(2))   # type: ignore[union-attr]
+              for node in outputs}
+    single = all(j == 1 for j in neuron.values())
+    others = {lesson_name(n.label) or n.label for n in nodes if n.label and n not in neuron}
+    if any(prediction_name(j, single) in others for j in neuron.values()):
+        neuron = {}                                # a node already called ŷ: keep a⁽ˡ⁾ⱼ
+    taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
     terms: dict[Value, Term] = {}
     ids: list[Value] = []
-    taken = {lesson_name(n.label) or n.label for n in nodes if n.label}
     sums = _running_sums(nodes)
     next_id = 1
     for node in nodes:
         short = not node.label                     # an expression: may need an id
-        if isinstance(node, Constant) and node.label == f"{node.data:g}":
+        if is_number(node):
             name = display_number(node.data, 6)            # 3e-06 → 3×10⁻⁶
             prec = SIGN if node.data < 0 else ATOM
+        elif node in neuron:
+            name, prec = prediction_name(neuron[node], single), ATOM
         elif node.label:
             name = lesson_name(node.label) or node.label
             prec = ATOM

@@ -2,23 +2,27 @@
 
 Inputs on the left, the output on the right, one circle per neuron named in the
 lessons' notation (x₁, a₁⁽¹⁾, ŷ), each edge labelled with its weight W⁽ˡ⁾ⱼₖ —
-blue for a positive weight, orange for a negative one, thicker for a larger |w| —
-and each neuron's bias b⁽ˡ⁾ⱼ. After a forward pass a neuron shows its activation
-a⁽ˡ⁾ⱼ; after a backward pass it shows its error signal δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ, so the
-recurrence δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ′(z⁽ˡ⁾) can be read off the picture.
+blue for a positive weight, orange for a negative one, thicker for a larger |w|,
+the label near the edge's start where no other edge crosses it — and each
+neuron's bias b⁽ˡ⁾ⱼ (when it is not 0, or when asked). After a forward pass a
+neuron shows its activation a⁽ˡ⁾ⱼ; after a backward pass it shows its error signal
+δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ, so the recurrence δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ′(z⁽ˡ⁾) can be read
+off the picture. With ``loss=`` the loss node L and its targets (y₁ = 0.9) are
+drawn too. The column headers stand on one line.
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+import re
+from typing import TYPE_CHECKING, Any, Mapping
 
-from engine import OPS, Value, order
+from engine import OPS, Constant, Value, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import FONT, GRAD_NEGATIVE, GRAD_POSITIVE, NEUTRAL, ROLE_FILL, new_diagram
-from .names import lesson_name
-from .notation import display_number, subscript, superscript
+from .names import is_number, lesson_name
+from .notation import activation_symbol, display_number, subscript, superscript
 
 if TYPE_CHECKING:                                        # graphviz is imported lazily
     import graphviz
@@ -29,8 +33,8 @@ __all__ = ["draw_network", "WEIGHT_POSITIVE", "WEIGHT_NEGATIVE"]
 #: gradient in draw_dot, and a weight is not a gradient).
 WEIGHT_POSITIVE = "#2563eb"
 WEIGHT_NEGATIVE = "#ea580c"
-_ACTIVATION_NAMES = {"relu": "ReLU", "sigmoid": "σ", "tanh": "tanh", "linear": "linear"}
 _WEIGHT_LABELS = ("value", "name", "both", "none")
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def _check_model(model: Any) -> list[Any]:
@@ -64,15 +68,19 @@ def _inputs(layers: list[Any]) -> list[Value | None]:
 
 
 def _activation_value(neuron: Any, previous: float | None, residual: bool) -> float | None:
-    """a = φ(z) (+ a of the previous layer on a residual path), from the last forward."""
+    """a = φ(z) (+ a of the previous layer on a residual path), from the last forward:
+    ``neuron.a`` when the neuron kept it, else recomputed from ``neuron.z``."""
+    a = getattr(neuron, "a", None)
+    if isinstance(a, Value):
+        return a.data
     z = getattr(neuron, "z", None)
     if not isinstance(z, Value):
         return None
     activation = getattr(neuron, "activation", "linear")
-    a = z.data if activation == "linear" else OPS[activation].forward(z.data)
+    value = z.data if activation == "linear" else OPS[activation].forward(z.data)
     if residual and previous is not None:
-        a += previous
-    return a
+        value += previous
+    return value
 
 
 def _line(text: str, colour: str | None = None, bold: bool = False, size: int | None = None) -> str:
@@ -90,22 +98,24 @@ def _weight_width(weight: float, largest: float) -> str:
     return f"{0.6 + 3.9 * abs(weight) / largest:.2f}"
 
 
-def _column(diagram: Any, title: str, nodes: list[tuple[str, str, str, str]]) -> None:
-    """One column of circles under a title, stacked top to bottom in index order.
+def _column(diagram: Any, title: str, nodes: list[tuple[str, str, dict[str, str]]]) -> str:
+    """One column of nodes under a title, stacked top to bottom in index order; the
+    title's id is returned.
 
-    ``nodes`` holds (id, HTML label, fill, width). The column is one rank chained by
+    ``nodes`` holds (id, HTML label, attributes). The column is one rank chained by
     invisible edges title → first → second …, so dot keeps x₁ above x₂ instead of
     reordering to save crossings (clusters would let it reorder)."""
+    title_id = f"title_{nodes[0][0]}"
     with diagram.subgraph() as rank:
         rank.attr(rank="same")
-        title_id = f"title_{nodes[0][0]}"
         rank.node(title_id, title, shape="plaintext", fixedsize="false", style="",
-                  fontcolor=NEUTRAL, fontsize="12", width="0", height="0.3")
-        for node_id, label, fill, width in nodes:
-            rank.node(node_id, f"<{label}>", fillcolor=fill, width=width)
+                  fontcolor=NEUTRAL, fontsize="13", width="0", height="0.3", id=title_id)
+        for node_id, label, attrs in nodes:
+            rank.node(node_id, f"<{label}>", id=node_id, **attrs)
         chain = [title_id, *(node_id for node_id, *_ in nodes)]
         for upper, lower in zip(chain, chain[1:]):
             rank.edge(upper, lower, style="invis")
+    return title_id
 
 
 def _sub(*numbers: int) -> str:
@@ -116,8 +126,25 @@ def _sup(number: int) -> str:
     return f"⁽{superscript(number)}⁾"
 
 
-def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
+def _label_angle(k: int, j: int, sources: int, targets: int, rankdir: str) -> str:
+    """Where the label of the weight from node k (of ``sources``) to node j (of
+    ``targets``) sits beside its edge, near the edge's start, on the side no other
+    edge of the figure crosses (a label at a crossing is ambiguous between W₁₂ and
+    W₂₁): above an edge going down, below an edge going up; a level edge has it
+    on the outer side (columns stand top-aligned, under their headers)."""
+    if rankdir not in ("LR", "RL"):
+        return "0"
+    above = 22 if rankdir == "LR" else -22
+    if j > k or (j == k and k == 1):
+        return str(above)
+    if j < k or k == sources or j == targets:
+        return str(-above)
+    return "0"
+
+
+def draw_network(model: Any, *, precision: int = 4, weights: str | None = None,
                  show_delta: bool | None = None, show_weight_grads: bool = False,
+                 show_bias: bool | None = None, loss: Value | None = None,
                  rankdir: str = "LR") -> graphviz.Digraph:
     """The MLP ``model`` as a diagram in the lessons' layout and notation.
 
@@ -127,48 +154,74 @@ def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
     labels would hide the picture. ``show_delta`` shows δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ
     (``neuron.z.grad``) in each neuron; by default once a backward pass has made
     some δ non-zero. ``show_weight_grads`` adds ∂L/∂W⁽ˡ⁾ⱼₖ = δ⁽ˡ⁾ⱼ a⁽ˡ⁻¹⁾ₖ under
-    each weight. Values come from the model's last forward and backward pass (on
-    one example: ``neuron.z`` is the last pre-activation made)."""
+    each weight. ``show_bias`` shows each b⁽ˡ⁾ⱼ (default: the biases that are not 0).
+    ``loss`` (the loss Value computed from the model's output) adds the loss node
+    with its value and the targets it was computed against. ``precision`` is in
+    significant digits (4 shows a lesson's 1.815 unrounded). Values come from the
+    model's last forward and backward pass (on one example: ``neuron.z`` is the last
+    pre-activation made)."""
+    return network_diagram(model, precision=precision, weights=weights, show_delta=show_delta,
+                           show_weight_grads=show_weight_grads, show_bias=show_bias, loss=loss,
+                           rankdir=rankdir)
+
+
+def network_diagram(model: Any, *, precision: int = 4, weights: str | None = None,
+                    show_delta: bool | None = None, show_weight_grads: bool = False,
+                    show_bias: bool | None = None, loss: Value | None = None,
+                    rankdir: str = "LR", gradients: Mapping[Value, float] | None = None,
+                    who: str = "draw_network") -> graphviz.Digraph:
+    """``draw_network``, with the gradients read from ``gradients`` instead of
+    ``.grad`` when given (so a page can show a backward pass without running one).
+    Every neuron's node has the id ``L{l}N{j}``, every edge ``w_L{l}N{j}_{k}``."""
     layers = _check_model(model)
     edges = sum(len(n.w) for layer in layers for n in layer.neurons)
     if weights is None:
         weights = "value" if edges <= 12 else "none"
     if weights not in _WEIGHT_LABELS:
-        raise ValueError(f"draw_network: weights must be one of {', '.join(_WEIGHT_LABELS)}, "
+        raise ValueError(f"{who}: weights must be one of {', '.join(_WEIGHT_LABELS)}, "
                          f"got {weights!r}")
-    check_rankdir("draw_network", rankdir)
-    check_precision("draw_network", precision)
-    if not isinstance(show_weight_grads, bool):
-        raise TypeError("draw_network: show_weight_grads must be a bool")
+    check_rankdir(who, rankdir)
+    check_precision(who, precision)
+    for name, flag in (("show_weight_grads", show_weight_grads), ("show_bias", show_bias),
+                       ("show_delta", show_delta)):
+        if flag is not None and not isinstance(flag, bool):
+            raise TypeError(f"{who}: {name} must be a bool, got {type(flag).__name__}")
+    if loss is not None and not isinstance(loss, Value):
+        raise TypeError(f"{who}: loss must be a Value (the loss computed from the model's "
+                        f"output), got {type(loss).__name__}")
     num = lambda x: display_number(x, precision)           # noqa: E731
+    grad_of = (lambda v: v.grad) if gradients is None else (   # noqa: E731
+        lambda v: gradients.get(v, 0.0))
 
     zs = [getattr(n, "z", None) for layer in layers for n in layer.neurons]
     forward_done = all(isinstance(z, Value) for z in zs)
     if show_delta is None:
-        show_delta = forward_done and any(z.grad for z in zs)   # type: ignore[union-attr]
+        show_delta = forward_done and any(grad_of(z) for z in zs)  # type: ignore[arg-type]
     largest = max((abs(w.data) for layer in layers for n in layer.neurons for w in n.w),
                   default=0.0)
 
     diagram = new_diagram("network", rankdir=rankdir, newrank="true")
-    diagram.attr("graph", ranksep="1.5" if weights != "none" else "1.1", nodesep="0.3")
-    diagram.attr("node", shape="circle", style="filled", fixedsize="true")
-    diagram.attr("edge", arrowsize="0.5", fontsize="11")
+    diagram.attr("graph", ranksep="1.6" if weights != "none" else "1.1", nodesep="0.35")
+    diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
+    diagram.attr("edge", arrowsize="0.5", fontsize="12")
 
     xs = _inputs(layers)
-    _column(diagram, "inputs", [
-        (f"x{k}", _line(f"x{_sub(k)}", bold=True, size=14) +
-         (f"<BR/>{_line(num(x.data))}" if x is not None else ""), ROLE_FILL["input"], "0.8")
-        for k, x in enumerate(xs, 1)])
+    titles = [_column(diagram, "inputs", [
+        (f"x{k}", _line(f"x{_sub(k)}", bold=True, size=16) +
+         (f"<BR/>{_line(num(x.data))}" if x is not None else ""),
+         {"fillcolor": ROLE_FILL["input"], "width": "0.8"})
+        for k, x in enumerate(xs, 1)])]
     previous = [f"x{k}" for k in range(1, len(xs) + 1)]
     previous_values = [x.data if x is not None else None for x in xs]
 
     last = len(layers)
+    outputs = []
     for l_index, layer in enumerate(layers, 1):
         neurons = layer.neurons
         activation = getattr(neurons[0], "activation", "linear")
         residual = bool(getattr(layer, "residual", False))
         title = ("output" if l_index == last else f"layer {l_index}") + \
-            f" · {_ACTIVATION_NAMES.get(activation, activation)}" + (" + skip" if residual else "")
+            f" · {activation_symbol(activation)}" + (" + skip" if residual else "")
         column, values = [], []
         for j, neuron in enumerate(neurons, 1):
             node_id = f"L{l_index}N{j}"
@@ -179,31 +232,62 @@ def draw_network(model: Any, *, precision: int = 3, weights: str | None = None,
                 name = "ŷ" if len(neurons) == 1 else f"ŷ{_sub(j)}"
             else:
                 name = f"a{_sub(j)}{_sup(l_index)}"
-            lines = [_line(name, bold=True, size=14), _line(f"b = {num(neuron.b.data)}", size=10)]
+            lines = [_line(name, bold=True, size=16)]
+            if show_bias or (show_bias is None and neuron.b.data != 0.0):
+                lines.append(_line(f"b = {num(neuron.b.data)}", size=11))
             if forward_done and a_value is not None:
-                lines.append(_line(f"a = {num(a_value)}", size=10))
+                lines.append(_line(f"a = {num(a_value)}", size=12))
             if show_delta and isinstance(neuron.z, Value):
-                delta = neuron.z.grad
+                delta = grad_of(neuron.z)
                 colour = GRAD_POSITIVE if delta > 0 else GRAD_NEGATIVE if delta < 0 else NEUTRAL
-                lines.append(_line(f"δ = {num(delta)}", colour=colour, bold=True, size=11))
+                lines.append(_line(f"δ = {num(delta)}", colour=colour, bold=True, size=12))
             fill = ROLE_FILL["output" if l_index == last else "intermediate"]
-            column.append((node_id, "<BR/>".join(lines), fill, "1.2" if len(lines) > 3 else "1.0"))
+            longest = max(len(html.unescape(_TAGS.sub("", line))) for line in lines)
+            width = max(1.35 if len(lines) > 3 else 1.2, 0.1 * longest + 0.1)
+            column.append((node_id, "<BR/>".join(lines),
+                           {"fillcolor": fill, "width": f"{width:.2f}"}))
             for k, (source, w) in enumerate(zip(previous, neuron.w), 1):
                 weight_name = lesson_name(w.label) or f"w{_sub(j, k)}{_sup(l_index)}"
                 text = {"value": num(w.data), "name": weight_name,
                         "both": f"{weight_name} = {num(w.data)}", "none": ""}[weights]
                 if show_weight_grads:
-                    text = f"{text}\\n∂L/∂w = {num(w.grad)}" if text else f"∂L/∂w = {num(w.grad)}"
+                    gradient = f"∂L/∂w = {num(grad_of(w))}"
+                    text = f"{text}\\n{gradient}" if text else gradient
                 colour = WEIGHT_NEGATIVE if w.data < 0 else WEIGHT_POSITIVE
-                diagram.edge(source, node_id, label=text, color=colour, fontcolor=colour,
-                             penwidth=_weight_width(w.data, largest),
+                angle = _label_angle(k, j, len(previous), len(neurons), rankdir)
+                diagram.edge(source, node_id, taillabel=text, labelfontcolor=colour,
+                             labelfontsize="12", labelangle=angle,
+                             labeldistance="5", color=colour,
+                             penwidth=_weight_width(w.data, largest), id=f"w_{node_id}_{k}",
                              tooltip=f"{weight_name} = {w.data!r}")
-        _column(diagram, title, column)
+        titles.append(_column(diagram, title, column))
         previous = [node_id for node_id, *_ in column]
         previous_values = values
-    diagram.attr(label=_legend(show_delta), labelloc="b", fontsize="10", fontname=FONT,
+        outputs = previous
+    if loss is not None:
+        titles += _loss_columns(diagram, loss, outputs, num)
+    for left, right in zip(titles, titles[1:]):          # the headers on one line
+        diagram.edge(left, right, style="invis", weight="100")
+    diagram.attr(label=_legend(show_delta), labelloc="b", fontsize="11", fontname=FONT,
                  fontcolor=NEUTRAL)
     return diagram
+
+
+def _loss_columns(diagram: Any, loss: Value, outputs: list[str], num: Any) -> list[str]:
+    """The loss column: the targets (named constants of the loss: y₁ = 0.9) above
+    the loss node L with its value; the column title's id."""
+    targets = [n for n in order(loss) if isinstance(n, Constant) and not is_number(n)]
+    box = {"shape": "box", "style": "rounded,filled", "fixedsize": "false"}
+    nodes = [(f"target{i}", _line(f"{lesson_name(t.label) or t.label} = {num(t.data)}", size=13),
+              {**box, "fillcolor": ROLE_FILL["constant"], "width": "0.6", "height": "0.4"})
+             for i, t in enumerate(targets, 1)]
+    name = lesson_name(loss.label) or loss.label or "L"
+    nodes.append(("loss", _line(f"{name} = {num(loss.data)}", bold=True, size=15),
+                  {**box, "fillcolor": ROLE_FILL["output"], "width": "0.9", "height": "0.6"}))
+    title = _column(diagram, "targets · loss" if targets else "loss", nodes)
+    for source in outputs:
+        diagram.edge(source, "loss", color=NEUTRAL, id=f"to_loss_{source}")
+    return [title]
 
 
 def _legend(show_delta: bool) -> str:

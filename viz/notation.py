@@ -32,7 +32,8 @@ from .arguments import check_precision
 
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
-           "operand", "number_operand", "term", "applied", "local_rule", "Notation", "op_term"]
+           "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
+           "op_term", "activation_symbol"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -117,6 +118,18 @@ def _precedence(name: str) -> int:
         if depth == 0 and not bars and char in " +−-·/^×÷":
             return SUM
     return ATOM
+
+
+_RAISED = frozenset(SUPERSCRIPTS.values()) | {"⁾", "⁽", "ᵀ", "′"}
+
+
+def power_base(text: str, precedence: int) -> str:
+    """``text`` fit to take an exponent: parenthesised when it binds looser than a
+    power or already ends raised (``(a₁⁽²⁾)²``, not ``a₁⁽²⁾²``, which reads as a
+    double superscript and is no valid LaTeX)."""
+    if precedence < ATOM or text[-1:] in _RAISED:
+        return f"({text})"
+    return text
 
 
 def applied(symbol: str, argument: str) -> str:
@@ -273,6 +286,15 @@ class Notation:
         # Anything else a rule might hold: Python's own spelling, names put in.
         return ast.unparse(_Rename(self.names).visit(node)), CONDITION
 
+    def _decided(self, node: ast.expr) -> ast.expr:
+        """``node`` with the conditions its numbers decide taken (folding only)."""
+        while self.fold and isinstance(node, ast.IfExp):
+            truth = self._truth(node.test)
+            if truth is None:
+                break
+            node = node.body if truth else node.orelse
+        return node
+
     def _binary(self, node: ast.BinOp) -> Term:
         symbol, precedence = _OPERATORS[type(node.op)]
         if self.fold and isinstance(node.op, ast.Mult):
@@ -280,10 +302,16 @@ class Notation:
                 return self._term(node.right)
             if self._number(node.right) == 1.0:
                 return self._term(node.left)
+            left, right = self._number(node.left), self._decided(node.right)
+            inner = self._number(right.left) if (isinstance(right, ast.BinOp) and isinstance(
+                right.op, ast.Mult)) else None
+            if left is not None and inner is not None:     # ½·(2·x) → x: numbers multiply
+                return self._term(ast.BinOp(ast.Constant(left * inner), ast.Mult(),
+                                            right.right))   # type: ignore[union-attr]
         if (isinstance(node.op, ast.Mult) and isinstance(node.left, ast.Name)
                 and isinstance(node.right, ast.Name) and node.left.id == node.right.id):
             base, base_precedence = self._term(node.left)               # out·out → out²
-            return f"{wrap(base, base_precedence, ATOM)}²", POWER
+            return f"{power_base(base, base_precedence)}²", POWER
         left, left_precedence = self._term(node.left)
         right, right_precedence = self._term(node.right)
         # a − (b + c) and a/(b·c) need the parentheses; a + b + c does not; x + (−y)
@@ -298,7 +326,7 @@ class Notation:
         exponent = self._number(exponent_node)
         if self.fold and exponent == 1.0:
             return base, base_precedence
-        base = wrap(base, base_precedence, ATOM)
+        base = power_base(base, base_precedence)
         if exponent is not None and exponent == int(exponent) and \
                 abs(exponent) < _SUPERSCRIPT_LIMIT:
             return f"{base}{superscript(int(exponent))}", POWER
@@ -338,3 +366,13 @@ def op_term(op: Op, inputs: Sequence[Term], numbers: Mapping[int, float] | None 
         return applied(op.symbol, ", ".join(text for text, _ in inputs)), ATOM
     known = {slots[i]: x for i, x in (numbers or {}).items()}
     return Notation(dict(zip(slots, inputs)), known, fold=False).term(tree)
+
+
+def activation_symbol(activation: str, linear: str = "linear") -> str:
+    """How the lessons write an nn activation: the symbol of the op row it calls
+    (``relu`` → ReLU, ``sigmoid`` → σ, ``tanh``), ``linear`` for none (the layer's
+    z is its a); another name as it is."""
+    if activation == "linear":
+        return linear
+    row = next((op for op in OPS.values() if op.function == activation), None)
+    return row.symbol if row is not None else activation

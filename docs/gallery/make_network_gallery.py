@@ -1,4 +1,6 @@
-"""Make the draw_network pictures in docs/gallery/ and the animation docs/animation.html.
+"""Make the draw_network pictures in docs/gallery/, the animation docs/animation.html,
+the stepper docs/stepper.html and its screenshots (when Chromium and selenium are
+installed, as for the page tests).
 
     .venv/bin/python docs/gallery/make_network_gallery.py
 
@@ -9,6 +11,7 @@ writes docs/gallery/network_341.png exactly as a reader's copy writes it.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from pathlib import Path
@@ -18,7 +21,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from engine import Value  # noqa: E402
 from nn import MLP, SGD, datasets, fit, mse  # noqa: E402
-from viz import animate_backward, draw_network  # noqa: E402
+from viz import animate_backward, animate_network, draw_network  # noqa: E402
 
 
 def lessons_2221() -> None:
@@ -31,7 +34,7 @@ def lessons_2221() -> None:
         activation="sigmoid", output_activation="sigmoid")
     loss = mse(model([1.0, 2.0]), 1.0)               # L = (ŷ − y)², y = 1
     loss.backward()
-    draw_network(model, weights="both").write("network_2221.png")
+    draw_network(model, weights="both", loss=loss).write("network_2221.png")
 
 
 def xor_trained() -> None:
@@ -49,7 +52,7 @@ def exercise_341() -> None:
     """The 3 → 4 → 1 ReLU/sigmoid exercise, one SGD example: 16 edges, so weights are
     shown by colour and width only (labels would hide the picture)."""
     model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
-    loss = 0.5 * (model([0.5, -1.0, 2.0]) - 1.0) ** 2
+    loss = mse(model([0.5, -1.0, 2.0]), 1.0, half=True)   # ½(ŷ − y)²
     loss.backward()
     draw_network(model).write("network_341.png")
 
@@ -61,8 +64,37 @@ def animation() -> None:
     animate_backward(y, "animation.html")
 
 
+def stepper() -> None:
+    """The lessons' layer-by-layer widget on a 3-4-3-1 sigmoid network, ½(ŷ − y)²."""
+    model = MLP(3, [4, 3, 1], activation="sigmoid", output_activation="sigmoid",
+                init="torch", seed=1)
+    animate_network(model, [0.5, -1.0, 2.0], 0.8, "stepper.html",
+                    loss=functools.partial(mse, half=True))     # ½(ŷ − y)²
+
+
 #: Each picture's maker and the folder it writes in.
-PICTURES = {lessons_2221: HERE, xor_trained: HERE, exercise_341: HERE, animation: HERE.parent}
+PICTURES = {lessons_2221: HERE, xor_trained: HERE, exercise_341: HERE, animation: HERE.parent,
+            stepper: HERE.parent}
+
+
+def screenshots(page: str) -> str:
+    """docs/gallery/stepper_delta.png and stepper_gradients.png: the stepper at the δ of
+    layer 1 and at the gradients of layer 2, in headless Chromium (tests/browser.py)."""
+    sys.path.insert(0, str(HERE.parents[1] / "tests"))
+    from browser import Browser, missing
+    if missing():
+        return f"no screenshots: {missing()}"
+    browser = Browser()
+    try:
+        driver = browser.open(page, "stepper")
+        slider = driver.find_element("id", "slider")
+        for step, name in ((7, "stepper_delta"), (9, "stepper_gradients")):
+            driver.execute_script("arguments[0].value = arguments[1]; arguments[0]"
+                                  ".dispatchEvent(new Event('input'))", slider, step)
+            driver.save_screenshot(str(HERE / f"{name}.png"))
+    finally:
+        browser.close()
+    return "docs/gallery/stepper_delta.png, stepper_gradients.png"
 
 
 def main() -> None:
@@ -73,8 +105,9 @@ def main() -> None:
             make()
     finally:
         os.chdir(here)
-    print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png "
-          "and docs/animation.html")
+    shots = screenshots((HERE.parent / "stepper.html").read_text(encoding="utf-8"))
+    print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png, "
+          f"docs/animation.html, docs/stepper.html and {shots}")
 
 
 if __name__ == "__main__":
