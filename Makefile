@@ -26,7 +26,7 @@ test: $(STAMP) system-deps
 
 demo: $(STAMP)
 	$(BIN)/python examples/tour.py
-	$(BIN)/python examples/moons.py
+	$(BIN)/python examples/moons.py --png out/moons.png
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py

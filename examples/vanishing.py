@@ -27,9 +27,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nn
 from viz import layer_gradients, plot_gradient_flow
+
+if TYPE_CHECKING:                                  # matplotlib only for --png
+    from matplotlib.figure import Figure
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 MATCHING_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
@@ -57,8 +61,8 @@ def name(activation: str, residual: bool) -> str:
     return activation + (" + residual" if residual else "")
 
 
-def draw(path: Path, depths: list[int], first_layer: dict[str, list[float]],
-         deepest: dict[str, list[float]], title: str) -> None:
+def draw(depths: list[int], first_layer: dict[str, list[float]],
+         deepest: dict[str, list[float]], title: str) -> Figure:
     """Two panels: the gradient by layer in the deepest nets, and layer 1's by depth."""
     from matplotlib.figure import Figure
 
@@ -78,7 +82,7 @@ def draw(path: Path, depths: list[int], first_layer: dict[str, list[float]],
             line.set_linestyle("--" if "residual" in line.get_label() else "-")
     by_layer.legend(fontsize="small", ncol=2, framealpha=0.9, handlelength=4)   # for both
     figure.suptitle(title)
-    figure.savefig(path, dpi=110)
+    return figure
 
 
 def main() -> None:
@@ -116,9 +120,10 @@ def main() -> None:
             cells.append(f"{means[0]:13.2e}")
         print(f"{depth:>5}{''.join(cells)}", flush=True)
     if args.png is not None:
-        draw(args.png, depths, first_layer, deepest,
-             f"Vanishing and exploding gradients: binary cross-entropy on {len(X)} moons points "
-             f"({setting})")
+        figure = draw(depths, first_layer, deepest,
+                      f"Vanishing and exploding gradients: binary cross-entropy on {len(X)} "
+                      f"moons points ({setting})")
+        figure.savefig(args.png, dpi=110)
         print(f"wrote {args.png}")
 
 

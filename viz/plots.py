@@ -103,7 +103,8 @@ def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
             raise TypeError(f"{who}: {label_arg} must be a list of str, one per {what}, "
                             f"got {type(labels).__name__}")
         elif len(labels) != len(runs):
-            raise ValueError(f"{who}: {len(runs)} {what}s but {len(labels)} {label_arg}")
+            plural = "histories" if what == "history" else f"{what}s"
+            raise ValueError(f"{who}: {len(runs)} {plural} but {len(labels)} {label_arg}")
         pairs = list(zip(labels, runs))
     else:
         raise TypeError(f"{who}: expected a {what}, a list of them or a {{label: {what}}} "
@@ -270,7 +271,7 @@ def _compiled_model(who: str, model: Any,
 
     with no_grad():                        # the guard: compiled and eager agree on the data
         for point in points:
-            eager = model(list(point))
+            eager = model([Value(point[0], "x1"), Value(point[1], "x2")])
             eager = list(eager) if isinstance(eager, (list, tuple)) else [eager]
             for got, want in zip(evaluate(*point), eager):
                 if not math.isclose(got, want.data, rel_tol=1e-9, abs_tol=1e-12):
@@ -463,7 +464,8 @@ def plot_gradient_flow(models: Any, *, ax: Axes | None = None,
     ``{label: model}`` mapping; in place of a model, a list of per-layer numbers
     (e.g. ``layer_gradients`` averaged over seeds). ``labels`` names the lines
     (default: the activation, the depth and whether residual). A layer whose
-    gradient is exactly 0 (every ReLU dead) has no point on the log scale.
+    gradient is exactly 0 (every ReLU dead) has no point on the log scale; a line
+    that is 0 everywhere says so in its label.
     Returns the Figure."""
     who = "plot_gradient_flow"
     _matplotlib(who)
@@ -472,13 +474,15 @@ def plot_gradient_flow(models: Any, *, ax: Axes | None = None,
     for index, (name, run) in enumerate(runs, 1):
         name = name if name is not None else _model_label(run, index)
         values = [float(v) for v in run] if _is_sequence(run) else layer_gradients(run)
-        if not any(values):
-            raise ValueError(f"{who}: every weight of {name!r} has gradient 0: run "
-                             f"loss.backward() first (or every unit is dead)")
         if not all(math.isfinite(v) and v >= 0 for v in values):
             raise ValueError(f"{who}: {name!r}: the mean |gradients| must be finite and "
                              f"≥ 0, got {values}")
+        if not any(values):                        # nothing to draw on a log scale: say so
+            name += " (0 in every layer)"
         lines.append((name, values))
+    if not any(v for _, values in lines for v in values):
+        raise ValueError(f"{who}: every gradient is 0: run loss.backward() first (or every "
+                         f"unit is dead)")
     ax = _axes(who, ax, (6.4, 4.2))
     for name, values in lines:
         ax.plot(range(1, len(values) + 1), values, marker="o", markersize=3.5, linewidth=2,
