@@ -231,8 +231,11 @@ def test_boundary_of_several_outputs_is_the_argmax():
            epochs=20, progress=False)
     resolution = 40
     ax = plot_decision_boundary(model, X, y, resolution=resolution).axes[0]
-    filled, _ = contour_sets(ax)
+    sets = [c for c in ax.collections if isinstance(c, ContourSet)]
+    (filled,) = [c for c in sets if c.filled]
     assert list(filled.levels) == [-0.5, 0.5, 1.5, 2.5]
+    edges = [c for c in sets if not c.filled]             # one per class: where it ends
+    assert len(edges) == 3 and all(list(c.levels) == [0.5] for c in edges)
     points = grid_points(ax, resolution, 5)
     seen = set()
     for point, scores in zip(points, nn.predict(model, [list(p) for p in points])):

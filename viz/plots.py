@@ -196,9 +196,14 @@ def plot_history(history: Any, *, ax: Axes | None = None,
     ax.grid(True, which="major", alpha=0.3)
     if not ax.get_title():
         ax.set_title("training loss" + (" and accuracy" if twin is not None else ""))
-    lines = ax.lines + (twin.lines if twin is not None else [])
-    ax.legend(handles=[line for line in lines if line.get_gid() in (_LOSS_GID, _ACCURACY_GID)],
-              loc="center right", framealpha=0.9)
+    losses = [line for line in ax.lines if line.get_gid() == _LOSS_GID]
+    accuracies = [line for line in (twin.lines if twin is not None else [])
+                  if line.get_gid() == _ACCURACY_GID]
+    if len(losses) == 1:                               # one run: inside, out of the way
+        ax.legend(handles=losses + accuracies, loc="center right", framealpha=0.9)
+    else:                                              # several: below, loss | accuracy
+        ax.legend(handles=losses + accuracies, loc="upper center", ncol=2 if accuracies else 1,
+                  bbox_to_anchor=(0.5, -0.14), frameon=False, fontsize="small")
     return ax.figure
 
 
@@ -362,7 +367,8 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
 
     xs, ys = _grid(points, resolution)
     rows = [[evaluate(a, b) for a in xs] for b in ys]            # rows[i][j] at (xs[j], ys[i])
-    ax = _axes(who, ax, (6.4, 4.8))
+    aspect = (xs[-1] - xs[0]) / (ys[-1] - ys[0])        # a new figure fits the data's shape
+    ax = _axes(who, ax, (min(max(3.4 * aspect + (1.8 if outputs == 1 else 0.8), 4.8), 10.0), 4.8))
     sigmoid = getattr(model, "output_activation", None) == "sigmoid"
     if outputs == 1:
         field = np.array([[out[0] for out in row] for row in rows])
@@ -375,7 +381,7 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
             norm = TwoSlopeNorm(vcenter=cut, vmin=levels[0], vmax=levels[-1])
             extend = "both"
             title = f"model output ŷ  (class 1 where ŷ > {cut:g})"
-        filled = ax.contourf(xs, ys, field, levels=levels, cmap="RdBu", norm=norm, alpha=0.75,
+        filled = ax.contourf(xs, ys, field, levels=levels, cmap="RdBu", norm=norm, alpha=0.55,
                              extend=extend)
         ax.contour(xs, ys, field, levels=[cut], colors="black", linewidths=2)
         colorbar = ax.figure.colorbar(filled, ax=ax, shrink=0.85)
@@ -389,15 +395,17 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
         levels = np.arange(outputs + 1) - 0.5
         colours = ListedColormap(CLASS_COLOURS[:outputs])
         ax.contourf(xs, ys, field, levels=levels, cmap=colours, alpha=0.3)
-        ax.contour(xs, ys, field, levels=levels[1:-1], colors="black", linewidths=1.2)
-        boundary = "boundary: argmax changes"
+        for c in range(outputs):               # each class's edge: one line per boundary,
+            ax.contour(xs, ys, (field == c).astype(float), levels=[0.5],   # drawn from
+                       colors="black", linewidths=1.5)                       # both sides
+        boundary = "boundary"
         point_classes = {c: c for c in classes}
     for label in classes:
         colour_index = point_classes[label]
         mine = [p for p, t in zip(points, labels) if t == label]
-        ax.scatter([p[0] for p in mine], [p[1] for p in mine], s=28, linewidths=0.8,
+        ax.scatter([p[0] for p in mine], [p[1] for p in mine], s=34, linewidths=0.9,
                    color=CLASS_COLOURS[colour_index], marker=_MARKERS[colour_index],
-                   edgecolors="white", label=f"class {label}", zorder=3)
+                   edgecolors="black", label=f"class {label}", zorder=3)
     handles, names = ax.get_legend_handles_labels()
     handles.append(Line2D([], [], color="black", linewidth=2))
     names.append(boundary)

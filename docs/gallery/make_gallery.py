@@ -17,6 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))        # run from a checkout without installing
 
+import make_plot_gallery  # noqa: E402
+
 from engine import Value  # noqa: E402
 from nn import MLP  # noqa: E402
 from viz import draw_dot, explain  # noqa: E402
@@ -132,8 +134,10 @@ def main() -> None:
         diagram.attr(dpi="110")                  # crisp on slides and retina screens
         path = diagram.render(HERE / name, format="png", cleanup=True)
         print(f"wrote {Path(path).relative_to(HERE.parents[1])}")
+    make_plot_gallery.main()                    # the matplotlib plots, after the diagrams
     page = HERE.parent / "gallery.md"
-    page.write_text(gallery_page(printed), encoding="utf-8")
+    page.write_text(gallery_page(printed) + "\n" + make_plot_gallery.plot_section(),
+                    encoding="utf-8")
     print(f"wrote {page.relative_to(HERE.parents[1])}")
 
 
