@@ -31,6 +31,7 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/plots.py
 
 # Re-render every picture of docs/ (and docs/gallery.md, written from its code).
 gallery: $(STAMP) system-deps

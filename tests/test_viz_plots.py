@@ -298,6 +298,8 @@ def test_boundary_bad_input_says_what_is_wrong():
         plot_decision_boundary(model, ["ab", "cd"], y)
     with pytest.raises(TypeError, match="y\\[1\\] must be a class label"):
         plot_decision_boundary(model, X, [0, "one"])
+    with pytest.raises(ValueError, match=r"y\[0\] must be a whole number"):
+        plot_decision_boundary(model, X, [0.5, 1])
     with pytest.raises(TypeError, match="X and y must be sequences"):
         plot_decision_boundary(model, 3, y)
     with pytest.raises(TypeError, match="threshold must be a number"):
@@ -466,3 +468,29 @@ def test_vanishing_pictures_plot_the_tables_numbers():
         assert list(lines_by_label(by_depth)[name].get_ydata()) == first[name]
     assert lines_by_label(by_depth)["relu + residual"].get_linestyle() == "--"
     assert lines_by_label(by_depth)["sigmoid"].get_linestyle() == "-"
+
+
+# ---- in a notebook -------------------------------------------------------------------
+def test_a_returned_figure_is_a_png_for_jupyter():
+    figure = plot_history([1.0, 0.5, 0.25])
+    assert figure._repr_png_()[:8] == PNG
+
+
+def test_a_notebook_shows_each_plot_once_inline():
+    nbformat = pytest.importorskip("nbformat", reason="pip install nbclient ipykernel")
+    nbclient = pytest.importorskip("nbclient", reason="pip install nbclient ipykernel")
+    pytest.importorskip("ipykernel", reason="pip install ipykernel")
+    cells = ["import nn\nfrom viz import plot_decision_boundary, plot_history\n"
+             "plot_history([1.0, 0.5, 0.1])",
+             "import matplotlib.pyplot as plt             # pyplot's inline backend too\n"
+             "plot_decision_boundary(nn.MLP(2, [3, 1], seed=0), [[0, 0], [1, 1]], [0, 1],\n"
+             "                       resolution=20)"]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                       "language": "python"}
+    nbclient.NotebookClient(notebook, timeout=120,
+                            resources={"metadata": {"path": str(ROOT)}}).execute()
+    for cell in notebook.cells:
+        images = [o for o in cell.outputs if "image/png" in o.get("data", {})]
+        assert len(images) == 1, cell.outputs                # shown, and only once
+        assert images[0]["data"]["image/png"].startswith("iVBORw0KGgo")   # base64 of PNG

@@ -15,8 +15,9 @@ imported only when a plot is drawn.
 
 from __future__ import annotations
 
+import functools
+import io
 import math
-import sys
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from engine import Value, enable_grad, no_grad, order
@@ -43,29 +44,37 @@ _ACCURACY_GID = "chaingrad-accuracy"
 
 
 # ---- matplotlib, lazily --------------------------------------------------------------
-def _matplotlib(who: str) -> Any:
-    """The matplotlib package, or an ImportError saying how to install it."""
+def _require_matplotlib(who: str) -> None:
+    """Import matplotlib, or raise an ImportError saying how to install it."""
     try:
-        import matplotlib
         import matplotlib.figure  # noqa: F401
         import numpy  # noqa: F401                      # matplotlib's own dependency
     except ImportError as error:
         raise ImportError(f"{who} needs matplotlib, chaingrad's optional extra `plot`: "
                           f"pip install 'chaingrad[plot]'") from error
-    if "ipykernel" in sys.modules:
-        # In a Jupyter kernel, pyplot loads the inline backend, which is what shows a
-        # returned Figure in the notebook. The Figure itself is made outside pyplot,
-        # so it is shown once (not again by pyplot at the end of the cell) and never
-        # needs a display: savefig works headless.
-        import matplotlib.pyplot  # noqa: F401
-    return matplotlib
+
+
+@functools.cache
+def _figure_class() -> type:
+    """A matplotlib Figure made outside pyplot — so it needs no display (savefig works
+    headless), and pyplot never shows it a second time at the end of a notebook cell
+    — that shows itself in Jupyter as a PNG when it is a cell's value."""
+    from matplotlib.figure import Figure
+
+    class PlotFigure(Figure):
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png")
+            return buffer.getvalue()
+
+    return PlotFigure
 
 
 def _axes(who: str, ax: Any, figsize: tuple[float, float]) -> Axes:
     """``ax`` checked, or the one axes of a new Figure."""
-    matplotlib = _matplotlib(who)
+    _require_matplotlib(who)
     if ax is None:
-        figure = matplotlib.figure.Figure(figsize=figsize, layout="constrained")
+        figure = _figure_class()(figsize=figsize, layout="constrained")
         return figure.add_subplot()
     from matplotlib.axes import Axes
     if not isinstance(ax, Axes):
@@ -88,7 +97,7 @@ def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
     if isinstance(runs, Mapping):
         if labels is not None:
             raise ValueError(f"{who}: give labels either as the keys of a mapping or as "
-                             f"label=, not both")
+                             f"{label_arg}=, not both")
         pairs = [(str(key), run) for key, run in runs.items()]
     elif is_one(runs):
         if labels is not None and not isinstance(labels, str):
@@ -122,8 +131,7 @@ def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
 # ---- plot_history --------------------------------------------------------------------
 def _is_history(x: Any) -> bool:
     """A History, or a plain list of losses (one per epoch) from a loop of your own."""
-    return isinstance(x, History) or (_is_sequence(x) and all(_is_number(v) for v in x)
-                                      and not isinstance(x, Mapping))
+    return isinstance(x, History) or (_is_sequence(x) and all(_is_number(v) for v in x))
 
 
 def _curves(who: str, run: Any) -> tuple[list[float], list[float] | None]:
@@ -169,7 +177,7 @@ def plot_history(history: Any, *, ax: Axes | None = None,
     it. The loss axis is logarithmic when the losses on it span a factor of 10 or
     more (and are all > 0). Returns the Figure."""
     who = "plot_history"
-    _matplotlib(who)
+    _require_matplotlib(who)
     runs, single = _runs(who, "history", history, label, "label", _is_history)
     curves = [(name if name is not None else "" if single else f"run {i}", *_curves(who, run))
               for i, (name, run) in enumerate(runs, 1)]
@@ -196,13 +204,14 @@ def plot_history(history: Any, *, ax: Axes | None = None,
     ax.grid(True, which="major", alpha=0.3)
     if not ax.get_title():
         ax.set_title("training loss" + (" and accuracy" if twin is not None else ""))
-    losses = [line for line in ax.lines if line.get_gid() == _LOSS_GID]
-    accuracies = [line for line in (twin.lines if twin is not None else [])
-                  if line.get_gid() == _ACCURACY_GID]
-    if len(losses) == 1:                               # one run: inside, out of the way
-        ax.legend(handles=losses + accuracies, loc="center right", framealpha=0.9)
+    loss_lines = [line for line in ax.lines if line.get_gid() == _LOSS_GID]
+    accuracy_lines = [line for line in (twin.lines if twin is not None else [])
+                      if line.get_gid() == _ACCURACY_GID]
+    handles = loss_lines + accuracy_lines
+    if len(loss_lines) == 1:                           # one run: inside, out of the way
+        ax.legend(handles=handles, loc="center right", framealpha=0.9)
     else:                                              # several: below, loss | accuracy
-        ax.legend(handles=losses + accuracies, loc="upper center", ncol=2 if accuracies else 1,
+        ax.legend(handles=handles, loc="upper center", ncol=2 if accuracy_lines else 1,
                   bbox_to_anchor=(0.5, -0.14), frameon=False, fontsize="small")
     return ax.figure
 
@@ -229,8 +238,11 @@ def _points(who: str, X: Any, y: Any) -> tuple[list[tuple[float, float]], list[A
             raise ValueError(f"{who}: X[{i}] must be finite, got {point!r}")
         points.append((float(point[0]), float(point[1])))
     for i, label in enumerate(y):
-        if not _is_number(label) or label != int(label):
+        if not _is_number(label):
             raise TypeError(f"{who}: y[{i}] must be a class label (an int), got {label!r}")
+        if not math.isfinite(label) or label != int(label):
+            raise ValueError(f"{who}: y[{i}] must be a whole number (a class label), "
+                             f"got {label!r}")
     return points, [int(label) for label in y]
 
 
@@ -329,12 +341,13 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
 
     The ``resolution`` × ``resolution`` grid is evaluated without building a graph
     per point: one forward graph is compiled (``engine.compile``) and run on plain
-    floats. 200 × 200 for micrograd's 2-16-16-1 MLP takes about 1 s on one core
-    (the whole plot about 1.5 s; eager mode under ``no_grad`` would take ~20 s).
+    floats. At 200 × 200, micrograd's 2-16-16-1 MLP takes about 1.2 s for the whole
+    call, 0.75 s of it the grid (in eager mode under ``no_grad`` the grid alone
+    would take ~20 s; ``bench/plots.py``, one core of a 2-core Xeon).
     The model must branch only through Value ops (nn's models do): its output at
     each data point is checked against the compiled one. Returns the Figure."""
     who = "plot_decision_boundary"
-    _matplotlib(who)
+    _require_matplotlib(who)
     if not callable(model):
         raise TypeError(f"{who}: model must be callable (an nn.MLP), got {type(model).__name__}")
     check_count(who, "resolution", resolution)
@@ -476,7 +489,7 @@ def plot_gradient_flow(models: Any, *, ax: Axes | None = None,
     that is 0 everywhere says so in its label.
     Returns the Figure."""
     who = "plot_gradient_flow"
-    _matplotlib(who)
+    _require_matplotlib(who)
     runs, _ = _runs(who, "model", models, labels, "labels", _is_flow)
     lines = []
     for index, (name, run) in enumerate(runs, 1):
