@@ -33,11 +33,12 @@ test: $(STAMP) system-deps
 
 demo: $(STAMP)
 	$(BIN)/python examples/tour.py
-	$(BIN)/python examples/moons.py
+	$(BIN)/python examples/moons.py --png out/moons.png
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/plots.py
 
 # Re-render every picture of docs/ (and docs/gallery.md, written from its code).
 gallery: $(STAMP) system-deps

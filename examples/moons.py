@@ -5,16 +5,20 @@
 bar. Then the decision boundary as an ASCII map: ``·`` where the net says class 0,
 blank where it says class 1, and the training points on top (``o`` class 0,
 ``x`` class 1; a point on the wrong side of the boundary is misclassified).
+``--png PATH`` also draws the boundary and the loss curve side by side with
+matplotlib (``pip install 'chaingrad[plot]'``); ``make demo`` writes ``out/moons.png``.
 
-    python examples/moons.py [--epochs 100] [--seed 0] [--no-progress]
+    python examples/moons.py [--epochs 100] [--seed 0] [--no-progress] [--png PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import nn
+from viz import plot_decision_boundary, plot_history
 
 
 def decision_map(model: nn.MLP, X: list[list[float]], y: list[int],
@@ -44,11 +48,29 @@ def decision_map(model: nn.MLP, X: list[list[float]], y: list[int],
     return "\n".join([border, *("|" + "".join(line) + "|" for line in grid), border])
 
 
+def draw(model: nn.MLP, X: list[list[float]], y: list[int], history: nn.History,
+         path: Path) -> None:
+    """The decision boundary and the training curves side by side, saved to ``path``."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 4.6), layout="constrained")
+    boundary, curves = figure.subplots(1, 2)
+    plot_decision_boundary(model, X, y, ax=boundary)
+    plot_history(history, ax=curves)
+    shape = "-".join(str(n) for n in [model.nin, *model.nouts])
+    figure.suptitle(f"Two moons: a {shape} MLP ({model.activation} hidden, one logit out) "
+                    f"trained by Adam on binary cross-entropy, {len(X)} points")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--png", type=Path, default=None, metavar="PATH",
+                        help="also draw the boundary and the loss curve to this PNG file")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -65,6 +87,9 @@ def main() -> None:
     print("· the model says class 0 there, blank: class 1; o and x: the training points "
           "of class 0 and 1")
     print(f"({time.perf_counter() - started:.1f} s)")
+    if args.png is not None:
+        draw(model, X, y, history, args.png)
+        print(f"wrote {args.png}: the decision boundary and the loss curve")
 
 
 if __name__ == "__main__":

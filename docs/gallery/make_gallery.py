@@ -20,6 +20,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))        # run from a checkout without installing
+sys.path.insert(0, str(HERE))                   # make_plot_gallery, beside this file
+
+import make_plot_gallery  # noqa: E402
 
 from engine import Value  # noqa: E402
 from nn import MLP  # noqa: E402
@@ -165,8 +168,10 @@ def main() -> None:
             print(f"wrote docs/gallery/{name}.png")
     finally:
         os.chdir(here)
+    make_plot_gallery.main()                    # the matplotlib plots, after the diagrams
     page = HERE.parent / "gallery.md"
-    page.write_text(gallery_page(printed), encoding="utf-8")
+    page.write_text(gallery_page(printed) + "\n" + make_plot_gallery.plot_section(),
+                    encoding="utf-8")
     print(f"wrote {page.relative_to(HERE.parents[1])}")
 
 
