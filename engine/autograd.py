@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import threading
+from itertools import compress
 from operator import attrgetter
 from typing import Any, Iterable, Union
 
@@ -337,8 +338,8 @@ def backward(root: Node, gradient: Number = 1.0) -> None:
         for node, before in zip(nodes, earlier):
             node.grad = before
         raise
-    for node, before in zip(nodes, earlier):
-        if before != 0.0 and node.op is None:
+    for node, before in compress(zip(nodes, earlier), earlier):    # the nonzero ones
+        if node.op is None:
             node.grad += before
 
 

@@ -70,6 +70,7 @@ class Op:
     * ``operands``: each input's part in words, for explanations ("the numerator");
     * ``number``: the position of an input that is always a plain number (pow's
       exponent): a diagram writes it on the op (``^2``) and no gradient flows to it;
+      ``otherwise``: the row to use when a Value is given there (pow → powv);
     * ``carries``: the inputs whose inf or NaN always reaches ``out`` (a + b: both;
       a / b: only a, since x / inf = 0); any other input may hide one;
     * ``taught``: the local rules as a lesson writes them, for display only;
@@ -78,14 +79,15 @@ class Op:
     A row pickles and copies as its name: a graph's nodes keep pointing at the table."""
 
     __slots__ = ("name", "symbol", "forward_rule", "local_rules", "arity", "function", "latex",
-                 "domain", "outside", "commutative", "operands", "number", "carries",
+                 "domain", "outside", "commutative", "operands", "number", "otherwise", "carries",
                  "taught", "doc", "forward", "local", "defined")
 
     def __init__(self, name: str, symbol: str, forward: str, *local: str,
                  function: str | None = None, latex: str | None = None,
                  domain: str | None = None, outside: str = "",
                  commutative: bool = False, operands: tuple[str, ...] = (),
-                 number: int | None = None, carries: tuple[int, ...] = (),
+                 number: int | None = None, otherwise: str | None = None,
+                 carries: tuple[int, ...] = (),
                  taught: tuple[str, ...] = (), doc: str = "") -> None:
         if len(local) not in (1, 2):
             raise ValueError(f"Op {name!r}: one local rule per input, and one or two inputs; "
@@ -105,6 +107,7 @@ class Op:
             f"the {_ORDINALS[i]} operand of {symbol}" if self.arity == 2 else f"the operand of "
             f"{symbol}" for i in range(self.arity))
         self.number = number
+        self.otherwise = otherwise
         self.carries = carries
         self.taught = taught or local
         self.doc = doc
@@ -150,7 +153,7 @@ DIV     = Op("div",     "÷",    "a / b",                  "1.0 / b",           
              taught=("1.0 / b", "-a / b ** 2"))
 POW     = Op("pow",     "^",    "a ** b",                 "b * a ** (b - 1.0) if b else 0.0",
                                                                                 "0.0",  # x⁰ at 0
-             number=1, operands=("the base", "the exponent"), latex="^",
+             number=1, otherwise="powv", operands=("the base", "the exponent"), latex="^",
              domain="a >= 0.0 or b == round(b)",
              outside="a negative base to a fractional power is not a real number")
 POWV    = Op("powv",    "^",    "a ** b",                 "b * a ** (b - 1.0)", "out * log(a)",

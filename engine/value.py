@@ -171,17 +171,8 @@ class Value(Node):
     __rtruediv__ = op_method(DIV, "__rtruediv__", reflected=True)
     __neg__ = op_method(NEG, "__neg__")
     __abs__ = op_method(ABS, "__abs__")
-    _pow = op_method(POW, "_pow")           # x ** 2: a number exponent
-    _powv = op_method(POWV, "_powv")        # x ** y: a Value exponent (base > 0)
+    __pow__ = op_method(POW, "__pow__")     # x ** 2; a Value exponent, x ** y, is powv
     __rpow__ = op_method(POWV, "__rpow__", reflected=True)
-
-    def __pow__(self, other: Value | Number) -> Value:
-        """``x ** 2`` (a number exponent: the row pow) or ``x ** y`` (a Value
-        exponent, base > 0: the row powv)."""
-        if type(other) is not float and type(other) is not int and \
-                isinstance(other, Value) and type(other) is not Constant:
-            return self._powv(other)
-        return self._pow(other)           # a number (or a Constant; anything else is refused)
 
     def __pos__(self) -> Value:
         return self
@@ -332,6 +323,8 @@ def apply(op: Op, *operands: Value | Number) -> Value:
                         f"got {len(operands)}")
     inputs = tuple(as_operand(x, op) for x in operands)
     if op.number is not None and type(inputs[op.number]) is not Constant:
+        if op.otherwise is not None:          # x ** y with a Value y: the row powv
+            return apply(OPS[op.otherwise], *inputs)
         raise TypeError(f"{op.name}: {op.operands[op.number]} must be a number, got "
                         f"{inputs[op.number]!r}")
     datas = tuple(v.data for v in inputs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from functools import cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 from engine import Value, is_grad_enabled
@@ -40,6 +41,12 @@ def _check_activation(activation: object, who: str, argument: str = "activation"
     return activation  # type: ignore[return-value]
 
 
+@cache
+def _input_labels(nin: int) -> tuple[str, ...]:
+    """``x1`` … ``x{nin}``: the labels of a model's inputs (written once per width)."""
+    return tuple(f"x{i}" for i in range(1, nin + 1))
+
+
 def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     """The inputs as Values: numbers become leaves labelled ``x1``, ``x2``, …
     (their position), Values are used as they are (and keep their labels)."""
@@ -53,12 +60,12 @@ def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     if len(x) != nin:
         raise ValueError(f"{who}: expected {nin} input{'s' if nin != 1 else ''}, got {len(x)}")
     values = []
-    for i, xi in enumerate(x, 1):
+    for i, (xi, label) in enumerate(zip(x, _input_labels(nin)), 1):
         if isinstance(xi, Value):
             values.append(xi)
             continue
         try:                                       # ints, floats, numpy scalars, Fractions
-            values.append(Value(xi, label=f"x{i}"))
+            values.append(Value(xi, label))
         except TypeError:
             raise TypeError(f"{who}: input {i} must be a number or a Value, "
                             f"got {type(xi).__name__} {xi!r}") from None
@@ -195,6 +202,9 @@ class Neuron(Module):
             yield f"{prefix}w{k}", w
         yield f"{prefix}b", self.b
 
+    def parameters(self) -> list[Value]:
+        return [*self.w, self.b]          # named_parameters' order, without writing names
+
     def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Value:
         """a = f(Σ_k w_k x_k + b) for one example ``x`` (numbers or Values)."""
         return self._forward(_as_inputs(x, self.nin, "Neuron"))
@@ -270,6 +280,9 @@ class Layer(Module):
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for neuron in self.neurons:
             yield from neuron.named_parameters()
+
+    def parameters(self) -> list[Value]:
+        return [p for neuron in self.neurons for p in (*neuron.w, neuron.b)]
 
     def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Outputs:
         """The layer's activations for one example ``x`` (numbers or Values)."""
@@ -368,6 +381,10 @@ class MLP(Module):
     def named_parameters(self) -> Iterator[tuple[str, Value]]:
         for layer in self.layers:
             yield from layer.named_parameters()
+
+    def parameters(self) -> list[Value]:
+        return [p for layer in self.layers for neuron in layer.neurons
+                for p in (*neuron.w, neuron.b)]
 
     def __call__(self, x: Sequence[Value | Number] | Value | Number) -> Value | Outputs:
         """ŷ for one example ``x``: a Value if the last layer has one neuron, else a

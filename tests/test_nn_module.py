@@ -529,3 +529,15 @@ def test_a_one_neuron_layer_is_counted_in_the_singular():
     with pytest.raises(ValueError, match=r"weights\[1\]\[0\] has 2 entries but layer 1 has "
                                          r"1 neuron \(weights\[0\] has 1 row\)"):
         MLP.from_weights([[[1.0, 2.0]], [[1.0, 2.0]]], [[0.0], [0.0]])
+
+
+@pytest.mark.parametrize("make", [lambda: MLP(3, [4, 2, 1], seed=0),
+                                  lambda: MLP(2, [2, 2], residual=True, seed=1)])
+def test_parameters_are_named_parameters_in_the_same_order(make):
+    model = make()
+    named = [p for _, p in model.named_parameters()]
+    assert model.parameters() == named and all(a is b for a, b in zip(model.parameters(), named))
+    for layer in model.layers:
+        assert layer.parameters() == [p for _, p in layer.named_parameters()]
+        for neuron in layer.neurons:
+            assert neuron.parameters() == [p for _, p in neuron.named_parameters()]
