@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test demo bench gallery system-deps clean
+.PHONY: test demo bench soak gallery system-deps clean
 
 # -qq: errors only (setuptools' editable-install notices are not for the user).
 $(STAMP): pyproject.toml
@@ -39,6 +39,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/plots.py
+
+# The random-graph tests with 10,000 graphs each (fixed seed), against finite
+# differences, PyTorch and eager mode: about a quarter of an hour. make test draws few.
+SOAK ?= 10000
+soak: $(STAMP)
+	$(BIN)/pip install --quiet torch==2.13.0
+	CHAINGRAD_SOAK=$(SOAK) $(BIN)/python -m pytest -q -p no:cacheprovider \
+	  tests/test_random_graphs.py tests/test_compile.py -k random
 
 # Re-render every picture of docs/ (and docs/gallery.md, written from its code).
 gallery: $(STAMP) system-deps

@@ -11,6 +11,7 @@ row without a case here fails every per-op test.
 from __future__ import annotations
 
 import math
+import os
 import random
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -18,6 +19,15 @@ from typing import Any, Callable
 import pytest
 
 from engine import OPS
+
+#: ``make soak`` sets CHAINGRAD_SOAK (10000): every random-graph test then draws that
+#: many graphs, on a fixed seed. ``make test`` leaves it unset: each test's own count.
+SOAK = int(os.environ.get("CHAINGRAD_SOAK", "0"))
+
+
+def examples(usual: int) -> int:
+    """How many random cases a property test draws: ``usual``, or the soak's count."""
+    return SOAK or usual
 
 
 @dataclass(frozen=True)

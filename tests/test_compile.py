@@ -13,6 +13,7 @@ import random
 import sys
 
 import pytest
+from conftest import SOAK, examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -142,7 +143,7 @@ def run_recipe(recipe, *leaves):
     return total
 
 
-@pytest.mark.parametrize("seed", range(25))
+@pytest.mark.parametrize("seed", range(examples(25)))
 def test_random_graphs_match_eager(seed):
     rng = random.Random(seed)
     leaves = rng.randint(1, 4)
@@ -167,7 +168,8 @@ ADVERSARIAL_LABELS = [
 labels = st.one_of(st.sampled_from(ADVERSARIAL_LABELS), st.text(max_size=6))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, derandomize=bool(SOAK),
+          suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), data=st.data())
 def test_random_graphs_with_any_labels_match_eager(seed, data):
     rng = random.Random(seed)

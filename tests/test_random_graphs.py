@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +24,7 @@ from engine import OPS, Value, grad, order
 EXPONENTS = (2.0, 3.0, -1.0, 0.5, 1.5)   # for pow: a number exponent
 LARGEST = 100.0                         # bigger intermediate results are replaced by tanh
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=examples(60), deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 steps = st.lists(
