@@ -212,3 +212,36 @@ def test_inf_and_nan_inputs_are_the_users_choice_outside_anomaly_mode():
     assert (big + 1).data == math.inf
     assert (big * 0).data != (big * 0).data                  # NaN propagates, no error
     assert math.isnan((Value(math.nan) * 2).data)
+
+
+# ---- one family of numeric errors, and README's NaN rule ----------------------------
+@pytest.mark.parametrize("kind, builtins", [
+    (DomainError, (ValueError,)), (DivisionByZeroError, (ZeroDivisionError,)),
+    (NumberOverflowError, (OverflowError,)), (NonFiniteError, (FloatingPointError,)),
+    (GradientError, (OverflowError, FloatingPointError))])
+def test_every_numeric_refusal_is_of_the_family_and_its_builtin(kind, builtins):
+    from engine import NumericError
+    from nn import DivergenceError
+    assert issubclass(kind, NumericError) and issubclass(NumericError, ArithmeticError)
+    assert all(issubclass(kind, b) for b in builtins)
+    assert issubclass(DivergenceError, NonFiniteError)
+
+
+def test_the_nan_rule_a_nan_the_engine_would_make_is_an_error():
+    x = Value(1e200, label="x")
+    with pytest.raises(NumberOverflowError, match="mul"):
+        x * x                                                   # inf from finite numbers
+    y = Value(1e-200, label="y") ** -1                          # finite: 1e200
+    with pytest.raises(GradientError, match="pow: backward"):
+        y.backward()                                            # −1/y² overflows: refused
+
+
+def test_the_nan_rule_a_nan_you_put_in_is_carried_outside_anomaly_mode():
+    x, w = Value(math.nan, label="x"), Value(2.0, label="w")
+    out = (x * w + 1).tanh()
+    assert math.isnan(out.data)
+    out.backward()                                              # carried, no error
+    assert math.isnan(w.grad) and math.isnan(x.grad)
+    with detect_anomaly():                                      # … unless asked to refuse it
+        with pytest.raises(NonFiniteError, match="mul"):
+            Value(math.nan, label="x") * w
