@@ -49,74 +49,86 @@ def _qualified(name: str) -> str:
     return {"math": f"math.{name}", ops.__name__: f"ops.{name}"}.get(module, name)
 
 
+_METHOD = """\
+def make(OP):
+    def {name}({params}):
+        \"\"\"{doc}\"\"\"
+        if MODE.get() is not RECORDING:      # no_grad() or detect_anomaly()
+            return {general}
+{operands}{domain}            out = {forward}
+{local}        except (ArithmeticError, ValueError):
+            return {general}
+        if out - out != 0.0:                 # inf or NaN: the general path decides
+            return {general}
+        node = _new(Value)
+        node.data = out
+        node.grad = 0.0
+        node.op = OP
+        node.label = ""
+        node.input_a = {a}
+        node.input_b = {b}
+        node.local_a = local_a
+        node.local_b = {local_b}
+        return node
+    return {name}
+"""
+
+# How the method gets its operands' numbers (x for a, y for b), by the op's arity
+# and by what ``other`` may be.
+_ONE = """\
+        x = self.data
+        try:
+"""
+_VALUE_OR_NUMBER = """\
+        if type(other) is not Value and type(other) is not float and type(other) is not int:
+            return {general}   # a Constant, a no_grad() result, a wrong type
+        x = self.data
+        try:
+            if type(other) is Value:
+                b = other
+                y = b.data
+            else:                            # a plain number: a Constant leaf
+                b = _new(Constant)
+                b.data = y = float(other)
+                b.grad = 0.0
+"""
+_NUMBER = """\
+        if type(other) is not float and type(other) is not int:
+            return {general}   # a Constant, a Value, a wrong type
+        {mine} = self.data
+        try:
+            {theirs} = _new(Constant)          # a plain number: a Constant leaf
+            {theirs}.data = {number} = float(other)
+            {theirs}.grad = 0.0
+"""
+
+
 def _method_source(op: Op, name: str, reflected: bool) -> str:
-    """The source of the method: ``apply`` specialised to ``op``, its rules inline."""
-    letters = {"a": "x", "b": "y", "out": "out"}
+    """The source of the method: ``apply`` specialised to ``op``, its rules inline.
+    ``reflected`` (``2 - x``): ``other`` is a number and comes first."""
     functions = {f: _qualified(f) for f in {*ops.FORWARD_NAMES, *ops.LOCAL_NAMES}}
     if functions.get(name, name) == name:    # Value.abs's rule abs(a) is the builtin, not itself
         functions[name] = f"builtins.{name}"
-    rule = lambda text: render(text, {**letters, **functions})  # noqa: E731
+    names = {"a": "x", "b": "y", "out": "out", **functions}
     doc = op.doc or (f"{_spelled(op)}: the op table's row {op.name!r} (out = {op.forward_rule}; "
                      + ", ".join(f"∂out/∂{v} = {r}" for v, r in zip("ab", op.local_rules)) + ").")
-    lines = ["def make(OP):",
-             f"    def {name}(self{', other' if op.arity == 2 else ''}):",
-             f'        """{doc}"""']
-    mode_check = ["        if MODE.get() is not RECORDING:      # no_grad() or detect_anomaly()"]
     if op.arity == 1:
-        lines += [*mode_check,
-                  "            return apply(OP, self)",
-                  "        x = self.data",
-                  "        try:"]
-        fallback = "apply(OP, self)"
+        general, a, b, operands = "apply(OP, self)", "self", "None", _ONE
+    elif reflected:
+        general, a, b = "apply(OP, other, self)", "a", "self"
+        operands = _NUMBER.format(general=general, mine="y", theirs="a", number="x")
     else:
-        mine, theirs = ("b", "a") if reflected else ("a", "b")
-        operands = "other, self" if reflected else "self, other"
-        fallback = f"apply(OP, {operands})"
-        accepted = ("type(other) is not float and type(other) is not int"
-                    if reflected or op.number is not None else
-                    "type(other) is not Value and type(other) is not float "
-                    "and type(other) is not int")
-        lines += [*mode_check,
-                  f"            return {fallback}",
-                  f"        if {accepted}:",
-                  f"            return {fallback}   # a Constant, a no_grad() result, a wrong type",
-                  f"        {'y' if mine == 'b' else 'x'} = self.data",
-                  "        try:"]
-        number = "x" if theirs == "a" else "y"
-        leaf = [f"{theirs} = _new(Constant)        # a plain number: a Constant leaf",
-                f"{theirs}.data = {number} = float(other)",
-                f"{theirs}.grad = 0.0"]
-        if reflected or op.number is not None:
-            lines += ["            " + line for line in leaf]
-        else:
-            lines += ["            if type(other) is Value:",
-                      "                b = other",
-                      "                y = b.data",
-                      "            else:",
-                      *("                " + line for line in leaf)]
-    if op.domain:
-        lines += [f"            if not ({rule(op.domain)}):",
-                  f"                return {fallback}"]
-    lines.append(f"            out = {rule(op.forward_rule)}")
-    lines += [f"            local_{v} = {rule(r)}" for v, r in zip("ab", op.local_rules)]
-    lines += ["        except (ArithmeticError, ValueError):",
-              f"            return {fallback}",
-              "        if out - out != 0.0:               # inf or NaN: the general path decides",
-              f"            return {fallback}",
-              "        node = _new(Value)",
-              "        node.data = out",
-              "        node.grad = 0.0",
-              "        node.op = OP",
-              "        node.label = \"\""]
-    if op.arity == 1:
-        lines += ["        node.input_a = self", "        node.input_b = None",
-                  "        node.local_a = local_a", "        node.local_b = 0.0"]
-    else:
-        lines += [f"        node.input_a = {'a' if reflected else 'self'}",
-                  f"        node.input_b = {'self' if reflected else 'b'}",
-                  "        node.local_a = local_a", "        node.local_b = local_b"]
-    lines += ["        return node", f"    return {name}", ""]
-    return "\n".join(lines)
+        general, a, b = "apply(OP, self, other)", "self", "b"
+        operands = (_NUMBER.format(general=general, mine="x", theirs="b", number="y")
+                    if op.number is not None else _VALUE_OR_NUMBER.format(general=general))
+    domain = (f"            if not ({render(op.domain, names)}):\n"
+              f"                return {general}\n" if op.domain else "")
+    local = "".join(f"            local_{v} = {render(r, names)}\n"
+                    for v, r in zip("ab", op.local_rules))
+    return _METHOD.format(name=name, params="self" if op.arity == 1 else "self, other",
+                          doc=doc, general=general, operands=operands, domain=domain,
+                          forward=render(op.forward_rule, names), local=local, a=a, b=b,
+                          local_b="local_b" if op.arity == 2 else "0.0")
 
 
 def _spelled(op: Op) -> str:
