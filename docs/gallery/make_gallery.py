@@ -1,10 +1,12 @@
-"""Make the diagrams of docs/gallery.md: ``python docs/gallery/make_gallery.py``.
+"""Make the pictures of docs/gallery.md and the page itself:
+``python docs/gallery/make_gallery.py`` (``make gallery``).
 
-Each function below is one picture; its body, with the imports it needs, is the
-code shown beside the picture in the gallery (written from the functions' own
-source, so the page and the pictures cannot drift apart). Each body ends in
-``.write("name.png")`` and runs in this folder, so the PNGs land next to this file,
-exactly as a reader's copy of the code writes them.
+Each function below is one diagram, and each function of ``make_plot_gallery.py``
+one plot; its body, with the imports it needs, is the code shown beside the picture
+in the gallery (written from the functions' own source, so the page and the pictures
+cannot drift apart). Each body ends in ``.write("name.png")`` or
+``.savefig("name.png", dpi=110)`` and runs in this folder, so the PNGs land next to
+this file, exactly as a reader's copy of the code writes them.
 """
 
 from __future__ import annotations
@@ -120,8 +122,16 @@ dashed grey for exactly 0. Circles are ops. Edges into − ÷ ^ say which operan
 `a` and which is `b` (as in the op table).
 """
 
+#: Every picture of the page, diagrams then plots, by the name of its PNG.
+ALL = PICTURES | make_plot_gallery.PICTURES
+
 #: What a picture's code may import, by the module that exports it.
-IMPORTS = {"engine": ["Value"], "nn": ["MLP"], "viz": ["draw_dot", "explain"]}
+IMPORTS = {"matplotlib.figure": ["Figure"],
+           "engine": ["Value"],
+           "nn": ["MLP", "SGD", "Adam", "bce_with_logits", "datasets", "fit", "mse",
+                  "softmax_cross_entropy"],
+           "viz": ["draw_dot", "explain", "layer_gradients", "plot_decision_boundary",
+                   "plot_gradient_flow", "plot_history"]}
 
 
 def body(function) -> str:
@@ -142,25 +152,31 @@ def cell(function) -> str:
     return "\n".join(imports) + "\n\n" + code
 
 
+def section(name: str, printed: dict[str, str]) -> str:
+    """One picture's part of the page: its title, the PNG, its code and what it printed."""
+    make = ALL[name]
+    title = inspect.getdoc(make).rstrip(".")
+    text = (f"## {title}\n\n![{name}](gallery/{name}.png)\n\n"
+            f"```python\n{cell(make).rstrip()}\n```\n")
+    if printed.get(name):
+        text += f"\nprints\n\n```text\n{printed[name].rstrip()}\n```\n"
+    return text
+
+
 def gallery_page(printed: dict[str, str]) -> str:
-    """The Markdown page: per picture, its title, the PNG, its code and what it printed."""
-    parts = [INTRO]
-    for name, make in PICTURES.items():
-        title = inspect.getdoc(make).rstrip(".")
-        section = (f"## {title}\n\n![{name}](gallery/{name}.png)\n\n"
-                   f"```python\n{cell(make).rstrip()}\n```\n")
-        if printed.get(name):
-            section += f"\nprints\n\n```text\n{printed[name].rstrip()}\n```\n"
-        parts.append(section)
-    return "\n".join(parts)
+    """The Markdown page: the diagrams, then the plots, each picture with its code."""
+    return "\n".join([INTRO, *(section(name, printed) for name in PICTURES),
+                      make_plot_gallery.INTRO,
+                      *(section(name, printed) for name in make_plot_gallery.PICTURES),
+                      make_plot_gallery.VANISHING])
 
 
 def main() -> None:
     printed = {}
     here = os.getcwd()
-    os.chdir(HERE)                                 # each picture's write() writes here
+    os.chdir(HERE)                       # each picture's write() or savefig() writes here
     try:
-        for name, make in PICTURES.items():
+        for name, make in ALL.items():
             output = io.StringIO()
             with contextlib.redirect_stdout(output):
                 make()
@@ -168,10 +184,10 @@ def main() -> None:
             print(f"wrote docs/gallery/{name}.png")
     finally:
         os.chdir(here)
-    make_plot_gallery.main()                    # the matplotlib plots, after the diagrams
+    make_plot_gallery.vanishing()
+    print("wrote docs/gallery/vanishing.png")
     page = HERE.parent / "gallery.md"
-    page.write_text(gallery_page(printed) + "\n" + make_plot_gallery.plot_section(),
-                    encoding="utf-8")
+    page.write_text(gallery_page(printed), encoding="utf-8")
     print(f"wrote {page.relative_to(HERE.parents[1])}")
 
 

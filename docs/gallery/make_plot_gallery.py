@@ -1,18 +1,18 @@
-"""Make the matplotlib plots of docs/gallery.md: ``python docs/gallery/make_plot_gallery.py``.
+"""The matplotlib plots of docs/gallery.md, drawn with the diagrams by
+``python docs/gallery/make_gallery.py`` (``make gallery``).
 
-Each function below is one picture; its body is the code shown beside it in the
-gallery (``make_gallery.py`` puts ``plot_section()`` at the end of the page, so
-page and pictures cannot drift apart). The lesson on depth is drawn by
-``examples/vanishing.py --png``. The PNGs are written next to this file.
+Each function below is one picture, held to the diagrams' rule: its body, with the
+imports it needs, is the code shown beside the picture, and it ends in
+``.savefig("name.png", dpi=110)``, run in this folder, so the PNG lands next to this
+file exactly as a reader's copy of the code writes it. ``dpi=110`` is written out
+because matplotlib's own default is 100: it is the 110 dpi of the diagrams'
+``.write``. The lesson on depth is drawn by ``examples/vanishing.py --png``.
 """
 
 from __future__ import annotations
 
-import inspect
-import re
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -22,9 +22,7 @@ sys.path.insert(0, str(ROOT))                  # run from a checkout without ins
 from matplotlib.figure import Figure  # noqa: E402
 
 from nn import MLP, SGD, Adam, bce_with_logits, datasets, fit, mse, softmax_cross_entropy  # noqa: E402,E501
-from viz import plot_decision_boundary, plot_gradient_flow, plot_history  # noqa: E402
-
-DPI = 110                                      # crisp on slides and retina screens
+from viz import layer_gradients, plot_decision_boundary, plot_gradient_flow, plot_history  # noqa: E402,E501
 
 
 def moons_training():
@@ -33,11 +31,12 @@ def moons_training():
     model = MLP(2, [16, 16, 1], seed=0)                 # ReLU hidden, one logit out
     history = fit(model, X, y, bce_with_logits, Adam(model.parameters(), lr=0.05),
                   epochs=100, progress=False, compile=True)
+    print(f"loss {history.loss[0]:.4f} → {history.loss[-1]:.4f}")   # → loss 1.0660 → 0.0101
     figure = Figure(figsize=(12, 4.6), layout="constrained")
     left, right = figure.subplots(1, 2)
-    plot_decision_boundary(model, X, y, ax=left)
-    plot_history(history, ax=right)
-    return figure
+    plot_decision_boundary(model, X, y, ax=left)    # ŷ over the plane; the boundary ŷ = 0 in black
+    plot_history(history, ax=right)                 # loss per epoch (log scale) and accuracy
+    figure.savefig("moons_training.png", dpi=110)
 
 
 def optimizers():
@@ -50,7 +49,7 @@ def optimizers():
         model = MLP(2, [16, 16, 1], seed=0)
         runs[name] = fit(model, X, y, bce_with_logits, make(model.parameters()),
                          epochs=100, progress=False, compile=True)
-    return plot_history(runs)
+    plot_history(runs).savefig("optimizers.png", dpi=110)
 
 
 def xor():
@@ -58,7 +57,7 @@ def xor():
     X, y = datasets.xor()
     model = MLP(2, [2, 1], activation="relu", output_activation="sigmoid", seed=4)
     fit(model, X, y, mse, SGD(model.parameters(), lr=0.5), epochs=5000, progress=False)
-    return plot_decision_boundary(model, X, y)
+    plot_decision_boundary(model, X, y).savefig("xor.png", dpi=110)
 
 
 def spiral():
@@ -67,7 +66,7 @@ def spiral():
     model = MLP(2, [32, 32, 3], seed=0)
     fit(model, X, y, softmax_cross_entropy, Adam(model.parameters(), lr=0.02),
         epochs=300, progress=False, compile=True)
-    return plot_decision_boundary(model, X, y)
+    plot_decision_boundary(model, X, y).savefig("spiral.png", dpi=110)
 
 
 def gradient_flow():
@@ -78,24 +77,22 @@ def gradient_flow():
                                        ("relu", "he")]]
     for model in models:
         bce_with_logits([model(x) for x in X], y).backward()
-    return plot_gradient_flow(models)
+    print(f"{layer_gradients(models[0])[0]:.1e}")        # sigmoid, layer 1 → 1.6e-08
+    plot_gradient_flow(models).savefig("gradient_flow.png", dpi=110)
 
 
 PICTURES = {"moons_training": moons_training, "optimizers": optimizers, "xor": xor,
             "spiral": spiral, "gradient_flow": gradient_flow}
-#: Where each name the pictures use comes from, for the import lines shown with them.
-MODULES = {"matplotlib.figure": ["Figure"],
-           "nn": ["MLP", "SGD", "Adam", "bce_with_logits", "datasets", "fit", "mse",
-                  "softmax_cross_entropy"],
-           "viz": ["plot_decision_boundary", "plot_gradient_flow", "plot_history"]}
 
 INTRO = """# Plots: training, decision boundaries, gradient flow
 
 Made with matplotlib (`pip install 'chaingrad[plot]'`; `make` installs it) by
-`docs/gallery/make_plot_gallery.py`; the code beside each picture is that script's
-own. Each function returns a matplotlib `Figure`: in a notebook the last line shows
-it inline, and `.savefig("name.png")` saves it (no display needed). Pass `ax=` to
-draw into a figure of your own, as the first picture does.
+`docs/gallery/make_plot_gallery.py`; as with the diagrams, the code beside each
+picture is exactly what that script ran, and pasted into a fresh Python it writes
+the same PNG. Each plot function returns a matplotlib `Figure`: in a notebook it
+shows inline as a cell's value, and `.savefig("name.png", dpi=110)` writes it (no
+display needed; 110 dpi as the diagrams' `.write`, where matplotlib's default is
+100). Pass `ax=` to draw into a figure of your own, as the first picture does.
 """
 
 VANISHING = """## The lesson on depth: vanishing and exploding gradients
@@ -114,47 +111,8 @@ with ReLU makes it explode instead.
 """
 
 
-def body(function) -> str:
-    """A picture's code as a notebook cell: its body, the final ``return`` dropped."""
-    lines = inspect.getsource(function).splitlines()[1:]
-    code = textwrap.dedent("\n".join(lines))
-    code = code.split('"""', 2)[2].lstrip("\n")            # drop the docstring
-    code = code.replace("    return figure\n", "").replace("return figure", "figure")
-    return code.replace("return plot_", "plot_")
-
-
-def imports(code: str) -> str:
-    """The import lines for the names ``code`` uses."""
-    lines = []
-    for module, names in MODULES.items():
-        used = [n for n in names if re.search(rf"\b{n}\b", code)]
-        if used:
-            lines.append(f"from {module} import {', '.join(used)}\n")
-    return "".join(lines)
-
-
-def plot_section() -> str:
-    """The Markdown for the plots: per picture, its title, the PNG and its code."""
-    parts = [INTRO]
-    for name, make in PICTURES.items():
-        title = inspect.getdoc(make).rstrip(".")
-        code = body(make).rstrip()
-        parts.append(f"## {title}\n\n![{name}](gallery/{name}.png)\n\n"
-                     f"```python\n{imports(code)}\n{code}\n```\n")
-    parts.append(VANISHING)
-    return "\n".join(parts)
-
-
-def main() -> None:
-    for name, make in PICTURES.items():
-        path = HERE / f"{name}.png"
-        make().savefig(path, dpi=DPI)
-        print(f"wrote {path.relative_to(ROOT)}")
+def vanishing() -> None:
+    """docs/gallery/vanishing.png, as the page's command draws it."""
     path = HERE / "vanishing.png"
     subprocess.run([sys.executable, str(ROOT / "examples" / "vanishing.py"), "--png",
                     str(path)], check=True, stdout=subprocess.DEVNULL)
-    print(f"wrote {path.relative_to(ROOT)}")
-
-
-if __name__ == "__main__":
-    main()
