@@ -109,9 +109,17 @@ def test_gradients_match_central_differences(op_cases, central_difference, progr
 
 @SETTINGS
 @given(program=steps, xs=inputs)
-def test_gradients_and_hessians_match_torch(op_cases, program, xs):
+def test_gradients_and_hessians_match_torch(op_cases, central_difference, program, xs):
+    """PyTorch is the oracle; where it disagrees, finite differences referee. (They
+    side with the engine at a ** b with b = 0, where PyTorch's second derivative
+    drops the term ∂²/∂a∂b: ``make soak`` found it, docs/benchmarks.md says more.)"""
     torch = pytest.importorskip("torch")
     resolved, leaves, out, _ = build(op_cases, program, xs)
+
+    def engine_gradient(point):
+        values = [Value(x) for x in point]
+        return grad(replay(op_cases, resolved, values, on_values)[0], values)
+
     firsts = grad(out, leaves, create_graph=True)
     hessian = [grad(g, leaves) for g in firsts]
 
@@ -130,7 +138,12 @@ def test_gradients_and_hessians_match_torch(op_cases, program, xs):
                    for h in torch.autograd.grad(theirs, tensors, retain_graph=True,
                                                  allow_unused=True)]
         for m, (a, b) in enumerate(zip(hessian[k], row)):
-            assert math.isclose(a, b, rel_tol=1e-8, abs_tol=1e-10), (resolved, xs, k, m, a, b)
+            if math.isclose(a, b, rel_tol=1e-8, abs_tol=1e-10):
+                continue
+            numeric = central_difference(lambda p: engine_gradient(p)[k], list(xs), m)
+            assert math.isclose(a, numeric, rel_tol=1e-4, abs_tol=1e-5), \
+                (resolved, xs, k, m, a, b, numeric)              # the engine is right …
+            assert not math.isclose(b, numeric, rel_tol=1e-4, abs_tol=1e-5)   # … torch not
 
 
 @SETTINGS
