@@ -733,6 +733,13 @@ function setLeaf(i, x) {
   next[i] = x;
   return attempt(next);
 }
+function enter(i, x) {                  // a number for leaf i, as if typed: refused, it shows
+  if (setLeaf(i, x)) return true;
+  const {box} = controls.find(c => c.i === i);
+  box.value = shortly(x);
+  box.classList.add("refused");
+  return false;
+}
 function step() {                       // one step of gradient descent on the parameters
   const rate = Number(el("lr").value);
   if (el("lr").value.trim() === "" || !Number.isFinite(rate)) {
@@ -768,12 +775,7 @@ view.map((v, i) => [v, i]).filter(([v]) => v.slider)
     slider.setAttribute("aria-label", v.name + " (" + v.role + ")");
     box.setAttribute("aria-label", v.name + ", as a number");
     slider.dataset.key = box.dataset.key = key(i);
-    slider.addEventListener("input", () => {
-      if (!setLeaf(i, Number(slider.value))) {
-        box.value = shortly(Number(slider.value));
-        box.classList.add("refused");
-      }
-    });
+    slider.addEventListener("input", () => enter(i, Number(slider.value)));
     box.addEventListener("input", () => {
       const x = box.value.trim() === "" ? NaN : Number(box.value);
       if (!Number.isFinite(x) || !setLeaf(i, x)) box.classList.add("refused");
@@ -832,7 +834,7 @@ window.chaingrad = {
                                          "a parameter (only those can be set)");
     if (typeof value !== "number" || !Number.isFinite(value))
       throw new Error("chaingrad.set: the value must be a finite number, got " + value);
-    return setLeaf(i, value);
+    return enter(i, value);
   },
   values() { return keyed(state.values); },
   grads() { return keyed(state.grads); },

@@ -121,9 +121,9 @@ def _js(node: ast.expr, variables: frozenset[str], namespace: Mapping[str, Any],
         return "(" + f" {_BOOLEAN[type(node.op)]} ".join(map(js, node.values)) + ")"
     if isinstance(node, ast.Compare) and all(type(op) in _COMPARISONS for op in node.ops):
         operands = [node.left, *node.comparators]
-        parts = [f"{js(left)} {_COMPARISONS[type(op)]} {js(right)}"
+        parts = [f"({js(left)} {_COMPARISONS[type(op)]} {js(right)})"
                  for left, op, right in zip(operands, node.ops, operands[1:])]
-        return "(" + " && ".join(parts) + ")"
+        return parts[0] if len(parts) == 1 else "(" + " && ".join(parts) + ")"
     if isinstance(node, ast.IfExp):
         return f"({js(node.test)} ? {js(node.body)} : {js(node.orelse)})"
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords \
