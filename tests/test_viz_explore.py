@@ -233,6 +233,8 @@ def test_a_learner_clicks_the_weight_moves_x_and_steps_the_loss_down(browser):
     history = driver.find_element("id", "history").text
     assert history == "after 3 steps: " + " → ".join(num(v) for v in losses)
     browser.screenshot("explore-3-stepped")
+    assert driver.execute_script("return chaingrad.set('x', 1.0)") is True
+    assert driver.find_element("id", "history").text == ""       # moved by hand: a new record
     assert browser.requests() == [] and browser.errors() == []
 
 
@@ -365,3 +367,16 @@ def test_the_page_runs_inside_jupyters_iframe(browser):
     finally:
         driver.switch_to.default_content()
     assert browser.requests() == [] and browser.errors() == []
+
+
+def test_a_graph_too_large_for_a_page_is_refused_saying_what_to_do():
+    from viz import GraphTooLargeError
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(80):
+        y = y * 1.01 + 0.1
+    with pytest.raises(GraphTooLargeError, match=r"explore: the graph has \d+ values, more "
+                                                 r"than max_nodes=150"):
+        explore(y)
+    with pytest.raises(TypeError, match="explore: max_nodes must be an int ≥ 1 or None"):
+        explore(x, max_nodes="all")

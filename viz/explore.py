@@ -28,11 +28,11 @@ import xml.etree.ElementTree as ET
 from os import PathLike
 from typing import Any, Callable, Iterable
 
-from engine import Constant, Value, grad, order
+from engine import Constant, Value, grad
 from engine.autograd import check_recorded
 
 from .animate import _output_name, _output_symbol, forward_order
-from .arguments import check_precision, check_rankdir
+from .arguments import check_count, check_precision, check_rankdir
 from .dot import (
     FADED,
     GRAD_NEGATIVE,
@@ -42,6 +42,7 @@ from .dot import (
     HIGHLIGHT,
     NEUTRAL,
     ROLE_FILL,
+    GraphTooLargeError,
     Layout,
     Look,
     columns,
@@ -318,7 +319,7 @@ def _view(output: Value, nodes: list[Value], names: dict[Value, str], roles: lis
     place = {node: k for k, node in enumerate(leaves)}
     view = []
     for i, node in enumerate(nodes):
-        name = names[node] or f"v{i}"
+        name = names[node]
         entry: dict[str, Any] = {"name": name, "role": roles[i]}
         d = out if node is output else operand(name)
         if d != name:
@@ -342,13 +343,14 @@ def _view(output: Value, nodes: list[Value], names: dict[Value, str], roles: lis
     return view
 
 
-def _check(output: Any, precision: Any, parameters: Any, rankdir: Any,
-           compact: Any) -> set[Value] | None:
+def _check(output: Any, precision: Any, parameters: Any, rankdir: Any, compact: Any,
+           max_nodes: Any) -> set[Value] | None:
     if not isinstance(output, Value):
         raise TypeError(f"explore: output must be a Value, got {type(output).__name__}")
     check_recorded(output, "explore")
     check_precision("explore", precision)
     check_rankdir("explore", rankdir)
+    check_count("explore", "max_nodes", max_nodes, allow_none=True)
     if not isinstance(compact, bool):
         raise TypeError(f"explore: compact must be a bool, got {type(compact).__name__}")
     if parameters is None:
@@ -370,7 +372,7 @@ def _check(output: Any, precision: Any, parameters: Any, rankdir: Any,
 
 def explore(output: Value, path: str | PathLike[str] | None = None, *, precision: int = 4,
             parameters: Iterable[Value] | None = None, compact: bool = False,
-            rankdir: str = "LR") -> Page:
+            rankdir: str = "LR", max_nodes: int | None = 150) -> Page:
     """Write (when ``path`` is given) and return one HTML page in which ``output``'s
     graph runs live: sliders and number boxes for its inputs and parameters, every
     value and gradient recomputed as they move, each node's chain rule on a click,
@@ -380,13 +382,20 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     changes (default: leaves labelled like nn's parameters, ``L1.N2.w3``; other
     leaves are inputs, constants are fixed); ``compact``: each op written in its
     result's box instead of a circle of its own (a network's graph a third
-    narrower, as in ``draw_dot``); ``rankdir``: graphviz's direction.
+    narrower, as in ``draw_dot``); ``rankdir``: graphviz's direction. A graph of more
+    than ``max_nodes`` values is a ``viz.GraphTooLargeError`` (None: no limit).
     The page is self-contained (inline SVG, CSS and script; nothing fetched) and
     shows inline in Jupyter. ``.grad`` fields are left untouched (gradients come
     from ``engine.grad``). Needs graphviz's ``dot`` (``viz.DotNotFoundError`` says
     how to install it)."""
-    params = _check(output, precision, parameters, rankdir, compact)
-    nodes = order(output)
+    params = _check(output, precision, parameters, rankdir, compact, max_nodes)
+    layout = Layout.of(output)
+    if max_nodes is not None and layout.count() > max_nodes:
+        raise GraphTooLargeError(
+            f"explore: the graph has {layout.count()} values, more than max_nodes={max_nodes}; "
+            f"explore a smaller graph (one example through a small network), or pass a larger "
+            f"max_nodes (None for no limit)")
+    nodes = layout.nodes
     names = node_names(output)
     for node in nodes:
         if not math.isfinite(node.data):
@@ -395,7 +404,6 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     grads = grad(output, nodes)
     index = {node: i for i, node in enumerate(nodes)}
     roles = [role(node, output, params) for node in nodes]
-    layout = Layout.of(output)
     diagram, edges = _diagram(output, layout, names, roles, grads, precision, rankdir, compact)
     svg, height = _svg(diagram.pipe(format="svg"), edges)
     shared = _Shared()
@@ -728,10 +736,13 @@ function attempt(next) {                // recompute at new leaf values, or keep
   show();
   return true;
 }
-function setLeaf(i, x) {
+function setLeaf(i, x) {                // a number moved by hand: the steps' record restarts
   const next = leaves.slice();
   next[i] = x;
-  return attempt(next);
+  if (!attempt(next)) return false;
+  history = [];
+  drawControls();
+  return true;
 }
 function enter(i, x) {                  // a number for leaf i, as if typed: refused, it shows
   if (setLeaf(i, x)) return true;
