@@ -499,7 +499,6 @@ _PAGE = """<!DOCTYPE html>
 <h1>__TITLE__</h1>
 <p class="hint">Click a node (or Tab to it and press Enter) to read its chain rule; move a
 slider or type a number and every value and gradient follows.</p>
-<div id="message" role="alert" hidden></div>
 <div class="figure">__SVG__</div>
 <div class="bar">
 <p class="legend">__LEGEND__ · border: <b style="color:__GRAD_POSITIVE__">blue</b> grad &gt; 0,
@@ -513,6 +512,7 @@ grad = 0, thicker: larger |grad|</p>
 <div class="panels">
 <section><h2>Numbers</h2>
 <div id="leaves"></div>
+<div id="message" role="alert" hidden></div>
 <div class="train">
   <label for="lr">learning rate</label> <input id="lr" type="number" value="0.1" step="any">
   <button id="step" title="each parameter p becomes p − learning rate × its gradient">step</button>
