@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
 
 import pytest
 
@@ -27,6 +28,10 @@ from viz.javascript import (
     to_javascript,
 )
 from viz.notation import display_number
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None,
+    reason="graphviz's `dot` is not installed (apt-get install graphviz)")
 
 
 # ---- the rules, written from their trees --------------------------------------------------
@@ -69,6 +74,8 @@ def test_a_math_function_is_javascripts_math_function_of_that_name(monkeypatch):
     assert to_javascript(OPS["add"], "atan2(a, b) + expm1(a)", "forward") == \
         "(M.atan2(a, b) + M.expm1(a))"
     assert {"atan2", "expm1", "log1p", "hypot"} <= MATH_FUNCTIONS
+    monkeypatch.setitem(ops.FORWARD_NAMES, "pi", math.pi)         # a number by name: a number
+    assert to_javascript(OPS["add"], "pi * a", "forward") == "(3.141592653589793 * a)"
 
 
 def test_a_function_with_no_javascript_twin_is_refused_naming_it(monkeypatch):
@@ -181,6 +188,7 @@ def _close(page: dict, engine: dict, what: str) -> None:
         assert abs(got - expected) <= 1e-12 * abs(expected) + 1e-300, (what, key, got, expected)
 
 
+@needs_dot
 def test_every_row_gives_the_engines_values_and_gradients_in_the_page(browser, op_case):
     """Each row of engine.OPS at many points: the page's numbers are the engine's to 1e-12
     relative (where Math.exp/tanh/log/** differ from the C library in the last bit)."""
@@ -227,6 +235,7 @@ def _shown_text(driver) -> str:
                                  ".map(t => t.textContent).join(' ')")
 
 
+@needs_dot
 @pytest.mark.parametrize("name", sorted(name for name, op in OPS.items() if op.domain))
 def test_outside_its_domain_each_row_says_what_the_engine_says(browser, op_cases, name):
     """Where a row's domain rule fails, the page shows the engine's own message and
