@@ -14,9 +14,10 @@ JavaScript spelling here, is refused when the page is made, naming it
 JavaScript's arithmetic is IEEE's, as Python's is, but Python refuses some numbers
 that JavaScript lets through: ``x / 0`` and ``0 ** −1`` are ``ZeroDivisionError``
 (JavaScript: ``Infinity``), ``math.log(−1)`` is a ``ValueError`` and
-``math.exp(1000)`` an ``OverflowError`` (JavaScript: ``NaN``, ``Infinity``). The
-runtime (:data:`RUNTIME`) writes ``/`` and ``**`` as functions that refuse what
-Python refuses, wraps ``Math`` the same way, and runs a graph as the engine does:
+``math.exp(1000)`` an ``OverflowError`` (JavaScript: ``NaN``, ``Infinity``). So a
+rule's ``/`` and ``**`` become calls of the runtime's (:data:`RUNTIME`) functions that
+refuse what Python refuses, its ``Math`` is wrapped the same way, and the runtime runs
+a graph as the engine does:
 ``forward`` replays the recorded ops in ``order`` (domain rule, forward rule, the
 local rules recorded as numbers, ``inf`` where a rule fails), ``sweep`` is
 engine/autograd.py's loop (each node passes local · δ to each input), and a refused
@@ -40,8 +41,10 @@ from typing import Any, Callable, Iterable, Mapping
 from engine import OPS, Op, ops
 from engine.rules import render
 
+from .page import fill, json_for_script
+
 __all__ = ["NotInJavaScript", "MATH_FUNCTIONS", "to_javascript", "op_table", "call_templates",
-           "python_messages", "RUNTIME"]
+           "python_messages", "RUNTIME", "runtime"]
 
 
 class NotInJavaScript(ValueError):
@@ -175,8 +178,6 @@ def op_table(rows: Iterable[Op] | None = None) -> str:
     """JavaScript source for ``const OPS = {…}``: each row (default: every row of
     ``engine.OPS``) with its rules as functions, its domain, its words and its
     message templates."""
-    from .page import json_for_script
-
     entries = []
     for op in (OPS.values() if rows is None else rows):
         args = ", ".join("ab"[: op.arity])
@@ -422,7 +423,5 @@ function compute(graph, leaves) {             // values, local gradients and gra
 
 def runtime() -> str:
     """:data:`RUNTIME` with this Python's messages and the ``Math`` functions filled in."""
-    from .page import fill, json_for_script
-
     return fill(RUNTIME, {"PYTHON": json_for_script(python_messages()),
                           "MATH": json_for_script(sorted(MATH_FUNCTIONS))})
