@@ -140,7 +140,7 @@ def test_gradients_and_hessians_match_torch(op_cases, central_difference, progra
         for m, (a, b) in enumerate(zip(hessian[k], row)):
             if math.isclose(a, b, rel_tol=1e-8, abs_tol=1e-10):
                 continue
-            numeric = central_difference(lambda p: engine_gradient(p)[k], list(xs), m)
+            numeric = central_difference(lambda p, k=k: engine_gradient(p)[k], list(xs), m)
             assert math.isclose(a, numeric, rel_tol=1e-4, abs_tol=1e-5), \
                 (resolved, xs, k, m, a, b, numeric)              # the engine is right …
             assert not math.isclose(b, numeric, rel_tol=1e-4, abs_tol=1e-5)   # … torch not

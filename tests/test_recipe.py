@@ -5,7 +5,8 @@ README says, for a two-input op whose operands may not swap (atan2, README's
 example) and a one-input op (expm1, the same steps). Then the copy's own per-op
 tests run on the new ops, and every part of chaingrad is asked whether it knows
 them: methods, function forms, backward and second derivatives, gradient checks,
-compile, diagrams, explain and the command line."""
+compile, diagrams, explain, the command line, and the live pages (the row in
+JavaScript, run in Chromium against the copy's engine)."""
 
 from __future__ import annotations
 
@@ -113,7 +114,35 @@ done = subprocess.run([sys.executable, "-m", "viz.cli", "explain", "atan2(y, x) 
                        "y=0.3", "x=1.2", "--wrt", "x"], capture_output=True, text=True)
 assert done.returncode == 0, done.stderr
 assert "atan2" in done.stdout and "expm1" in done.stdout, done.stdout
+
+# the live pages: each row in JavaScript, from the row alone (Math.atan2, Math.expm1)
+from viz.javascript import op_table
+written = op_table([OPS["atan2"], OPS["expm1"]])
+assert "forward: (a, b) => M.atan2(a, b)" in written and "forward: (a) => M.expm1(a)" in written
 print("every part knows atan2 and expm1")
+'''
+
+#: In the copy: a page of a graph with both new ops, and the engine's numbers for it.
+PAGE = r'''
+import json, sys
+from engine import Value, grad, order
+from viz import explore
+from viz.explore import _keys
+from viz.names import node_names
+
+points = [(0.3, 1.2), (-2.0, 0.7), (1.5, -0.4)]
+def numbers(y, x):
+    y, x = Value(y, "y"), Value(x, "x")
+    out = y.atan2(x) * x.expm1()
+    out.label = "L"
+    nodes = order(out)
+    keys = _keys(nodes, node_names(out))
+    grads = grad(out, nodes)
+    return out, ({k: n.data for k, n in zip(keys, nodes) if k},
+                 {k: g for k, g in zip(keys, grads) if k})
+out, _ = numbers(*points[0])
+json.dump({"page": explore(out), "points": points,
+           "numbers": [numbers(*point)[1] for point in points]}, sys.stdout)
 '''
 
 
@@ -161,3 +190,25 @@ def test_the_copys_per_op_tests_cover_the_new_ops(tree: Path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = int(re.search(r"(\d+) passed", done.stdout).group(1))
     assert passed >= count["atan2"] + count["expm1"], done.stdout[-2000:]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None,
+                    reason="graphviz's `dot` is not installed (apt-get install graphviz)")
+def test_the_copys_live_page_runs_the_new_ops_as_the_engine_does(tree: Path, browser):
+    """explore's page of atan2(y, x)·expm1(x), made in the copy, gives the copy's
+    engine's values and gradients at several points: the new rows run in JavaScript."""
+    import json
+
+    done = _run(tree, "-c", PAGE)
+    assert done.returncode == 0, done.stderr
+    made = json.loads(done.stdout)
+    driver = browser.open(made["page"], "recipe")
+    for (y, x), (values, grads) in zip(made["points"], made["numbers"]):
+        assert driver.execute_script("return chaingrad.set('y', arguments[0]) && "
+                                     "chaingrad.set('x', arguments[1])", y, x) is True
+        shown = driver.execute_script("return [chaingrad.values(), chaingrad.grads()]")
+        for page, engine in zip(shown, (values, grads)):
+            assert page.keys() == engine.keys()
+            for key, expected in engine.items():
+                assert abs(page[key] - expected) <= 1e-12 * abs(expected), (key, page, engine)
+    assert browser.errors() == [] and browser.requests() == []

@@ -52,7 +52,7 @@ if TYPE_CHECKING:                                      # graphviz is imported la
 
 __all__ = ["draw_dot", "new_diagram", "DotNotFoundError", "GraphTooLargeError",
            "Layout", "Look", "draw_value", "draw_constant", "draw_op", "draw_operand",
-           "draw_neuron", "grad_color", "grad_width",
+           "draw_neuron", "grad_color", "grad_width", "GRAD_WIDTH",
            "FONT", "ROLE_FILL", "GRAD_POSITIVE", "GRAD_NEGATIVE", "GRAD_ZERO", "HIGHLIGHT"]
 
 # ---- the look, shared by every diagram of the package ------------------------------------
@@ -198,14 +198,21 @@ def grad_color(grad: float) -> str:
     return GRAD_ZERO
 
 
+#: How a border's width tells |grad| (grad_width; the live pages draw it the same way):
+#: ``thinnest`` + ``range`` at the largest |grad|, ``thinnest`` ``decades`` orders of
+#: magnitude below it, ``none`` where there is no gradient to compare.
+GRAD_WIDTH = {"thinnest": 1.0, "range": 2.5, "decades": 5.0, "none": 1.2}
+
+
 def grad_width(grad: float, largest: float) -> float:
     """Border width 1–3.5 on a log scale: the largest |grad| is thickest, five orders
     of magnitude smaller is thinnest (so vanishing gradients look thin, not absent),
     and one order of magnitude is half a point, enough to see."""
     if not grad or not largest or not math.isfinite(grad) or not math.isfinite(largest):
-        return 1.2
+        return GRAD_WIDTH["none"]
     decades = math.log10(abs(grad) / largest)                # ≤ 0
-    return round(1.0 + 2.5 * max(0.0, 1.0 + decades / 5.0), 2)
+    return round(GRAD_WIDTH["thinnest"] + GRAD_WIDTH["range"]
+                 * max(0.0, 1.0 + decades / GRAD_WIDTH["decades"]), 2)
 
 
 # ---- the argument checks ------------------------------------------------------------------
@@ -473,7 +480,7 @@ class Look:
     def border(self, grad: float) -> tuple[str, float]:
         """Border colour and width for a node with this gradient."""
         if not self.gradients_known:
-            return NEUTRAL, 1.2
+            return NEUTRAL, GRAD_WIDTH["none"]
         return grad_color(grad), grad_width(grad, self.largest)
 
 
@@ -496,14 +503,16 @@ def _value_label(name: str, data: str, grad: str | None, grad_font: str,
 
 
 def draw_value(diagram: graphviz.Digraph, node_id: str, node: Value, name: str, fill: str,
-               look: Look, op: str | None = None) -> None:
+               look: Look, op: str | None = None, grad: float | None = None) -> None:
     """One Value as a rounded box: its name, data and (with ``show_grad``) grad, the
     border coloured and sized by the gradient, dashed where it is exactly 0; ``op``
-    (the symbol of the op that made it) is written in a cell at the box's side."""
+    (the symbol of the op that made it) is written in a cell at the box's side.
+    ``grad``: the gradient to show, if not the node's ``.grad``."""
     fade = look.faded(node)
-    grad_text = f"grad {look.number(node.grad)}" if look.show_grad else None
-    dead = look.gradients_known and node.grad == 0.0
-    border, width = look.border(node.grad)
+    grad = node.grad if grad is None else grad
+    grad_text = f"grad {look.number(grad)}" if look.show_grad else None
+    dead = look.gradients_known and grad == 0.0
+    border, width = look.border(grad)
     grad_font = GRAD_ZERO if dead or fade else border
     if node in look.marked:
         border, width = HIGHLIGHT, 2.6

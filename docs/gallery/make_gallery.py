@@ -26,9 +26,9 @@ sys.path.insert(0, str(HERE))                   # make_plot_gallery, beside this
 
 import make_plot_gallery  # noqa: E402
 
-from engine import Value  # noqa: E402
+from engine import Constant, Value  # noqa: E402
 from nn import MLP  # noqa: E402
-from viz import draw_dot, explain  # noqa: E402
+from viz import draw_dot, explain, explore  # noqa: E402
 
 
 def neuron():
@@ -102,9 +102,19 @@ def network_full():
     draw_dot(loss, compact=True).write("network_full.png")
 
 
+def explore_neuron():
+    """A live page: click the weight, move x, press step ([open](gallery/explore_neuron.html))."""
+    x, w, b = Value(0.5, "x"), Value(-1.2, "w"), Value(0.3, "b")
+    y_hat = (x * w + b).sigmoid()
+    y_hat.label = "ŷ"
+    loss = (y_hat - Constant(1.0, "y")) ** 2       # the target y: a named constant
+    loss.label = "L"
+    explore(loss, parameters=[w, b]).write("explore_neuron.html")
+
+
 PICTURES = {"neuron": neuron, "local_derivatives": local_derivatives, "dead_relu": dead_relu,
             "network_by_neuron": network_by_neuron, "network_full": network_full,
-            "explain_paths": explain_paths}
+            "explain_paths": explain_paths, "explore_neuron": explore_neuron}
 
 
 INTRO = """# Gallery: computation graphs with `draw_dot`
@@ -127,10 +137,10 @@ ALL = PICTURES | make_plot_gallery.PICTURES
 
 #: What a picture's code may import, by the module that exports it.
 IMPORTS = {"matplotlib.figure": ["Figure"],
-           "engine": ["Value"],
+           "engine": ["Constant", "Value"],
            "nn": ["MLP", "SGD", "Adam", "bce_with_logits", "datasets", "fit", "mse",
                   "softmax_cross_entropy"],
-           "viz": ["draw_dot", "explain", "layer_gradients", "plot_decision_boundary",
+           "viz": ["draw_dot", "explain", "explore", "layer_gradients", "plot_decision_boundary",
                    "plot_gradient_flow", "plot_history"]}
 
 
@@ -181,7 +191,8 @@ def main() -> None:
             with contextlib.redirect_stdout(output):
                 make()
             printed[name] = output.getvalue()
-            print(f"wrote docs/gallery/{name}.png")
+            written = re.search(r'(?:write|savefig)[(]"(.+?)"', body(make)).group(1)
+            print(f"wrote docs/gallery/{written}")
     finally:
         os.chdir(here)
     make_plot_gallery.vanishing()

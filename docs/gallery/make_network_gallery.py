@@ -1,6 +1,6 @@
 """Make the draw_network pictures in docs/gallery/, the animation docs/animation.html,
-the stepper docs/stepper.html and its screenshots (when Chromium and selenium are
-installed, as for the page tests).
+the stepper docs/stepper.html and its screenshots, and the screenshot of the live page
+make_gallery.py writes (when Chromium and selenium are installed, as for the page tests).
 
     .venv/bin/python docs/gallery/make_network_gallery.py
 
@@ -97,6 +97,35 @@ def screenshots(page: str) -> str:
     return "docs/gallery/stepper_delta.png, stepper_gradients.png"
 
 
+def explore_screenshot() -> str:
+    """docs/gallery/explore_neuron.png: the live page of make_gallery.py's neuron after a
+    learner clicked the weight, set x to 1.5 and pressed step three times at rate 2."""
+    sys.path.insert(0, str(HERE.parents[1] / "tests"))
+    from browser import Browser, missing
+    if missing():
+        return f"no screenshot of the live page: {missing()}"
+    browser = Browser()
+    try:
+        driver = browser.open((HERE / "explore_neuron.html").read_text(encoding="utf-8"),
+                              "explore")
+        driver.find_element("css selector", 'svg.graph g.node[aria-label="w"]').click()
+        for key, value in (("x", "1.5"), ("lr", "2")):
+            box = driver.find_element("css selector", f'input[data-key="{key}"][type=number]'
+                                      if key == "x" else "#lr")
+            box.clear()
+            box.send_keys(value)
+        for _ in range(3):
+            driver.find_element("id", "step").click()
+        driver.set_window_size(1280, 1000)                       # then just as tall as the page
+        inner = driver.execute_script("return [document.body.getBoundingClientRect().bottom + 16, "
+                                      "window.outerHeight - window.innerHeight]")
+        driver.set_window_size(1280, int(sum(inner)))
+        driver.save_screenshot(str(HERE / "explore_neuron.png"))
+    finally:
+        browser.close()
+    return "docs/gallery/explore_neuron.png"
+
+
 def main() -> None:
     here = os.getcwd()
     try:
@@ -107,7 +136,7 @@ def main() -> None:
         os.chdir(here)
     shots = screenshots((HERE.parent / "stepper.html").read_text(encoding="utf-8"))
     print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png, "
-          f"docs/animation.html, docs/stepper.html and {shots}")
+          f"docs/animation.html, docs/stepper.html and {shots}; {explore_screenshot()}")
 
 
 if __name__ == "__main__":
