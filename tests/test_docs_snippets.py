@@ -20,7 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "docs" / "viz.md", ROOT / "docs" / "gallery.md"]
 GALLERY = ROOT / "docs" / "gallery"
-WRITES = re.compile(r'(?:\.write|\.savefig|animate_backward|animate_network)\([^"\n]*"([^"]+\.\w+)"')
+WRITES = re.compile(r'(?:\.write|\.savefig|animate_backward|animate_network|explore_depth)'
+                    r'\([^"\n]*"([^"]+\.\w+)"')
 
 
 def snippets(path: Path) -> list[str]:

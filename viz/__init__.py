@@ -3,7 +3,8 @@
 ``draw_dot`` draws a computation graph (names, data, grads, roles, local
 derivatives); ``draw_network`` draws an MLP as in the lessons' figures;
 ``animate_backward`` steps through forward and backward in one HTML page, node
-by node; ``animate_network`` steps through an MLP one layer at a time;
+by node; ``animate_network`` steps through an MLP one layer at a time; ``explore_depth``
+is the lesson on depth as a page (how much gradient reaches each layer);
 ``explain`` writes a gradient out as a sum over paths of products of named local
 derivatives; ``plot_history``, ``plot_decision_boundary`` and ``plot_gradient_flow``
 draw training with matplotlib (the optional extra ``plot``). Names follow the
@@ -16,6 +17,7 @@ lessons' notation (``z₁⁽²⁾``, ``w₂₃⁽¹⁾``) wherever the graph was
 """
 
 from .animate import animate_backward
+from .depth import explore_depth
 from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
 from .names import display_number, format_number, id_definitions, lesson_name, node_names, role
@@ -25,6 +27,7 @@ from .plots import layer_gradients, plot_decision_boundary, plot_gradient_flow, 
 from .stepper import animate_network
 
 __all__ = ["draw_dot", "draw_network", "explain", "animate_backward", "animate_network", "Page",
+           "explore_depth",
            "plot_history", "plot_decision_boundary", "plot_gradient_flow", "layer_gradients",
            "Explanation", "Path", "Factor", "DotNotFoundError", "GraphTooLargeError",
            "node_names", "id_definitions", "lesson_name", "role", "format_number",
