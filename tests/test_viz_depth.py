@@ -183,17 +183,19 @@ def test_sigmoid_with_naive_init_collapses_by_orders_of_magnitude(default_page) 
 
 
 def test_a_residual_path_keeps_the_gradient_alive(default_page) -> None:
-    """With residual connections no first layer starves at any depth: sigmoid's curve,
-    12 to 15 orders of magnitude tall without them at L = 30, is within 5 with them;
-    tanh's curves are flat either way (within an order or two), and ReLU's explode
-    instead (what clipping by global norm is for)."""
+    """With residual connections no first layer starves at any depth (10⁻² or more, in
+    every setting, from 1 to 30 layers): sigmoid's curve, 12 to 15 orders of magnitude
+    tall without them at L = 30, is within 5 with them; tanh's curves are flat either
+    way (within an order or two), and ReLU's explode instead (what clipping by global
+    norm is for)."""
     data = page_data(default_page)
     span = lambda c: math.log10(max(c) / min(c))                          # noqa: E731
     for activation in ACTIVATIONS:
         for choice in ("naive", "matched"):
             plain = curve(data, activation, choice, False, 30)
             residual = curve(data, activation, choice, True, 30)
-            assert residual[0] > 1e-2, (activation, choice)
+            key = f"{activation}/{choice}/residual"
+            assert all(c[0] > 1e-2 for c in data["values"][key]), key     # at every depth
             if activation == "sigmoid":
                 assert span(plain) > 12 and span(residual) < 5
             if activation == "tanh":

@@ -203,6 +203,7 @@ _PAGE = """<!DOCTYPE html>
   svg#chart text.title { font-size: 18px; }
   svg#chart .muted { fill: #64748b; }
   .hint { color: #64748b; font-size: 0.9rem; }
+  .nowrap { white-space: nowrap; }
 </style>
 </head>
 <body>
@@ -228,7 +229,7 @@ _PAGE = """<!DOCTYPE html>
   aria-label="the mean gradient of each layer, on a log scale"></svg></div>
 <p class="what">A fresh MLP __SHAPE__ of L layers (weights from seed __SEED__), one backward
 pass of the binary cross-entropy on __POINTS__ moons points: how much gradient reaches each
-layer l, the mean |∂L/∂W⁽ˡ⁾ⱼₖ| over its weights.</p>
+layer l, the <span class="nowrap">mean |∂L/∂W⁽ˡ⁾ⱼₖ|</span> over its weights.</p>
 <p class="hint">Numbers computed by chaingrad when this page was made (depths 1 … __MAX__,
 hidden width __WIDTH__; residual paths join the hidden layers of equal width, 2 … L − 1).
 Point at a dot for its number. Each depth is its own freshly initialised net, so the
