@@ -80,5 +80,6 @@ def test_the_pictures_in_docs_are_drawn_by_the_code_the_docs_show() -> None:
 def test_gallery_md_is_what_make_gallery_writes() -> None:
     make_gallery = _load("make_gallery")
     page = snippets(ROOT / "docs" / "gallery.md")
+    plots = re.findall(r"```python\n(.*?)```", make_gallery.make_plot_gallery.plot_section(), re.S)
     assert page == [make_gallery.cell(make).rstrip() + "\n"
-                    for make in make_gallery.PICTURES.values()]
+                    for make in make_gallery.PICTURES.values()] + plots
