@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/plots.py
+	$(BIN)/python bench/depth.py
 
 # Re-render every picture of docs/ (and docs/gallery.md, written from its code).
 gallery: $(STAMP) system-deps

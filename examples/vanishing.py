@@ -34,12 +34,10 @@ from typing import TYPE_CHECKING
 
 import nn
 from viz import explore_depth, plot_gradient_flow
-from viz.depth import ACTIVATIONS, MATCHED_INIT, gradient_by_layer
+from viz.depth import ACTIVATIONS, COLOURS, MATCHED_INIT, gradient_by_layer
 
 if TYPE_CHECKING:                                  # matplotlib only for --png
     from matplotlib.figure import Figure
-
-COLOURS = {"sigmoid": "#b2182b", "tanh": "#1b7837", "relu": "#2166ac"}
 
 
 def first_layer_gradient(depth: int, activation: str, residual: bool, init: str,

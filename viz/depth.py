@@ -29,7 +29,7 @@ from .notation import display_number, superscript
 from .page import Page, fill, json_for_script
 from .plots import layer_gradients
 
-__all__ = ["ACTIVATIONS", "MATCHED_INIT", "gradient_by_layer", "explore_depth"]
+__all__ = ["ACTIVATIONS", "MATCHED_INIT", "COLOURS", "gradient_by_layer", "explore_depth"]
 
 #: The hidden activations the page offers, in its order.
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -38,7 +38,8 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 MATCHED_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
 NAIVE_INIT = "uniform"
 
-_COLOURS = {"sigmoid": "#b2182b", "tanh": "#1b7837", "relu": "#2166ac"}   # as vanishing.py
+#: One colour per activation, on the page and in ``examples/vanishing.py --png``.
+COLOURS = {"sigmoid": "#b2182b", "tanh": "#1b7837", "relu": "#2166ac"}
 _ACTIVATION_NAMES = {"sigmoid": "sigmoid σ", "tanh": "tanh", "relu": "ReLU"}
 _INIT_NAMES = {"uniform": "naive U(−1, 1)", "xavier": "Xavier U(±√(6/(fan-in + fan-out)))",
                "he": "He N(0, 2/fan-in)"}
@@ -61,7 +62,7 @@ def _without_cycle_collector() -> Iterator[None]:
     """Python's cycle collector off for a while. A graph of Values has no cycles
     (reference counting frees each net as soon as it is dropped), but the collector
     walks every live node again and again while a big graph is built: off, the
-    sweep of ``explore_depth`` takes about half the time."""
+    sweep of ``explore_depth`` takes a third less time (``bench/depth.py``)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -139,9 +140,8 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
     who = "explore_depth"
     if path is not None and not isinstance(path, (str, PathLike)):
         raise TypeError(f"{who}: path must be a str, a path or None, got {type(path).__name__}")
-    for name, value in (("max_depth", max_depth), ("width", width)):
+    for name, value in (("max_depth", max_depth), ("width", width), ("points", points)):
         check_count(who, name, value)
-    check_count(who, "points", points)
     if points < 2:
         raise ValueError(f"{who}: points must be an int ≥ 2 (one of each moon), got {points!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -155,7 +155,7 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
         "values": {key: [_finite(curve) for curve in curves] for key, curves in flows.items()},
         "shown": {key: [[display_number(v, _PRECISION) for v in curve] for curve in curves]
                   for key, curves in flows.items()},
-        "colours": _COLOURS,
+        "colours": COLOURS,
         "activationNames": _ACTIVATION_NAMES,
         "matched": {a: MATCHED_INIT[a] for a in ACTIVATIONS},
         "initNames": _INIT_NAMES,
