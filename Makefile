@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/plots.py
+	$(BIN)/python bench/depth.py
 
 # The random-graph tests with 10,000 graphs each (fixed seed), against finite
 # differences, PyTorch and eager mode: about a quarter of an hour. make test draws few.

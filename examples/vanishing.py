@@ -18,9 +18,12 @@ He for ReLU; ``--init uniform`` shows micrograd's naive U(−1, 1)). What to see
 
 ``--png PATH`` also draws it (needs matplotlib: ``pip install 'chaingrad[plot]'``):
 left, the gradient reaching each layer of the deepest nets (``viz.plot_gradient_flow``);
-right, the gradient reaching the first layer, by depth.
+right, the gradient reaching the first layer, by depth. ``--html PATH`` also writes
+the lesson as a page to play with (``viz.explore_depth``: a depth slider, the
+activation, the initialisation and a residual tick; one seed, ``--width`` wide).
 
-    python examples/vanishing.py [--width 8] [--seeds 3] [--every 2] [--init he] [--png PATH]
+    python examples/vanishing.py [--width 8] [--seeds 3] [--every 2] [--init he]
+                                 [--png PATH] [--html PATH]
 """
 
 from __future__ import annotations
@@ -30,25 +33,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nn
-from viz import layer_gradients, plot_gradient_flow
+from viz import explore_depth, plot_gradient_flow
+from viz.depth import ACTIVATIONS, COLOURS, MATCHED_INIT, gradient_by_layer
 
 if TYPE_CHECKING:                                  # matplotlib only for --png
     from matplotlib.figure import Figure
-
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-MATCHING_INIT = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
-COLOURS = {"sigmoid": "#b2182b", "tanh": "#1b7837", "relu": "#2166ac"}
-
-
-def gradient_by_layer(depth: int, activation: str, residual: bool, init: str,
-                      width: int, seed: int, X: list[list[float]], y: list[int]) -> list[float]:
-    """mean |∂L/∂W^(l)_jk| for l = 1 … depth of a fresh net with ``depth`` layers,
-    after one backward pass."""
-    model = nn.MLP(2, [width] * (depth - 1) + [1], activation=activation, init=init,
-                   seed=seed, residual=residual)
-    loss = nn.bce_with_logits([model(x) for x in X], y)
-    loss.backward()
-    return layer_gradients(model)
 
 
 def first_layer_gradient(depth: int, activation: str, residual: bool, init: str,
@@ -94,11 +83,13 @@ def main() -> None:
                         help="one initialisation for all (default: matched to the activation)")
     parser.add_argument("--png", type=Path, default=None, metavar="PATH",
                         help="also draw the curves to this PNG file (needs matplotlib)")
+    parser.add_argument("--html", type=Path, default=None, metavar="PATH",
+                        help="also write the lesson as a page (viz.explore_depth)")
     args = parser.parse_args()
 
     X, y = nn.datasets.moons(16, noise=0.1, seed=0)
     columns = [(activation, residual) for residual in (False, True) for activation in ACTIVATIONS]
-    inits = {a: args.init or MATCHING_INIT[a] for a in ACTIVATIONS}
+    inits = {a: args.init or MATCHED_INIT[a] for a in ACTIVATIONS}
     setting = (f"width {args.width}, {args.seeds} seeds; init: "
                + ", ".join(f"{a} {inits[a]}" for a in ACTIVATIONS))
     print(f"mean |∂L/∂w| over the first layer's weights ({setting})")
@@ -125,6 +116,9 @@ def main() -> None:
                       f"moons points ({setting})")
         figure.savefig(args.png, dpi=110)
         print(f"wrote {args.png}")
+    if args.html is not None:
+        explore_depth(args.html, width=args.width)
+        print(f"wrote {args.html}")
 
 
 if __name__ == "__main__":

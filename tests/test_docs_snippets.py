@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "docs" / "viz.md", ROOT / "docs" / "gallery.md"]
 SHOWN_IN = [*DOCS, ROOT / "README.md"]          # README's snippets share names: not run alone
 GALLERY = ROOT / "docs" / "gallery"
-WRITES = re.compile(r'(?:\.write|\.savefig|animate_backward|animate_network)'
+WRITES = re.compile(r'(?:\.write|\.savefig|animate_backward|animate_network|explore_depth)'
                     r'\([^"\n]*"([^"]+\.\w+)"')
 SAVES = re.compile(r'\.savefig\([^"\n]*"([^"]+\.png)"')
 

@@ -5,6 +5,8 @@ derivatives); ``draw_network`` draws an MLP as in the lessons' figures;
 ``animate_backward`` steps through forward and backward in one HTML page, node
 by node; ``animate_network`` steps through an MLP one layer at a time;
 ``explore`` runs a graph live in a page (move a number, click a node);
+``explore_depth`` is the lesson on depth as a page (how much gradient reaches
+each layer);
 ``explain`` writes a gradient out as a sum over paths of products of named local
 derivatives; ``plot_history``, ``plot_decision_boundary`` and ``plot_gradient_flow``
 draw training with matplotlib (the optional extra ``plot``). Names follow the
@@ -17,6 +19,7 @@ lessons' notation (``z₁⁽²⁾``, ``w₂₃⁽¹⁾``) wherever the graph was
 """
 
 from .animate import animate_backward
+from .depth import explore_depth
 from .dot import DotNotFoundError, GraphTooLargeError, draw_dot
 from .explain import Explanation, Factor, Path, explain
 from .explore import explore
@@ -27,7 +30,7 @@ from .plots import layer_gradients, plot_decision_boundary, plot_gradient_flow, 
 from .stepper import animate_network
 
 __all__ = ["draw_dot", "draw_network", "explain", "animate_backward", "animate_network", "explore",
-           "Page",
+           "explore_depth", "Page",
            "plot_history", "plot_decision_boundary", "plot_gradient_flow", "layer_gradients",
            "Explanation", "Path", "Factor", "DotNotFoundError", "GraphTooLargeError",
            "node_names", "id_definitions", "lesson_name", "role", "format_number",

@@ -267,6 +267,15 @@ class Explanation:
             lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """How Jupyter shows an explanation (the last expression of a cell): the
+        headline, then the sum as display maths (``latex()``, typeset by the
+        notebook's MathJax or KaTeX), then the notes."""
+        lines = [f"**{_md(self._headline())}**", "", "$$", self.latex(), "$$"]
+        if self.notes:
+            lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
+        return "\n".join(lines)
+
     def latex(self) -> str:
         """The sum as a LaTeX ``aligned`` block: per path, the product of the rules
         and of their values (factored: the bracket and the shared factors)."""

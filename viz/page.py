@@ -44,6 +44,13 @@ class Page(str):
                 f'style="width: 100%; height: {self.height}px; border: 0" '
                 f'sandbox="allow-scripts" title="chaingrad page"></iframe>')
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form, one line (a notebook keeps it beside the HTML,
+        so it must not be the whole document again)."""
+        found = re.search(r"<title>(.*?)</title>", self, re.S)
+        title = html.unescape(found.group(1)) if found else "untitled"
+        printer.text(f"<chaingrad page {title!r}: {len(self.encode('utf-8')):,} bytes of HTML>")
+
 
 def inline_svg(svg_bytes: bytes) -> ET.Element:
     """graphviz's SVG made fit to sit inside an HTML page: no XML prolog, no DOCTYPE,

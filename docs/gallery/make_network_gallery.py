@@ -1,6 +1,7 @@
 """Make the draw_network pictures in docs/gallery/, the animation docs/animation.html,
-the stepper docs/stepper.html and its screenshots, and the screenshot of the live page
-make_gallery.py writes (when Chromium and selenium are installed, as for the page tests).
+the stepper docs/stepper.html, the depth page docs/depth.html and their screenshots,
+and the screenshot of the live page make_gallery.py writes (when Chromium and
+selenium are installed, as for the page tests).
 
     .venv/bin/python docs/gallery/make_network_gallery.py
 
@@ -21,7 +22,7 @@ sys.path.insert(0, str(HERE.parent.parent))
 
 from engine import Value  # noqa: E402
 from nn import MLP, SGD, datasets, fit, mse  # noqa: E402
-from viz import animate_backward, animate_network, draw_network  # noqa: E402
+from viz import animate_backward, animate_network, draw_network, explore_depth  # noqa: E402
 
 
 def lessons_2221() -> None:
@@ -72,9 +73,14 @@ def stepper() -> None:
                     loss=functools.partial(mse, half=True))     # ½(ŷ − y)²
 
 
+def depth() -> None:
+    """The lesson on depth as a page: 12 settings × 30 depths of fresh MLPs."""
+    explore_depth("depth.html")
+
+
 #: Each picture's maker and the folder it writes in.
 PICTURES = {lessons_2221: HERE, xor_trained: HERE, exercise_341: HERE, animation: HERE.parent,
-            stepper: HERE.parent}
+            stepper: HERE.parent, depth: HERE.parent}
 
 
 def screenshots(page: str) -> str:
@@ -126,6 +132,25 @@ def explore_screenshot() -> str:
     return "docs/gallery/explore_neuron.png"
 
 
+def depth_screenshot(page: str) -> str:
+    """docs/gallery/depth_page.png: the depth page at L = 30, sigmoid with naive
+    initialisation, residual ticked (so the plain nets show, dashed, beside)."""
+    sys.path.insert(0, str(HERE.parents[1] / "tests"))
+    from browser import Browser, missing
+    if missing():
+        return f"no screenshot: {missing()}"
+    from selenium.webdriver.common.keys import Keys
+    browser = Browser()
+    try:
+        driver = browser.open(page, "depth")
+        driver.find_element("id", "depth").send_keys(Keys.END)
+        driver.find_element("id", "residual").click()
+        driver.save_screenshot(str(HERE / "depth_page.png"))
+    finally:
+        browser.close()
+    return "docs/gallery/depth_page.png"
+
+
 def main() -> None:
     here = os.getcwd()
     try:
@@ -135,8 +160,10 @@ def main() -> None:
     finally:
         os.chdir(here)
     shots = screenshots((HERE.parent / "stepper.html").read_text(encoding="utf-8"))
+    depth_shot = depth_screenshot((HERE.parent / "depth.html").read_text(encoding="utf-8"))
     print("wrote docs/gallery/network_2221.png, network_xor.png, network_341.png, "
-          f"docs/animation.html, docs/stepper.html and {shots}; {explore_screenshot()}")
+          f"docs/animation.html, docs/stepper.html, docs/depth.html, {shots} and "
+          f"{depth_shot}; {explore_screenshot()}")
 
 
 if __name__ == "__main__":
