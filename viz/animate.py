@@ -85,7 +85,7 @@ def _op_text(node: Value, names: dict[Value, str], use_values: bool, precision: 
     return op_term(op, [(display_number(node.inputs[0].data, precision), SUM)])[0]
 
 
-def _output_symbol(output: Value, names: dict[Value, str]) -> str:
+def output_symbol(output: Value, names: dict[Value, str]) -> str:
     """What to call the output inside ∂/∂: its own name when short, else y (or L)."""
     if output.label and len(names[output]) <= 6:
         return names[output]
@@ -93,13 +93,13 @@ def _output_symbol(output: Value, names: dict[Value, str]) -> str:
     return next(s for s in ("y", "L", "out", "f") if s not in taken)
 
 
-def _output_name(output: Value, names: dict[Value, str]) -> str:
+def output_name(output: Value, names: dict[Value, str]) -> str:
     """The output as its node shows it: its name, or ``y = x·w + b`` for an
     unlabelled output (``y`` alone when its name is a short id such as ``v4``)."""
     name = names[output]
     if output.label:
         return name
-    out = _output_symbol(output, names)
+    out = output_symbol(output, names)
     return out if _is_alias(output, name) else f"{out} = {name}"
 
 
@@ -168,14 +168,14 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         numeric = _op_text(node, names, use_values=True, precision=precision)
         head = f"{name} = {symbolic}" if _is_alias(node, name) else name
         if node is output and not output.label:
-            head = f"{_output_symbol(output, names)} = {symbolic}"
+            head = f"{output_symbol(output, names)} = {symbolic}"
         result.append(Frame("forward", i, f"{head} = {numeric} = {num(node.data)}"))
 
     consumers: dict[Value, list[tuple[Value, int]]] = {node: [] for node in nodes}
     for node in nodes:
         for slot, child in enumerate(node.inputs):
             consumers[child].append((node, slot))
-    out = _output_symbol(output, names)
+    out = output_symbol(output, names)
     for node in backward_order(nodes, output):
         i = index[node]
         name = out if node is output else operand(names[node])
@@ -248,7 +248,7 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
         elif isinstance(node, Constant):           # named data (a target): no gradient
             lines = [names[node], f"data {display_number(node.data, precision)}"]
         else:
-            name = _output_name(output, names) if node is output else names[node]
+            name = output_name(output, names) if node is output else names[node]
             lines = [name, f"data {display_number(node.data, precision)}",
                      f"grad {display_number(g, precision)}"]
         dot.node(f"n{i}", "\n".join(lines), id=f"n{i}", shape="box", style="rounded,filled",
@@ -327,7 +327,7 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         "forwardCount": len(nodes),
     }
     heading = title if title is not None else (
-        f"Backpropagation through {_output_name(output, names)} = "
+        f"Backpropagation through {output_name(output, names)} = "
         f"{display_number(output.data, precision)}")
     page = fill(_PAGE, {
         "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),

@@ -355,7 +355,7 @@ def _negated(node: ast.expr) -> ast.expr:
     return ast.UnaryOp(ast.USub(), node)
 
 
-def _rule_text(node: Value, position: int, names: dict[Value, str],
+def rule_text(node: Value, position: int, names: dict[Value, str],
                negate: bool = False, scale: float = 1.0) -> str:
     """The local rule ∂node/∂input[position], from the op table, over node names
     (negated when the factor also crosses an odd number of −1 edges, and times
@@ -506,7 +506,7 @@ class _PathWriter:
                     "chaingrad (like PyTorch) takes ReLU′(0) = 0")
             if note not in self.notes:
                 self.notes.append(note)
-        return Factor(derivative, _rule_text(node, position, names, negative, scale), value)
+        return Factor(derivative, rule_text(node, position, names, negative, scale), value)
 
     def path(self, edges: list[tuple[Value, int]], top: Value,
              first: Factor | None = None) -> Path:

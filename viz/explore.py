@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable
 from engine import Constant, Value, grad
 from engine.autograd import check_recorded
 
-from .animate import _output_name, _output_symbol, forward_order
+from .animate import forward_order, output_name, output_symbol
 from .arguments import check_count, check_precision, check_rankdir
 from .dot import (
     FADED,
@@ -55,7 +55,7 @@ from .dot import (
     new_diagram,
     op_text,
 )
-from .explain import _rule_text
+from .explain import rule_text
 from .javascript import op_table, runtime
 from .names import ROLES, SHORT_ID, id_definitions, is_number, node_names, role
 from .notation import (
@@ -107,7 +107,7 @@ def _formula(node: Value, names: dict[Value, str], output: Value) -> dict[str, A
     assert op is not None
     numbers = {i: v.data for i, v in enumerate(node.inputs) if is_number(v)}
     symbolic = op_term(op, [term(names[v]) for v in node.inputs], numbers)[0]
-    name = _output_name(output, names) if node is output else names[node]
+    name = output_name(output, names) if node is output else names[node]
     head = name if name == symbolic or name.endswith(f" = {symbolic}") else \
         f"{name} = {symbolic}"
 
@@ -129,7 +129,7 @@ def _rules(node: Value, names: dict[Value, str]) -> list[dict[str, Any]]:
             named = {s: terms[s] for s in slots if s not in known}
             return Notation({**named, "out": terms["out"]}, known).text(
                 local_rule(op, position))
-        rules.append({"text": _rule_text(node, position, names),
+        rules.append({"text": rule_text(node, position, names),
                       "numbers": _templates(write)})
     return rules
 
@@ -163,7 +163,7 @@ def _diagram(output: Value, layout: Layout, names: dict[Value, str], roles: list
         if isinstance(node, Constant):
             draw_constant(diagram, box, node, names[node], look)
             continue
-        name = _output_name(output, names) if node is output else names[node]
+        name = output_name(output, names) if node is output else names[node]
         op = op_text(node) if compact and node.op is not None else None
         draw_value(diagram, box, node, name, ROLE_FILL[roles[i]], look, op, grad=grads[i])
         diagram.node(box, width=width)
@@ -311,7 +311,7 @@ def _view(output: Value, nodes: list[Value], names: dict[Value, str], roles: lis
     local rules (templates by index into ``shared``), folded operands, and a slider
     for an input or parameter (``slider``: its place among the sliders, inputs first,
     then parameters in layer order)."""
-    out = _output_symbol(output, names)
+    out = output_symbol(output, names)
     keys = _keys(nodes, names)
     kind = dict(zip(nodes, roles))
     leaves = [n for n in forward_order(nodes) if kind[n] in ("input", "parameter")]
@@ -417,11 +417,11 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
         if drawn_ids else {}
     data = {"graph": graph, "view": view, "templates": shared,
             "data": [node.data for node in nodes], "precision": precision,
-            "output": _output_symbol(output, names), "where": where,
+            "output": output_symbol(output, names), "where": where,
             "look": {"positive": GRAD_POSITIVE, "negative": GRAD_NEGATIVE, "zero": GRAD_ZERO,
                      "neutral": NEUTRAL, "faded": FADED, "width": GRAD_WIDTH}}
     rows = sorted({node.op for node in nodes if node.op is not None}, key=lambda op: op.name)
-    title = f"The chain rule through {_output_name(output, names)}, live"
+    title = f"The chain rule through {output_name(output, names)}, live"
     legend = "".join(f'<span class="swatch" style="background:{ROLE_FILL[r]}"></span>{r} '
                      for r in ROLES if r in roles)
     page = fill(_PAGE, {
