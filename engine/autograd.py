@@ -23,14 +23,12 @@ from __future__ import annotations
 import math
 import threading
 from itertools import compress
-from operator import attrgetter
 from typing import Any, Iterable, Union
 
 from .errors import GradientError, describe
 from .modes import MODE
 
 Number = Union[int, float]
-_GRAD = attrgetter("grad")
 
 
 class Node:
@@ -221,9 +219,10 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
     From the output back, each node passes ``local · δ(node)`` to each input. The
     local gradients are the numbers recorded at forward time; with ``create_graph``
     the op table's rules are run again on the nodes themselves, so the gradients
-    are Values with graphs of their own (call it with recording on)."""
-    for node in nodes:
-        node.grad = 0.0
+    are Values with graphs of their own (call it with recording on).
+
+    Every ``.grad`` must be 0.0 when it starts (``clear``): ``backward`` and ``grad``
+    first keep what was there."""
     nodes[-1].grad = seed
     for node in reversed(nodes):
         g = node.grad
@@ -249,6 +248,12 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
             b.grad = step if before == 0.0 else before + step
 
 
+def clear(nodes: list[Node]) -> None:
+    """Set every node's ``.grad`` to 0.0, as a sweep needs to start."""
+    for node in nodes:
+        node.grad = 0.0
+
+
 def refuse_non_finite(nodes: list[Node], who: str) -> None:
     """After a sweep: if a gradient became inf or NaN, raise ``GradientError`` naming
     the op where a finite number first became non-finite.
@@ -259,7 +264,7 @@ def refuse_non_finite(nodes: list[Node], who: str) -> None:
     an input's data is the user's choice, and let through — except under
     ``detect_anomaly()``, which refuses every one."""
     anomaly = MODE.get().anomaly
-    if not anomaly and math.isfinite(sum(map(_GRAD, nodes))):
+    if not anomaly and math.isfinite(sum([node.grad for node in nodes])):
         return
     sums: dict[Node, float] = {}
     for node in reversed(nodes):
@@ -330,7 +335,10 @@ def backward(root: Node, gradient: Number = 1.0) -> None:
     seed = check_seed(gradient, "backward")
     check_recorded(root, "backward")
     nodes = order(root)
-    earlier = list(map(_GRAD, nodes))
+    earlier = [node.grad for node in nodes]
+    held = any(earlier)                   # swept before, or leaves holding gradients
+    if held:
+        clear(nodes)
     sweep(nodes, seed)
     try:
         refuse_non_finite(nodes, "backward")
@@ -338,12 +346,12 @@ def backward(root: Node, gradient: Number = 1.0) -> None:
         for node, before in zip(nodes, earlier):
             node.grad = before
         raise
-    for node, before in compress(zip(nodes, earlier), earlier):    # the nonzero ones
-        if node.op is None:
-            node.grad += before
+    if held:
+        for node, before in compress(zip(nodes, earlier), earlier):    # the nonzero ones
+            if node.op is None:
+                node.grad += before
 
 
 def zero_grad(root: Node) -> None:
     """Set ``.grad`` to 0 on ``root`` and every node it depends on."""
-    for node in order(root):
-        node.grad = 0.0
+    clear(order(root))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence, overload
 
-from .autograd import Node, check_node, check_recorded, order, refuse_non_finite, sweep
+from .autograd import Node, check_node, check_recorded, clear, order, refuse_non_finite, sweep
 from .modes import enable_grad
 from .value import Constant, Value, apply
 
@@ -45,9 +45,12 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     in_graph = set(nodes)
     kept = [node.grad for node in nodes]
     try:
+        if any(kept):
+            clear(nodes)
         sweep(nodes, 1.0)                       # the numbers, checked …
         refuse_non_finite(nodes, "grad")
         if create_graph:                        # … then the same sweep on Values
+            clear(nodes)
             with enable_grad():
                 sweep(nodes, 1.0, create_graph=True)
         results = [t.grad if t in in_graph else 0.0 for t in targets]

@@ -80,25 +80,29 @@ _ONE = """\
         try:
 """
 _VALUE_OR_NUMBER = """\
-        if type(other) is not Value and type(other) is not float and type(other) is not int:
-            return {general}   # a Constant, a no_grad() result, a wrong type
         x = self.data
         try:
             if type(other) is Value:
                 b = other
                 y = b.data
-            else:                            # a plain number: a Constant leaf
-                b = _new(Constant)
-                b.data = y = float(other)
+            elif type(other) is float or type(other) is int:
+                b = _new(Constant)           # a plain number: a Constant leaf
+                b.data = y = other if type(other) is float else float(other)
                 b.grad = 0.0
+            else:
+                return {general}   # a Constant, a no_grad() result, a wrong type
 """
 _NUMBER = """\
-        if type(other) is not float and type(other) is not int:
-            return {general}   # a Constant, a Value, a wrong type
         {mine} = self.data
         try:
-            {theirs} = _new(Constant)          # a plain number: a Constant leaf
-            {theirs}.data = {number} = float(other)
+            if type(other) is float:         # a plain number: a Constant leaf
+                {number} = other
+            elif type(other) is int:
+                {number} = float(other)
+            else:
+                return {general}   # a Constant, a Value, a wrong type
+            {theirs} = _new(Constant)
+            {theirs}.data = {number}
             {theirs}.grad = 0.0
 """
 
