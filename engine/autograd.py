@@ -226,9 +226,9 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
     nodes[-1].grad = seed
     for node in reversed(nodes):
         g = node.grad
-        # Nothing flows from a leaf, nor from a zero gradient. (A Value gradient,
-        # under create_graph, is never equal to 0.0: Values compare by identity.)
-        if node.op is None or g == 0.0:
+        # Nothing flows from a leaf, nor from a zero gradient (a number: a Value
+        # gradient, under create_graph, always flows on).
+        if node.op is None or (type(g) is float and g == 0.0):
             continue
         if create_graph:                  # the rules again, on the nodes themselves
             args = list(node.inputs)
@@ -240,12 +240,12 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
         a = node.input_a
         before = a.grad                   # the first contribution is the step itself, so
         step = local_a * g                # a Value gradient does not start with 0 + …
-        a.grad = step if before == 0.0 else before + step
+        a.grad = step if type(before) is float and before == 0.0 else before + step
         b = node.input_b
         if b is not None:
             before = b.grad
             step = local_b * g
-            b.grad = step if before == 0.0 else before + step
+            b.grad = step if type(before) is float and before == 0.0 else before + step
 
 
 def clear(nodes: list[Node]) -> None:
@@ -254,9 +254,10 @@ def clear(nodes: list[Node]) -> None:
         node.grad = 0.0
 
 
-def refuse_non_finite(nodes: list[Node], who: str) -> None:
+def refuse_non_finite(nodes: list[Node], who: str, asked: list[Node] | None = None) -> None:
     """After a sweep: if a gradient became inf or NaN, raise ``GradientError`` naming
-    the op where a finite number first became non-finite.
+    the op where a finite number first became non-finite. ``asked``: the only nodes
+    whose gradients matter (``grad``'s wrt; ``backward`` fills every node's).
 
     The sweep's own numbers are the evidence: walking it again in its order, each
     step ``local · δ(node)`` is added to a running sum per input, and the first
@@ -264,7 +265,7 @@ def refuse_non_finite(nodes: list[Node], who: str) -> None:
     an input's data is the user's choice, and let through — except under
     ``detect_anomaly()``, which refuses every one."""
     anomaly = MODE.get().anomaly
-    if not anomaly and math.isfinite(sum([node.grad for node in nodes])):
+    if not anomaly and math.isfinite(sum([node.grad for node in asked or nodes])):
         return
     sums: dict[Node, float] = {}
     for node in reversed(nodes):
@@ -342,14 +343,29 @@ def backward(root: Node, gradient: Number = 1.0) -> None:
     sweep(nodes, seed)
     try:
         refuse_non_finite(nodes, "backward")
+        if held:                          # the leaves' earlier gradients, added back
+            totals = [(node, node.grad + before) for node, before in
+                      compress(zip(nodes, earlier), earlier) if node.op is None]
+            _refuse_overflowing_sums(totals, earlier_of=dict(zip(nodes, earlier)))
     except GradientError:
         for node, before in zip(nodes, earlier):
             node.grad = before
         raise
     if held:
-        for node, before in compress(zip(nodes, earlier), earlier):    # the nonzero ones
-            if node.op is None:
-                node.grad += before
+        for node, total in totals:
+            node.grad = total
+
+
+def _refuse_overflowing_sums(totals: list[tuple[Node, float]], earlier_of: dict) -> None:
+    """A leaf whose new gradient, added to the finite one it held, overflows."""
+    for node, total in totals:
+        if total - total != 0.0 and math.isfinite(earlier_of[node]) and math.isfinite(
+                node.grad):
+            label = f" ({node.label!r})" if node.label else ""
+            raise GradientError(
+                f"backward: the gradient {node.grad!r} of a leaf{label} (data "
+                f"{node.data!r}), added to the {earlier_of[node]!r} it already held, "
+                f"overflows a float; zero it first (zero_grad()) or scale the loss down")
 
 
 def zero_grad(root: Node) -> None:

@@ -83,6 +83,11 @@ class _Subject:
             self.point = [w.data for w in self.wrt]
         elif callable(f_or_output):
             self.f = f_or_output
+            if not isinstance(inputs_or_wrt, (Value, int, float)):
+                try:                         # a generator is read once, here
+                    inputs_or_wrt = list(inputs_or_wrt)
+                except TypeError:
+                    pass                     # _numbers says what is wrong with it
             self.point = _numbers(inputs_or_wrt, who)
             self.names = _names(f_or_output, list(inputs_or_wrt))
         else:

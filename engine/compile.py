@@ -26,15 +26,17 @@ import keyword
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from types import CodeType, FunctionType
 from typing import Any, Callable, Sequence, Union
 
-from .autograd import order
+from .autograd import check_recorded, order
+from .errors import DomainError
 from .functional import grad, replay
 from .modes import enable_grad, no_grad
 from .ops import FORWARD_NAMES, LOCAL_NAMES
 from .rules import number, render, substitute
-from .value import Constant, Value
+from .value import Constant, Value, as_float, register
 
 Number = Union[int, float]
 # The functions rules may call, on floats (a local rule's own helpers, then the
@@ -45,6 +47,7 @@ __all__ = ["compile", "Program"]
 
 # Names the generated code uses itself: never given to a node.
 _RESERVED = {"numbers", "inf", "nan", "fail", "count_error", "checked", "finite", "floats",
+             "DomainError",
              "grads",
              "extra", "error", "forward", "value_and_grad", *_RULE_NAMES, *dir(builtins),
              *keyword.kwlist}
@@ -70,8 +73,12 @@ def compile(output: Value, inputs: Value | Sequence[Value], *,
     live, write it with ops: ``z.relu() + (-z).relu()`` is |z| at every call."""
     if not isinstance(output, Value):
         raise TypeError(f"compile: output must be a Value, got {type(output).__name__}")
+    check_recorded(output, "compile")
     single = isinstance(inputs, Value)
     inputs = [inputs] if single else list(inputs)  # type: ignore[list-item]
+    if not inputs:
+        raise ValueError("compile: no inputs: give the leaves whose numbers the program "
+                         "takes (for training, the parameters)")
     nodes = order(output)
     in_graph = set(nodes)
     seen: set[Value] = set()
@@ -169,7 +176,9 @@ class _SlowPaths:
             start = self._source.index(f"\ndef {name}(")
             end = self._source.find("\n\n\ndef ", start)
             text = self._source[start:] if end < 0 else self._source[start:end]
-            where = f"<engine.compile {name}: {len(self._nodes)} nodes>"
+            where = (f"<engine.compile {name}, program {id(self):#x}: "
+                     f"{len(self._nodes)} nodes>")
+            register(where, text)                 # inspect, tracebacks and pdb show it
             module = builtins.compile(text, where, "exec")
             code = self._codes[name] = next(c for c in module.co_consts
                                             if isinstance(c, CodeType) and c.co_name == name)
@@ -177,18 +186,19 @@ class _SlowPaths:
                                  "inf": math.inf, "nan": math.nan,
                                  "fail": self.fail, "count_error": self.count_error,
                                  "checked": self.checked, "finite": _finite,
-                                 "floats": _floats}
+                                 "floats": self.floats, "DomainError": DomainError}
         return FunctionType(code, scope, name)
 
-    def count_error(self, numbers: Any) -> Exception:
-        """The wrong count of numbers (or not a sequence at all)."""
-        try:
-            got = f"got {len(numbers)}"
-        except TypeError:
-            return TypeError(f"compiled program: numbers must be a sequence of "
-                             f"{len(self.inputs)} numbers, got {type(numbers).__name__}")
+    def floats(self, numbers: Any) -> bool:
+        """Are ``numbers`` what the program runs on as they are: a list or tuple of as
+        many floats as it has inputs? (One C-speed pass: a set of their types.)"""
+        return (type(numbers) in (list, tuple) and len(numbers) == len(self.inputs)
+                and set(map(type, numbers)) <= {float})
+
+    def count_error(self, numbers: Sequence[Any]) -> Exception:
+        """The wrong count of numbers."""
         return ValueError(f"compiled program: expected {len(self.inputs)} numbers (one per "
-                          f"input: {', '.join(self.input_names)}), {got}")
+                          f"input: {', '.join(self.input_names)}), got {len(numbers)}")
 
     def fail(self, numbers: Sequence[Any], error: Exception, gradients: bool) -> Any:
         """An error raised inside the generated code, explained as eager mode would:
@@ -204,16 +214,24 @@ class _SlowPaths:
                 found = None
         return result
 
-    def checked(self, numbers: Sequence[Any], gradients: bool) -> Any:
-        """Called when a number given is not a float, or the result is not a finite
-        float: non-real numbers (bools too, as in eager mode) are a TypeError; ints
-        are fine (computed again as floats); otherwise eager mode
-        answers — an inf/NaN made from finite numbers is its error naming the op,
-        and where it raises nothing its numbers are the result (an infinite local
-        derivative times a zero gradient is NaN in the program, but eager mode
-        passes nothing on from a zero gradient)."""
-        converted = [_real(x, i) for i, x in enumerate(numbers)]
-        if any(type(x) is not float for x in numbers):
+    def checked(self, numbers: Any, gradients: bool) -> Any:
+        """Called when the numbers are not a list of floats, or the result is not a
+        finite float. Numbers are checked as eager mode checks a Value's data
+        (``engine.value.as_float``: a bool or a str is a TypeError, a huge int a
+        NumberOverflowError; ints, Fractions, numpy scalars are fine) and the
+        program runs again on them as floats. Otherwise eager mode answers: an
+        inf/NaN made from finite numbers is its error naming the op, and where it
+        raises nothing its numbers are the result (an infinite local derivative
+        times a zero gradient is NaN in the program, but eager mode passes nothing
+        on from a zero gradient)."""
+        if isinstance(numbers, (str, bytes, Mapping)) or not isinstance(numbers, Sequence):
+            raise TypeError(f"compiled program: numbers must be a sequence (a list) of "
+                            f"{len(self.inputs)} numbers, got {type(numbers).__name__}")
+        if len(numbers) != len(self.inputs):
+            raise self.count_error(numbers)
+        converted = [as_float(x, f"compiled program: numbers[{i}]")
+                     for i, x in enumerate(numbers)]
+        if not self.floats(numbers):
             return self.define("value_and_grad" if gradients else "forward")(converted)
         found, result = self._replay(converted, gradients)
         if found is not None:
@@ -230,7 +248,6 @@ class _SlowPaths:
         Value's own ops — so the checks and the messages, naming the op, its inputs
         and their labels, are eager mode's own — and, for gradients, swept by
         ``autograd.grad``."""
-        numbers = [_real(x, i) for i, x in enumerate(numbers)]
         made: dict[Value, Value] = {leaf: Value(x, leaf.label)
                                     for leaf, x in zip(self.inputs, numbers)}
         for v, x in self._frozen.items():   # a frozen leaf changed since: the program's number
@@ -256,18 +273,6 @@ def _finite(values: list[float]) -> bool:
         return math.isfinite(math.fsum(values))
     except (OverflowError, ValueError):          # finite but huge, or inf − inf
         return all(math.isfinite(x) for x in values)
-
-
-def _floats(numbers: Sequence[Any]) -> bool:
-    """Are all the numbers floats? (One C-speed pass: a set of their types.)"""
-    return set(map(type, numbers)) <= {float}
-
-
-def _real(x: Any, i: int) -> float:
-    if isinstance(x, bool) or not isinstance(x, (int, float)):
-        raise TypeError(f"compiled program: numbers[{i}] must be a real number (int or "
-                        f"float), got {type(x).__name__} {x!r}")
-    return float(x)
 
 
 # ---- writing the source -----------------------------------------------------------
@@ -316,6 +321,15 @@ class _Fold(ast.NodeTransformer):
 
     def generic_visit(self, node: ast.AST) -> ast.AST:
         node = super().generic_visit(node)
+        if isinstance(node, ast.BoolOp):        # a or True → True; a and True → a
+            decided = [_value(v) for v in node.values]
+            short = isinstance(node.op, ast.Or)
+            if any(d is not None and bool(d) is short for d in decided):
+                return ast.Constant(short)
+            rest = [v for v, d in zip(node.values, decided) if d is None]
+            if not rest:
+                return ast.Constant(not short)
+            return rest[0] if len(rest) == 1 else ast.BoolOp(node.op, rest)
         if isinstance(node, ast.IfExp):
             test = _value(node.test)
             if test is not None:
@@ -505,6 +519,11 @@ class _Writer:
         for node in self.active:
             if node.op is not None:
                 names, numbers = self._operands(node)
+                if node.op.domain:                 # as eager mode: outside it, the op's error
+                    domain = _template(node.op.domain, numbers, self.templates).fill(names)
+                    if domain != "True":
+                        lines.append(f"if not ({domain}):")
+                        lines.append("    raise DomainError")
                 rule = _template(node.op.forward_rule, numbers, self.templates)
                 lines.append(f"{self.names[node]} = {rule.fill(names)}")
                 for i, v in enumerate(node.inputs):    # an input that may hide an inf or NaN
@@ -582,8 +601,7 @@ class _Writer:
         labels = ", ".join(self.names[v] for v in self.inputs)
         extra = ", ".join(self.names.get(v) or _atom(v.data) for v in self.extra)
         def head(gradients: bool) -> list[str]:
-            return [f"    if len(numbers) != {n}:", "        raise count_error(numbers)",
-                    "    if not floats(numbers):      # ints, bools, strings …: see checked",
+            return ["    if not floats(numbers):      # one float per input? else see checked",
                     f"        return checked(numbers, {gradients})",
                     f"    {unpack}", "    try:"]
         catch = "    except (ArithmeticError, ValueError, TypeError) as error:"

@@ -48,7 +48,7 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
         if any(kept):
             clear(nodes)
         sweep(nodes, 1.0)                       # the numbers, checked …
-        refuse_non_finite(nodes, "grad")
+        refuse_non_finite(nodes, "grad", [t for t in targets if t in in_graph])
         if create_graph:                        # … then the same sweep on Values
             clear(nodes)
             with enable_grad():

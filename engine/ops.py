@@ -80,7 +80,7 @@ class Op:
 
     __slots__ = ("name", "symbol", "forward_rule", "local_rules", "arity", "function", "latex",
                  "domain", "outside", "commutative", "operands", "number", "otherwise", "carries",
-                 "taught", "doc", "forward", "local", "defined")
+                 "taught", "doc", "forward", "local", "each_local", "defined")
 
     def __init__(self, name: str, symbol: str, forward: str, *local: str,
                  function: str | None = None, latex: str | None = None,
@@ -118,6 +118,10 @@ class Op:
         #: local(a[, b], out) -> tuple of ∂out/∂input, on floats or Values
         self.local: Callable[..., tuple] = eval(
             f"lambda {args}, out: ({', '.join(local)},)", dict(LOCAL_NAMES))
+        #: each local rule alone, for when one of them fails (1/a at a = 0) and the
+        #: other (∂out/∂b) still has a value
+        self.each_local: tuple[Callable[..., Any], ...] = tuple(
+            eval(f"lambda {args}, out: {rule}", dict(LOCAL_NAMES)) for rule in local)
         #: defined(a[, b]) -> bool, on floats: is (a, b) inside the domain?
         self.defined: Callable[..., bool] = eval(
             f"lambda {args}: {domain or 'True'}", dict(FORWARD_NAMES))
@@ -168,7 +172,7 @@ EXP     = Op("exp",     "exp",  "exp(a)",                 "out",
 LOG     = Op("log",     "log",  "log(a)",                 "1.0 / a",
              function="log", latex=r"\log", domain="a > 0.0", outside="log needs a > 0",
              carries=(0,), doc="Natural logarithm; needs x > 0.")
-RELU    = Op("relu",    "ReLU", "a if a > 0.0 else 0.0",  "1.0 if a > 0.0 else 0.0",
+RELU    = Op("relu",    "ReLU", "0.0 if a <= 0.0 else a", "1.0 if a > 0.0 else 0.0",
              function="relu", latex=r"\mathrm{ReLU}",
              doc="max(0, x), with ReLU′(0) = 0 (as PyTorch and micrograd).")
 SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",             "out * (1.0 - out)",

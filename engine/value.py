@@ -13,7 +13,8 @@ the op table (engine/ops.py) applied:
   common case (recording on, no anomaly mode, a finite result), anything else handed
   to ``apply``. The methods are written as source text from the rows when this module
   is imported, and registered with ``linecache``, so ``inspect.getsource(Value.__mul__)``,
-  tracebacks and debuggers show the code that runs.
+  pdb, and tracebacks printed by the ``traceback`` module (pytest, IPython) show the
+  code that runs. (Python's own last-resort printer reads only real files.)
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from .modes import MODE, RECORDING  # noqa: F401 (RECORDING: in the written meth
 from .ops import ABS, ADD, DIV, MUL, NEG, OPS, POW, POWV, SUB, Op
 from .rules import render
 
-__all__ = ["Value", "Constant", "Detached", "TracedValue", "apply", "as_operand",
-           "FUNCTIONS", "creation_site"]
+__all__ = ["Value", "Constant", "Detached", "TracedValue", "apply", "as_operand", "as_float",
+           "FUNCTIONS", "creation_site", "register"]
 
 Number = Union[int, float]
 _new = object.__new__
@@ -144,13 +145,20 @@ def _spelled(op: Op) -> str:
     return f"{op.symbol}(a)" if op.symbol.isalpha() else f"{op.symbol}a"
 
 
+def register(filename: str, source: str) -> None:
+    """Make code the engine writes readable where it runs: ``linecache`` then serves
+    its lines to ``inspect.getsource``, to tracebacks printed by the ``traceback``
+    module (pytest, IPython, logging) and to pdb, under ``filename``."""
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+
+
 def op_method(op: Op, name: str, reflected: bool = False) -> Callable[..., Value]:
     """The method ``name`` that applies ``op`` to ``self`` (and ``other``): ``apply``
     specialised to the row, its rules written inline (see the module docstring).
     ``reflected``: ``self`` is the second operand (``__rsub__``: other − self)."""
     source = _method_source(op, name, reflected)
     filename = f"<engine: Value.{name}, written from the op table's row {op.name!r}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    register(filename, source)
     scope: dict[str, Any] = {}
     exec(compile(source, filename, "exec"), globals(), scope)
     method = scope["make"](op)
@@ -283,6 +291,9 @@ def as_float(data: Any, who: str) -> float:
             return float(data)
         except OverflowError:                 # an int beyond 1.8e308
             raise _too_large(who, data) from None
+    if isinstance(data, Node):
+        raise TypeError(f"{who}: expected a real number (int or float), got a "
+                        f"{type(data).__name__} ({data!r}): give its .data")
     if hasattr(data, "__float__") and not isinstance(data, (complex, bool, str, bytes)):
         try:                                  # numpy scalars, Fraction, Decimal …
             return float(data)
@@ -344,14 +355,14 @@ def apply(op: Op, *operands: Value | Number) -> Value:
         raise TypeError(f"{op.name}: {op.operands[op.number]} must be a number, got "
                         f"{inputs[op.number]!r}")
     datas = tuple(v.data for v in inputs)
-    try:
-        if not op.defined(*datas):
+    finite_inputs = all(math.isfinite(x) for x in datas)
+    try:                                      # (an inf or NaN that came in is carried)
+        if finite_inputs and not op.defined(*datas):
             raise DomainError(op.outside)
         out = op.forward(*datas)
     except (ArithmeticError, ValueError) as error:
         raise _domain_error(op, inputs, error) from None
     mode = MODE.get()
-    finite_inputs = all(math.isfinite(x) for x in datas)
     if out - out != 0.0:                      # inf or NaN
         if finite_inputs:
             where = f"; the op was created at {creation_site()}" if mode.anomaly else ""
@@ -389,8 +400,15 @@ def _local_grads(op: Op, datas: tuple[float, ...], out: float) -> tuple[Any, ...
     ``detect_anomaly()``, here and now)."""
     try:
         return op.local(*datas, out)
+    except (ArithmeticError, ValueError):     # one rule failed: each on its own
+        return tuple(_one_local(rule, datas, out) for rule in op.each_local)
+
+
+def _one_local(rule: Callable[..., Any], datas: tuple[float, ...], out: float) -> Any:
+    try:
+        return rule(*datas, out)
     except (ArithmeticError, ValueError):
-        return (math.inf,) * op.arity
+        return math.inf
 
 
 # ---- messages that name the op, the values and the labels --------------------------------

@@ -175,3 +175,9 @@ def test_pytest_plugin_offers_fixtures_and_reports_a_table(tmp_path):
     assert "1 failed, 1 passed" in out
     assert "GradcheckError" in out and "assert_grad: 1 of 1 gradients" in out
     assert "check the hand derivation" in out
+
+
+def test_inputs_may_be_any_iterable_even_a_generator():
+    f = lambda w, b: (w * 1.5 + b).tanh()                       # noqa: E731
+    assert gradcheck(f, (x for x in [0.3, -0.2])) is True
+    assert numerical_grad(f, iter([0.3, -0.2])) == pytest.approx(numerical_grad(f, [0.3, -0.2]))

@@ -245,3 +245,39 @@ def test_the_nan_rule_a_nan_you_put_in_is_carried_outside_anomaly_mode():
     with detect_anomaly():                                      # … unless asked to refuse it
         with pytest.raises(NonFiniteError, match="mul"):
             Value(math.nan, label="x") * w
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda: Value(math.nan).relu(), math.nan),                 # ReLU does not hide a NaN
+    (lambda: Value(-2.0) ** Value(math.nan), math.nan),          # no domain test on a NaN
+    (lambda: Value(-2.0) ** math.nan, math.nan),
+    (lambda: Value(-2.0) ** math.inf, math.inf),                 # as Python: (-2.0) ** inf
+    (lambda: Value(math.nan).log(), math.nan),
+])
+def test_an_inf_or_nan_put_in_is_carried_through_every_op(make, expected):
+    out = make().data
+    assert (math.isnan(out) and math.isnan(expected)) or out == expected
+
+
+def test_under_anomaly_mode_a_nan_put_in_is_refused_by_every_op():
+    for make in (lambda x: x.relu(), lambda x: x.log(), lambda x: x * 2, lambda x: abs(x)):
+        with detect_anomaly(), pytest.raises(NonFiniteError):
+            make(Value(math.nan, label="x"))
+
+
+def test_one_failing_local_rule_leaves_the_others_finite():
+    a, b = Value(1e-160, label="a"), Value(-1.9, label="b")
+    y = a ** b                                              # ∂y/∂a = b·a^(b−1) overflows
+    assert math.isinf(y.local_grads[0]) and math.isfinite(y.local_grads[1])
+    assert grad(y, b) == pytest.approx(y.data * math.log(1e-160), rel=1e-15)
+    with pytest.raises(GradientError, match="powv: grad"):
+        grad(y, a)                                          # the one that overflowed
+
+
+def test_adding_back_a_leafs_earlier_gradient_may_not_overflow_silently():
+    x = Value(1.0, label="x")
+    x.grad = 1e308
+    y = x * 1.0
+    with pytest.raises(GradientError, match=r"backward: .* already held, overflows"):
+        y.backward(1e308)
+    assert x.grad == 1e308 and y.grad == 0.0                # a refused backward writes nothing
