@@ -3,6 +3,7 @@ the same way (``who: name must be …, got …``)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 #: How a loss combines its terms: PyTorch's mean and sum, and the lessons'
@@ -24,6 +25,31 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and its noun in the right number: ``1 neuron``, ``2 neurons``; ``plural``
     for a noun that is not made plural by an s (``count(1, "entry", "entries")``)."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def as_rows(data: Any, who: str, name: str) -> list[Any]:
+    """Examples, targets or predictions as a list: a list or tuple as it is, an array
+    (numpy …) through its ``tolist()``, so its numbers are Python's; else a TypeError."""
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return list(data)
+    tolist = getattr(data, "tolist", None)
+    if callable(tolist):
+        return list(tolist())
+    raise TypeError(f"{who}: {name} must be a list (or a tuple or an array) of examples, "
+                    f"got {type(data).__name__}")
+
+
+def first_non_finite(data: Any) -> tuple[str, float] | None:
+    """Where the first NaN or infinity of nested lists of numbers is (``[3][0]``), and
+    the number; None when every number is finite (non-numbers are left alone)."""
+    stack = [("", data)]
+    while stack:
+        where, item = stack.pop()
+        if is_list(item):
+            stack.extend((f"{where}[{i}]", x) for i, x in reversed(list(enumerate(item))))
+        elif is_number(item) and not math.isfinite(item):
+            return where, item
+    return None
 
 
 def check_int(value: Any, who: str, name: str, smallest: int = 1) -> int:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, Union
 from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
-from .checks import check_int, count, is_number
+from .checks import as_rows, check_int, count, first_non_finite, is_number
 from .losses import LOSSES, bce_with_logits
 from .rng import Seed, as_rng
 
@@ -88,8 +88,8 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
 
     Predictions may be Values or floats (see ``predict``)."""
     who = "accuracy"
-    if not isinstance(predictions, Sequence) or not isinstance(targets, Sequence):
-        raise TypeError(f"{who}: predictions and targets must be sequences")
+    predictions = as_rows(predictions, who, "predictions")
+    targets = as_rows(targets, who, "targets")
     if len(predictions) != len(targets):
         raise ValueError(f"{who}: {count(len(predictions), 'prediction')} but "
                          f"{count(len(targets), 'target')}")
@@ -221,13 +221,26 @@ class _Training:
         if not callable(model):
             raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
         loss = _as_loss(loss, who)
+        if isinstance(optimizer, type):
+            raise TypeError(f"{who}: optimizer must be an optimizer made for the model's "
+                            f"parameters, e.g. nn.SGD(model.parameters(), lr=0.1), not the "
+                            f"class {optimizer.__name__}")
         for method in ("zero_grad", "step"):
             if not callable(getattr(optimizer, method, None)):
                 raise TypeError(f"{who}: optimizer must have {method}() (e.g. nn.SGD), "
                                 f"got {type(optimizer).__name__}")
-        if not isinstance(X, Sequence) or not isinstance(y, Sequence):
-            raise TypeError(f"{who}: X and y must be sequences (lists of examples and "
-                            f"targets)")
+        X, y = as_rows(X, who, "X"), as_rows(y, who, "y")
+        for name, data in (("X", X), ("y", y)):
+            bad = first_non_finite(data)
+            if bad is not None:
+                raise ValueError(f"{who}: {name}{bad[0]} is {bad[1]}: every example and "
+                                 f"target must be a finite number (a missing value in the "
+                                 f"data?)")
+        params = optimizer.params if hasattr(optimizer, "params") else None
+        own = getattr(model, "parameters", None)
+        if params is not None and callable(own) and own() and set(params).isdisjoint(own()):
+            raise ValueError(f"{who}: the optimizer updates none of the model's parameters: "
+                             f"make it with this model's, e.g. nn.Adam(model.parameters())")
         if len(X) != len(y):
             raise ValueError(f"{who}: {count(len(X), 'example')} in X but "
                              f"{count(len(y), 'target')} in y")
@@ -235,7 +248,6 @@ class _Training:
             raise ValueError(f"{who}: X is empty")
         check_int(epochs, who, "epochs")
         size = len(X) if batch_size is None else check_int(batch_size, who, "batch_size")
-        params = optimizer.params if hasattr(optimizer, "params") else None
         rng = as_rng(seed, who) if batch_size is not None else None
         program = None
         if compile:

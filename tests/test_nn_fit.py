@@ -342,3 +342,43 @@ def test_compiled_fit_refuses_a_loss_whose_python_branch_was_frozen():
                                          r"Python `if` on a Value's \.data"):
         fit(model, X, y, _softplus_with_a_python_branch, SGD(model, lr=0.3), epochs=25,
             progress=False, compile=True)
+
+
+# ---- what a learner gets wrong, said plainly --------------------------------------------
+def test_a_missing_value_in_the_data_is_named_not_blamed_on_the_learning_rate():
+    X, y = datasets.moons(20, noise=0.1, seed=0)
+    X[3] = [float("nan"), 0.5]
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"X\[3\]\[0\] is nan: .*missing value"):
+        fit(model, X, y, bce_with_logits, Adam(model.parameters(), lr=0.05), epochs=1,
+            progress=False)
+    y[5] = float("inf")
+    with pytest.raises(ValueError, match=r"y\[5\] is inf"):
+        fit(model, datasets.moons(20, seed=0)[0], y, mse, SGD(model.parameters(), lr=0.1),
+            epochs=1, progress=False)
+
+
+def test_an_optimizer_of_another_model_or_its_class_is_refused():
+    X, y = datasets.xor()
+    model = MLP(2, [3, 1], seed=0)
+    other = SGD(MLP(2, [3, 1], seed=1).parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="updates none of the model's parameters"):
+        fit(model, X, y, mse, other, epochs=1, progress=False)
+    with pytest.raises(TypeError, match=r"not the class SGD"):
+        fit(model, X, y, mse, SGD, epochs=1, progress=False)
+
+
+def test_arrays_are_taken_as_the_lists_they_hold():
+    class Array:                                   # numpy's surface, without numpy
+        def __init__(self, rows):
+            self.rows = rows
+
+        def tolist(self):
+            return self.rows
+
+    X, y = datasets.xor()
+    model = MLP(2, [3, 1], seed=0)
+    history = fit(model, Array(X), Array(y), mse, SGD(model.parameters(), lr=0.1),
+                  epochs=2, progress=False)
+    assert len(history.loss) == 2 and all(type(a) is float for a in history.accuracy)
+    assert accuracy(Array([0.9, 0.1, 0.2, 0.8]), Array([1, 0, 0, 1])) == 1.0

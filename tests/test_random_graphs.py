@@ -83,6 +83,15 @@ def on_floats(case, args):
     return case.formula(*args)
 
 
+def on_tensors(case, args):
+    """A step on torch tensors: a plain-number operand becomes a tensor too (torch's
+    atan2 takes no float), except where the op wants a number (pow's exponent)."""
+    import torch
+    return case.call(*(torch.tensor(a, dtype=torch.float64)
+                       if isinstance(a, float) and i not in case.numbers else a
+                       for i, a in enumerate(args)))
+
+
 def build(op_cases, program, xs):
     resolved, _ = resolve(op_cases, program, xs)
     leaves = [Value(x, label=f"x{k}") for k, x in enumerate(xs)]
@@ -124,7 +133,7 @@ def test_gradients_and_hessians_match_torch(op_cases, central_difference, progra
     hessian = [grad(g, leaves) for g in firsts]
 
     tensors = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in xs]
-    t_out, _ = replay(op_cases, resolved, tensors, on_values)
+    t_out, _ = replay(op_cases, resolved, tensors, on_tensors)
     t_firsts = torch.autograd.grad(t_out, tensors, create_graph=True, allow_unused=True)
     assert math.isclose(out.data, t_out.item(), rel_tol=1e-10, abs_tol=1e-12)
     for k, (ours, theirs) in enumerate(zip(firsts, t_firsts)):

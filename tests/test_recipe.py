@@ -176,20 +176,34 @@ def test_the_copy_knows_the_new_ops_everywhere(tree: Path):
     assert "every part knows atan2 and expm1" in done.stdout
 
 
+#: The copy's tests that check every op of the table, or draw random graphs over it.
+PER_OP = ["tests/test_ops.py", "tests/test_compile.py", "tests/test_torch_oracle.py",
+          "tests/test_viz_latex.py"]
+OVER_THE_TABLE = ["tests/test_random_graphs.py"]
+
+
 def test_the_copys_per_op_tests_cover_the_new_ops(tree: Path):
-    """Each new op gets every per-op test an op of its kind already has (atan2 as
-    many as div, expm1 as many as tanh), and passes them all."""
-    files = ["tests/test_ops.py", "tests/test_compile.py", "tests/test_torch_oracle.py"]
-    listed = _run(tree, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only", *files)
+    """Each new op gets as many per-op tests as any op of its arity already has, and
+    passes them all; the random graphs, which now draw the new ops too, pass as well."""
+    listed = _run(tree, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
+                  *PER_OP)
     ids = [line for line in listed.stdout.splitlines() if "::" in line]
-    count = {name: sum(f"[{name}" in i or f"{name}]" in i for i in ids)
-             for name in ("atan2", "div", "expm1", "tanh")}
-    assert count["atan2"] == count["div"] > 0 and count["expm1"] == count["tanh"] > 0, count
+    def tests_of(name: str) -> int:
+        return sum(bool(re.search(rf"[\[-]{name}[\]-]", i)) for i in ids)
+
+    from engine import OPS  # this tree's table: the ops already there
+    fewest = {arity: min(tests_of(op.name) for op in OPS.values() if op.arity == arity)
+              for arity in (1, 2)}
+    assert tests_of("atan2") >= fewest[2] > 0 and tests_of("expm1") >= fewest[1] > 0, \
+        (fewest, tests_of("atan2"), tests_of("expm1"))
+    count = {"atan2": tests_of("atan2"), "expm1": tests_of("expm1")}
     done = _run(tree, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "atan2 or expm1",
-                *files)
+                *PER_OP)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     passed = int(re.search(r"(\d+) passed", done.stdout).group(1))
     assert passed >= count["atan2"] + count["expm1"], done.stdout[-2000:]
+    graphs = _run(tree, "-m", "pytest", "-q", "-p", "no:cacheprovider", *OVER_THE_TABLE)
+    assert graphs.returncode == 0, graphs.stdout[-3000:] + graphs.stderr[-2000:]
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,

@@ -187,7 +187,9 @@ def _assert_grad_wrong(cell) -> None:
 
 
 def _explore(cell) -> None:
-    assert "window.chaingrad" in srcdoc(_result(cell)["text/html"])
+    page = srcdoc(_result(cell)["text/html"])
+    assert "window.chaingrad" in page
+    assert page.count('"role": "parameter"') == 2        # w and b: step has work to do
 
 
 def _explore_depth(cell) -> None:

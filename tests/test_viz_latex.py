@@ -4,6 +4,7 @@ every form. mathtext refuses what KaTeX and MathJax refuse ("Double superscript"
 
 from __future__ import annotations
 
+import random
 import re
 
 import pytest
@@ -54,34 +55,28 @@ def test_a_squared_lesson_name_is_bracketed() -> None:
     parse_aligned(why.latex())
 
 
-def _op_graph(op: str) -> tuple[Value, list[Value]]:
-    """``op`` applied to inputs named as nn names them (so names carry sub- and
-    superscripts), its result squared (a name with a superscript, raised again)."""
-    a = Value(0.7, "L1.N2.a")
-    b = Value(1.3, "L2.N1.w2")
-    applied = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
-               "div": lambda: a / b, "pow": lambda: a ** 3, "powv": lambda: a ** b,
-               "neg": lambda: -a, "exp": lambda: a.exp(), "log": lambda: a.log(),
-               "relu": lambda: a.relu(), "sigmoid": lambda: a.sigmoid(),
-               "tanh": lambda: a.tanh(), "abs": lambda: abs(a)}
-    if op not in applied:
-        pytest.fail(f"op {op!r} has no case in tests/test_viz_latex.py")
-    out = applied[op]()
+def _op_graph(case) -> tuple[Value, list[Value]]:
+    """The op of ``case`` (tests/conftest.py: one per row of the table) applied to
+    inputs named as nn names them (so names carry sub- and superscripts), its result
+    squared (a name with a superscript, raised again)."""
+    point = case.sample(random.Random(f"latex-{case.name}"))
+    labels = ("L1.N2.a", "L2.N1.w2")
+    args = [x if i in case.numbers else Value(x, labels[i]) for i, x in enumerate(point)]
+    out = case.call(*args)
     out.label = "L2.N1.z"
     loss = out ** 2
     loss.label = "L"
-    return loss, [a, b]
+    return loss, [v for v in args if isinstance(v, Value)]
 
 
-@pytest.mark.parametrize("op", sorted(OPS))
-def test_every_op_writes_valid_latex(op: str) -> None:
-    loss, inputs = _op_graph(op)
+def test_every_op_writes_valid_latex(op_case) -> None:
+    loss, inputs = _op_graph(op_case)
     for wrt in inputs:
         for form in ("paths", "factored"):
             parse_aligned(explain(loss, wrt, form=form).latex())
 
 
-@pytest.mark.parametrize("op", [op for op in OPS.values() if op.symbol.isalpha()],
+@pytest.mark.parametrize("op", [op for op in OPS.values() if op.symbol.isidentifier()],
                          ids=lambda op: op.name)
 def test_an_op_word_is_written_as_its_row_says(op) -> None:
     latex = _tex(f"{op.symbol}(z₁⁽²⁾) · {op.symbol}′(x)")

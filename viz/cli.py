@@ -605,8 +605,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 # ---- argument parsing ------------------------------------------------------------------
-_FORMULA_HELP = ("a formula in x, w, … using numbers, + - * / **, unary minus and "
-                 "exp log relu sigmoid tanh abs, e.g. \"tanh(x*w + b)\" (quote it)")
+_FORMULA_HELP = (f"a formula in x, w, … using numbers, + - * / **, unary minus and "
+                 f"{' '.join(ARITY)}, e.g. \"tanh(x*w + b)\" (quote it)")
 _VALUES_HELP = "a value for every name in the formula, as name=number (e.g. x=0.5 w=-1.2)"
 
 
@@ -648,7 +648,7 @@ def make_parser() -> argparse.ArgumentParser:
         prog="chaingrad",
         description="Draw, explain and check the gradient of a formula, or train a toy "
                     "network. Formulas are parsed, never eval'd: only numbers, names, "
-                    "+ - * / **, unary minus and exp log relu sigmoid tanh abs are allowed.",
+                    f"+ - * / **, unary minus and {' '.join(ARITY)} are allowed.",
         epilog="Options and NAME=VALUE pairs may come in any order. "
                "exit status: 0 ok, 1 failed check or maths error, 2 usage error")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
