@@ -349,6 +349,8 @@ def apply(op: Op, *operands: Value | Number) -> Value:
         raise TypeError(f"{op.name}: takes {op.arity} operand{'s' * (op.arity > 1)}, "
                         f"got {len(operands)}")
     inputs = tuple(as_operand(x, op) for x in operands)
+    if op.number is not None and type(inputs[op.number]) is Detached:    # a constant too
+        inputs = tuple(constant(v.data) if i == op.number else v for i, v in enumerate(inputs))
     if op.number is not None and type(inputs[op.number]) is not Constant:
         if op.otherwise is not None:          # x ** y with a Value y: the row powv
             return apply(OPS[op.otherwise], *inputs)

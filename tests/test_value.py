@@ -262,3 +262,13 @@ def test_every_named_row_is_a_method_and_a_function():
         via_method = getattr(x, op.function)(*([Value(1.3)] if op.arity == 2 else []))
         via_function = getattr(engine, op.function)(0.7, *([1.3] if op.arity == 2 else []))
         assert via_method.data == via_function.data and via_method.op is op is via_function.op
+
+
+def test_a_no_grad_result_as_an_exponent_is_a_number():
+    x = Value(-2.0, "x")
+    with no_grad():
+        two = Value(1.0) * 2                      # Detached: a constant in a graph
+    y = x ** two
+    assert y.op is OPS["pow"] and y.data == 4.0   # not powv, which needs a base > 0
+    y.backward()
+    assert x.grad == -4.0
