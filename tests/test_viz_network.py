@@ -175,6 +175,7 @@ def test_a_zero_bias_is_shown_only_when_asked() -> None:
     assert "b = " not in node_label(source, "L1N1") and "b = −0.2" in node_label(source, "L1N2")
     assert "b = 0<" in node_label(draw_network(model, show_bias=True).source, "L1N1")
     assert "b = " not in draw_network(model, show_bias=False).source
+    assert "b: bias" not in draw_network(model, show_bias=False).source   # nor in the key
 
 
 def test_the_loss_node_and_its_targets() -> None:

@@ -158,7 +158,7 @@ def _spacing(labels: list[str], rankdir: str) -> tuple[str, str]:
     lines = max((text.count("\\n") + 1 for text in labels if text), default=0)
     width = 0.09 * widest
     if rankdir in ("LR", "RL"):
-        return f"{max(1.1, 1.0 + 1.15 * width):.2f}", f"{max(0.35, 0.3 * lines):.2f}"
+        return f"{max(1.1, 1.0 + 1.15 * width):.2f}", f"{max(0.25, 0.3 * lines):.2f}"
     return f"{max(1.1, 0.9 + 0.3 * width):.2f}", f"{max(0.35, 1.1 * width):.2f}"
 
 
@@ -251,6 +251,7 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
         diagram.attr("graph", ranksep=ranksep, nodesep=nodesep)
         diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
         diagram.attr("edge", arrowsize="0.5", fontsize="12")
+        biases = False                                   # is any b drawn (for the legend)?
 
         xs = _inputs(layers)
         titles = [_column(diagram, "inputs", [
@@ -281,7 +282,8 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
                     name = f"a{_sub(j)}{_sup(l_index)}"
                 lines = [_line(name, bold=True, size=16)]
                 if show_bias or (show_bias is None and neuron.b.data != 0.0):
-                    lines.append(_line(f"b = {num(neuron.b.data)}", size=11))
+                    biases = True
+                    lines.append(_line(f"b = {num(neuron.b.data)}", size=12))
                 if forward_done and a_value is not None:
                     lines.append(_line(f"a = {num(a_value)}", size=12))
                 if show_delta and isinstance(neuron.z, Value):
@@ -312,8 +314,8 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
             titles += _loss_columns(diagram, loss, outputs, num)
         for left, right in zip(titles, titles[1:]):          # the headers on one line
             diagram.edge(left, right, style="invis", weight="100")
-        diagram.attr(label=_legend(show_delta), labelloc="b", fontsize="11", fontname=FONT,
-                     fontcolor=NEUTRAL)
+        diagram.attr(label=_legend(biases, forward_done, bool(show_delta)), labelloc="b",
+                     fontsize="12", fontname=FONT, fontcolor=NEUTRAL)
         return diagram
 
     diagram = draw({})
@@ -339,9 +341,9 @@ def _loss_columns(diagram: Any, loss: Value, outputs: list[str], num: Any) -> li
     return [title]
 
 
-def _legend(show_delta: bool) -> str:
-    parts = ["edge: weight w (blue > 0, orange < 0, width ∝ |w|)", "b: bias",
-             "a: activation"]
-    if show_delta:
-        parts.append("δ = ∂L/∂z")
+def _legend(bias: bool, activation: bool, delta: bool) -> str:
+    """The key to what the figure shows, and only that (no "b: bias" where no b is)."""
+    parts = ["edge: weight w (blue > 0, orange < 0, width ∝ |w|)"]
+    parts += [part for part, shown in (("b: bias", bias), ("a: activation", activation),
+                                       ("δ = ∂L/∂z", delta)) if shown]
     return "   ·   ".join(parts)
