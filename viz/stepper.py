@@ -38,7 +38,7 @@ from .notation import (
     subscript,
     superscript,
 )
-from .page import Page, fill, inline_svg, json_for_script
+from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
 
 __all__ = ["Step", "animate_network", "network_steps"]
 
@@ -322,7 +322,7 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
     shape = "-".join(str(n) for n in [len(inputs), *(len(layer.neurons) for layer in layers)])
     heading = title if title is not None else (
         f"Backpropagation through a {shape} network, one layer per step")
-    page = fill(_PAGE, {"TITLE": html.escape(heading),
+    page = fill(_PAGE, {"TITLE": html.escape(heading), "FIT": FIT_SCRIPT,
                         "SVG": ET.tostring(svg, encoding="unicode"),
                         "DATA": json_for_script(data)})
     return Page(page, height=900).write(path)
@@ -458,13 +458,11 @@ document.getElementById("next").onclick = () => { play(false); show(current + 1)
 document.getElementById("last").onclick = () => { play(false); show(steps.length - 1); };
 document.getElementById("play").onclick = () => play(!timer);
 slider.oninput = () => { play(false); show(Number(slider.value)); };
-// Fit: the figure as large as the window leaves it room, above the controls and the
-// tallest step's explanation, and never wider than the page; but never below LEGIBLE
-// of its drawn size (its smallest text, 12 pt, stays 12.8 px or more: a window too
-// short for both scrolls to the explanation instead). Else a factor of that size.
-const LEGIBLE = 0.8;
+// Fit (page.py's FIT_SCRIPT): the figure takes the room the window leaves above the
+// controls and the tallest step's explanation, never wider than the page, its text
+// never under 12.8 px (a window too short for both scrolls to the explanation).
+__FIT__
 const svg = document.querySelector("svg.graph");
-const box = svg.viewBox.baseVal;
 const step = document.getElementById("step");
 let zoom = 0, tallest = 0, scale = 1;
 function measure() {            // the tallest explanation of any step, at this width
@@ -478,16 +476,12 @@ function measure() {            // the tallest explanation of any step, at this 
 }
 function setZoom(z) {
   zoom = z;
-  const wide = svg.parentElement.clientWidth - 8;
-  if (zoom) scale = zoom;
-  else {
-    const top = svg.getBoundingClientRect().top + window.scrollY;
-    const between = step.getBoundingClientRect().top - svg.getBoundingClientRect().bottom;
-    const room = window.innerHeight - top - between - tallest - 12;
-    scale = Math.min(wide / (box.width * 4 / 3), Math.max(LEGIBLE, room / (box.height * 4 / 3)));
-  }
-  svg.style.maxWidth = "none";
-  svg.style.width = (box.width * scale) + "pt";
+  const top = svg.getBoundingClientRect().top + window.scrollY;
+  const between = step.getBoundingClientRect().top - svg.getBoundingClientRect().bottom;
+  const room = () => window.innerHeight - top - between - tallest - 12;
+  scale = zoom || fitScale(svg, room(), 4);
+  setScale(svg, scale);
+  if (!zoom) setScale(svg, scale = fitScale(svg, room(), 4));
 }
 window.addEventListener("resize", () => { measure(); if (!zoom) setZoom(0); });
 const zoomStep = dir => setZoom(Math.max(0.3, Math.min(4, (zoom || scale) *
