@@ -152,13 +152,14 @@ def _label_angle(k: int, j: int, sources: int, targets: int, rankdir: str) -> fl
 
 def _spacing(labels: list[str], rankdir: str) -> tuple[str, str]:
     """The graph's ranksep and nodesep (inches): room between the columns for the
-    weight labels beside the edges, which are wider than tall (about 0.09 in a
+    weight labels beside the edges, which are wider than tall (about 0.08 in a
     character at 12 pt); across the edges when the columns stand side by side (TB)."""
     widest = max((len(line) for text in labels for line in text.split("\\n")), default=0)
     lines = max((text.count("\\n") + 1 for text in labels if text), default=0)
-    width = 0.09 * widest
+    width = 0.08 * widest
     if rankdir in ("LR", "RL"):
-        return f"{max(1.1, 1.0 + 1.15 * width):.2f}", f"{max(0.25, 0.3 * lines):.2f}"
+        ranksep = 1.0 + (0.7 if lines < 2 else 1.25) * width
+        return f"{max(1.1, ranksep):.2f}", f"{max(0.25, 0.3 * lines):.2f}"
     return f"{max(1.1, 0.9 + 0.3 * width):.2f}", f"{max(0.35, 1.1 * width):.2f}"
 
 
