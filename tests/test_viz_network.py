@@ -268,7 +268,15 @@ FIGURES = {
                                                show_weight_grads=True),
     "3-2-1": lambda: draw_network(MLP.from_weights([[[0.4, -0.7, 0.2], [-0.3, 0.9, 0.5]],
                                                     [[1.1, -0.6]]], [[0.1, 0.0], [0.3]])),
-    "2-2-2-1 top to bottom": lambda: draw_network(_lessons_2221()[0], rankdir="TB")}
+    "2-2-2-1 top to bottom": lambda: draw_network(_lessons_2221()[0], rankdir="TB"),
+    "3-4-1, labels asked for": lambda: draw_network(_exercise_341(), weights="value")}
+
+
+def _exercise_341() -> MLP:
+    """The lessons' 3 → 4 → 1 exercise: 16 edges, so labelled only when asked."""
+    model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
+    mse(model([0.5, -1.0, 2.0]), 1.0).backward()
+    return model
 
 
 @pytest.mark.skipif(shutil.which("dot") is None,

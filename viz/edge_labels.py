@@ -32,6 +32,8 @@ RATIO = 1.6
 CAP = 3.0
 #: What a place on (or touching) another edge costs: more than any other fault.
 ON_EDGE = 10.0
+#: Nearer than this (points) to another edge counts as on it.
+TOUCH = 5.0
 #: Points between two labels.
 LABEL_GAP = 6.0
 #: The places kept per label (the best of each side and STRETCH points of its
@@ -322,7 +324,7 @@ def _candidates(line: _Line, shape: Box, others: list[_Line],
                           default=2 * CLEAR)
             score = (min(ratio, CAP) + min(nearest / CLEAR, 2.0) - s / length -
                      (RATIO if ratio < RATIO else 0.0) - (1.0 if nearest < CLEAR else 0.0) -
-                     (ON_EDGE if nearest < GAP else 0.0))
+                     (ON_EDGE if nearest < TOUCH else 0.0))
             key = (side, int(s // STRETCH))
             if key not in best or score > best[key].score:
                 best[key] = _Place(score, anchor, box)

@@ -150,17 +150,23 @@ def _label_angle(k: int, j: int, sources: int, targets: int, rankdir: str) -> fl
     return 0.0
 
 
-def _spacing(labels: list[str], rankdir: str) -> tuple[str, str]:
+def _spacing(labels: list[str], rankdir: str, fan: int) -> tuple[str, str]:
     """The graph's ranksep and nodesep (inches): room between the columns for the
     weight labels beside the edges, which are wider than tall (about 0.08 in a
-    character at 12 pt); across the edges when the columns stand side by side (TB)."""
+    character at 12 pt); across the edges when the columns stand side by side (TB).
+    A column of more than two neurons (``fan``: the most in one) sends more edges
+    through the same room: the figure grows with it, so its labels keep clear."""
     widest = max((len(line) for text in labels for line in text.split("\\n")), default=0)
     lines = max((text.count("\\n") + 1 for text in labels if text), default=0)
     width = 0.08 * widest
+    crowd = max(0, fan - 2) if widest else 0
     if rankdir in ("LR", "RL"):
-        ranksep = 1.0 + (0.7 if lines < 2 else 1.25) * width
-        return f"{max(1.1, ranksep):.2f}", f"{max(0.25, 0.3 * lines):.2f}"
-    return f"{max(1.1, 0.9 + 0.3 * width):.2f}", f"{max(0.35, 1.1 * width):.2f}"
+        ranksep = 1.0 + (0.7 if lines < 2 else 1.25) * width + 0.4 * crowd
+        nodesep = max(0.25, 0.3 * lines) * (1 + 0.6 * crowd)
+    else:
+        ranksep = 0.9 + 0.3 * width + 0.2 * crowd
+        nodesep = max(0.35, 1.1 * width) * (1 + 0.3 * crowd)
+    return f"{max(1.1, ranksep):.2f}", f"{nodesep:.2f}"
 
 
 def _label_places(diagram: graphviz.Digraph) -> dict[str, tuple[float, float]]:
@@ -243,7 +249,8 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
                     gradient = f"∂L/∂w = {num(grad_of(w))}"
                     text = f"{text}\\n{gradient}" if text else gradient
                 labels[w] = (weight_name, text)
-    ranksep, nodesep = _spacing([text for _, text in labels.values()], rankdir)
+    fan = max(len(layers[0].neurons[0].w), *(len(layer.neurons) for layer in layers))
+    ranksep, nodesep = _spacing([text for _, text in labels.values()], rankdir, fan)
 
     def draw(places: Mapping[str, tuple[float, float]]) -> graphviz.Digraph:
         """The diagram, each weight label at ``places[edge id]`` (labelangle,
