@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Box", "tail_label_places", "edge_polyline", "label_box", "clearance"]
+__all__ = ["tail_label_places"]
 
 Point = tuple[float, float]
 
@@ -140,11 +140,6 @@ def _segment_meets_box(a: Point, b: Point, box: Box) -> bool:
             if t0 > t1:
                 return False
     return True
-
-
-def clearance(box: Box, line: list[Point]) -> float:
-    """The distance between a box and a polyline."""
-    return _Line(line).to_box(box)
 
 
 def _box_gap(a: Box, b: Box) -> float:
