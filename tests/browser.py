@@ -72,6 +72,24 @@ class Browser:
         self.driver.get(path.as_uri())
         return self.driver
 
+    def viewport(self, width: int, height: int) -> None:
+        """Make the page's own area (not the window around it) width × height CSS
+        pixels: a projector's 1280 × 720, a screen's 1920 × 1080."""
+        self.driver.set_window_size(width, height)
+        inner = self.driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        self.driver.set_window_size(2 * width - inner[0], 2 * height - inner[1])
+
+    def capture(self, path: str | Path, down_to: float | None = None) -> None:
+        """A PNG of the window, cut at ``down_to`` CSS pixels from its top when given
+        (so a picture ends where the page's subject does, not mid-line)."""
+        import base64
+        width, height = self.driver.execute_script("return [innerWidth, innerHeight]")
+        clip = {"x": 0, "y": 0, "width": width, "scale": 1,
+                "height": min(height, down_to) if down_to else height}
+        shot = self.driver.execute_cdp_cmd("Page.captureScreenshot",
+                                           {"format": "png", "clip": clip})
+        Path(path).write_bytes(base64.b64decode(shot["data"]))
+
     def requests(self) -> list[str]:
         """The network URLs the open page asked for (Chromium's own chrome:// pages
         and the page's file are no network)."""

@@ -266,11 +266,14 @@ const byId = Object.fromEntries(all.map(e => [e.id, e]));
 const listeners = [];
 const document = {
   getElementById: id => byId[id] || null,
+  querySelector: () => null,                   // no figure here: the zoom has nothing to fit
   querySelectorAll: sel => all.filter(e => e.classes.has(sel.split(".").pop())),
   addEventListener: (type, fn) => listeners.push(fn),
 };
-const context = vm.createContext({ document, setInterval: () => 1, clearInterval: () => {},
-                                   Number, Math, Infinity, Object, Array });
+const window = { addEventListener() {}, innerHeight: 800, scrollY: 0 };
+const context = vm.createContext({ document, window, setInterval: () => 1,
+                                   clearInterval: () => {}, Number, Math, Infinity, Object,
+                                   Array });
 vm.runInContext(spec.script, context);
 function snapshot() {
   const nodes = {}, edges = {};
@@ -404,3 +407,32 @@ def test_the_page_is_a_str_shown_inline_in_jupyter() -> None:
     inline = page._repr_html_()
     assert inline.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;')
     assert "<script" not in inline                          # escaped inside srcdoc
+
+
+_FIGURE = """
+const svg = document.querySelector("svg.graph"), frame = svg.parentElement;
+return {scale: svg.getBoundingClientRect().width / (svg.viewBox.baseVal.width * 4 / 3),
+        across: frame.scrollWidth <= frame.clientWidth,
+        caption: document.getElementById("detail").getBoundingClientRect().bottom,
+        window: innerHeight};
+"""
+
+
+@needs_dot
+@pytest.mark.parametrize("width, height, larger", [(1280, 720, 1.3), (1920, 1080, 1.3)])
+def test_fit_enlarges_a_small_graph_for_a_projector(browser, width, height, larger) -> None:
+    """A six-node graph is drawn larger than its own size on a projector (up to twice),
+    with no sideways scrolling and its caption on the screen."""
+    try:
+        browser.viewport(width, height)
+        driver = browser.open(animate_backward(neuron()[0]), f"backward-{width}")
+        seen = driver.execute_script(_FIGURE)
+        assert larger <= seen["scale"] <= 2.0 and seen["across"], seen
+        assert seen["caption"] <= seen["window"], seen
+        driver.find_element("id", "zoom-in").click()        # + and fit still work
+        assert driver.execute_script(_FIGURE)["scale"] == pytest.approx(1.25 * seen["scale"])
+        driver.find_element("id", "zoom-fit").click()
+        assert driver.execute_script(_FIGURE)["scale"] == pytest.approx(seen["scale"])
+        assert browser.errors() == []
+    finally:
+        driver.set_window_size(1400, 1000)

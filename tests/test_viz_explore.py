@@ -380,3 +380,26 @@ def test_a_graph_too_large_for_a_page_is_refused_saying_what_to_do():
         explore(y)
     with pytest.raises(TypeError, match="explore: max_nodes must be an int ≥ 1 or None"):
         explore(x, max_nodes="all")
+
+
+@needs_dot
+def test_on_a_projector_the_graph_fills_the_width_and_the_panels_stay_in_view(browser):
+    """At fit on 1920 × 1080 the graph is drawn larger than its own size (up to 1.5
+    times), without sideways scrolling, and the numbers and the chain rule below it
+    start on the screen."""
+    loss, w, b = one_neuron()
+    try:
+        browser.viewport(1920, 1080)
+        driver = browser.open(explore(loss, parameters=[w, b]), "neuron-1920")
+        seen = driver.execute_script("""
+            const svg = document.querySelector("svg.graph"), frame = svg.parentElement;
+            return {scale: svg.getBoundingClientRect().width /
+                           (svg.viewBox.baseVal.width * 4 / 3),
+                    across: frame.scrollWidth <= frame.clientWidth,
+                    panels: document.querySelector(".panels").getBoundingClientRect().top,
+                    window: innerHeight};""")
+        assert 1.1 <= seen["scale"] <= 1.5 and seen["across"], seen
+        assert seen["panels"] < seen["window"] / 2, seen
+        assert browser.errors() == []
+    finally:
+        driver.set_window_size(1400, 1000)

@@ -175,6 +175,7 @@ def test_a_zero_bias_is_shown_only_when_asked() -> None:
     assert "b = " not in node_label(source, "L1N1") and "b = −0.2" in node_label(source, "L1N2")
     assert "b = 0<" in node_label(draw_network(model, show_bias=True).source, "L1N1")
     assert "b = " not in draw_network(model, show_bias=False).source
+    assert "b: bias" not in draw_network(model, show_bias=False).source   # nor in the key
 
 
 def test_the_loss_node_and_its_targets() -> None:
@@ -198,19 +199,128 @@ def test_column_headers_stand_on_one_line() -> None:
 
 @pytest.mark.skipif(shutil.which("dot") is None,
                     reason="graphviz's `dot` is not installed (apt-get install graphviz)")
-def test_headers_share_one_line_and_labels_sit_near_their_edges_start() -> None:
+def test_headers_share_one_line() -> None:
     svg = ET.fromstring(draw_network(trained_once(), weights="both").pipe(format="svg"))
     ns = "{http://www.w3.org/2000/svg}"
     groups = {g.get("id"): g for g in svg.iter(f"{ns}g")}
     heights = {float(groups[t].find(f"{ns}text").get("y"))
                for t in ("title_x1", "title_L1N1", "title_L2N1")}
     assert len(heights) == 1
-    # each weight label is nearer its edge's start than the middle, where edges cross
-    for edge_id, source_id in (("w_L1N1_2", "x2"), ("w_L1N2_1", "x1")):
-        label = groups[edge_id].find(f"{ns}text")
-        node_x = float(groups[source_id].find(f"{ns}ellipse").get("cx"))
-        head_x = float(groups["L1N1"].find(f"{ns}ellipse").get("cx"))
-        assert abs(float(label.get("x")) - node_x) < abs(head_x - node_x) / 2
+
+
+# ---- each weight label beside its own edge, read off dot's own layout ---------------------
+def _bezier_line(pos: str) -> list[tuple[float, float]]:
+    """An edge's drawn line, finely sampled from the cubic Béziers of its ``pos``."""
+    points, tip = [], None
+    for part in pos.split():
+        fields = part.split(",")
+        if fields[0] == "e":
+            tip = (float(fields[1]), float(fields[2]))
+        elif fields[0] != "s":
+            points.append((float(fields[0]), float(fields[1])))
+    line = []
+    for i in range(0, len(points) - 3, 3):
+        p = points[i:i + 4]
+        for step in range(41):
+            t, u = step / 40, 1 - step / 40
+            line.append(tuple(u ** 3 * p[0][c] + 3 * u * u * t * p[1][c] + 3 * u * t * t * p[2][c]
+                              + t ** 3 * p[3][c] for c in (0, 1)))
+    return line + ([tip] if tip else [])
+
+
+def _text_box(drawing: list[dict]) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) of a label's lines as dot drew them (centred text)."""
+    size, boxes = 14.0, []
+    for op in drawing:
+        if op["op"] == "F":
+            size = op["size"]
+        elif op["op"] == "T":
+            (x, y), half = op["pt"], op["width"] / 2
+            boxes.append((x - half, y - 0.25 * size, x + half, y + 0.8 * size))
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+            max(b[3] for b in boxes))
+
+
+def _gap(box: tuple[float, float, float, float], point: tuple[float, float]) -> float:
+    return math.hypot(max(box[0] - point[0], 0, point[0] - box[2]),
+                      max(box[1] - point[1], 0, point[1] - box[3]))
+
+
+def _lessons_2221() -> tuple[MLP, object]:
+    model = MLP.from_weights([[[0.5, -0.4], [0.3, 0.8]], [[0.2, -0.6], [0.7, 0.1]],
+                              [[0.9, -0.5]]], [[0.1, -0.2], [0.05, 0.0], [0.2]],
+                             activation="sigmoid", output_activation="sigmoid")
+    loss = mse(model([1.0, 2.0]), 1.0)
+    loss.backward()
+    return model, loss
+
+
+def _with_loss(model: MLP, loss: object) -> object:
+    return draw_network(model, weights="both", loss=loss)
+
+
+FIGURES = {
+    "2-2-1 values": lambda: draw_network(trained_once()),
+    "2-2-1 names and values": lambda: draw_network(trained_once(), weights="both"),
+    "2-2-1 with ∂L/∂w": lambda: draw_network(trained_once(), show_weight_grads=True),
+    "2-2-2-1 with the loss": lambda: _with_loss(*_lessons_2221()),
+    "2-2-2-1 with ∂L/∂w": lambda: draw_network(_lessons_2221()[0], weights="both",
+                                               show_weight_grads=True),
+    "3-2-1": lambda: draw_network(MLP.from_weights([[[0.4, -0.7, 0.2], [-0.3, 0.9, 0.5]],
+                                                    [[1.1, -0.6]]], [[0.1, 0.0], [0.3]])),
+    "2-2-2-1 top to bottom": lambda: draw_network(_lessons_2221()[0], rankdir="TB"),
+    "3-4-1, labels asked for": lambda: draw_network(_exercise_341(), weights="value")}
+
+
+def _exercise_341() -> MLP:
+    """The lessons' 3 → 4 → 1 exercise: 16 edges, so labelled only when asked."""
+    model = MLP(3, [4, 1], activation="relu", output_activation="sigmoid", seed=7)
+    mse(model([0.5, -1.0, 2.0]), 1.0).backward()
+    return model
+
+
+@pytest.mark.skipif(shutil.which("dot") is None,
+                    reason="graphviz's `dot` is not installed (apt-get install graphviz)")
+@pytest.mark.parametrize("name", list(FIGURES))
+def test_each_weight_label_stands_beside_its_own_edge(name: str) -> None:
+    """No label lies on another edge or reads as another edge's (as the crossing
+    edges x₁ → a₂ and x₂ → a₁ tempt): its own edge is the nearest to it, every other
+    edge at least 4 pt away; no label covers a neuron or another label."""
+    import json
+    layout = json.loads(FIGURES[name]().pipe(format="json"))
+    edges = {e["id"]: (_bezier_line(e["pos"]), e.get("_tldraw_"))
+             for e in layout["edges"] if e.get("style") != "invis"}
+    boxes = {}
+    for edge_id, (line, drawing) in edges.items():
+        if not drawing:
+            continue
+        box = boxes[edge_id] = _text_box(drawing)
+        own = min(_gap(box, p) for p in line)
+        for other_id, (other, _) in edges.items():
+            if other_id != edge_id:
+                nearest = min(_gap(box, p) for p in other)
+                assert nearest > own and nearest >= 4.0, (
+                    f"{name}: the label of {edge_id} is {nearest:.1f} pt from {other_id}, "
+                    f"{own:.1f} pt from its own edge")
+    assert len(boxes) == sum(1 for e in layout["edges"] if e.get("id", "").startswith("w_"))
+    circles = [(tuple(map(float, n["pos"].split(","))), float(n["width"]) * 36)
+               for n in layout["objects"] if n.get("shape") == "circle"]
+    for edge_id, box in boxes.items():
+        for centre, radius in circles:
+            assert _gap(box, centre) >= radius, f"{name}: the label of {edge_id} covers a neuron"
+        for other_id, other in boxes.items():
+            apart = (box[2] <= other[0] or other[2] <= box[0] or box[3] <= other[1]
+                     or other[3] <= box[1])
+            assert other_id == edge_id or apart, f"{name}: {edge_id} and {other_id} overlap"
+
+
+def test_without_dot_the_labels_turn_by_the_edges_direction(monkeypatch) -> None:
+    """With no `dot` to lay the figure out, the DOT text is still written (for
+    ``write("x.dot")``): each label turned from its edge, above one going down."""
+    monkeypatch.setenv("PATH", "")
+    source = draw_network(trained_once(), weights="both").source
+    assert re.search(r"x1 -> L1N2 \[.*labelangle=22 labeldistance=5 ", source)
+    assert re.search(r"x2 -> L1N1 \[.*labelangle=-22 labeldistance=5 ", source)
 
 
 def test_bad_loss_and_flags() -> None:

@@ -245,3 +245,39 @@ def test_the_stepper_runs_inside_jupyters_iframe(browser) -> None:
     finally:
         driver.switch_to.default_content()
     assert browser.requests() == [] and browser.errors() == []
+
+
+# ---- on a projector ---------------------------------------------------------------------
+_MEASURE = """
+const svg = document.querySelector("svg.graph");
+const px = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+const sizes = [...svg.querySelectorAll("text")].map(t => parseFloat(t.getAttribute("font-size")));
+const bottom = id => document.getElementById(id).getBoundingClientRect().bottom;
+return {smallest: Math.min(...sizes) * px, numbers: 12 * px, figure: bottom("slider"),
+        step: bottom("step"), window: innerHeight,
+        wide: document.documentElement.scrollWidth <= innerWidth};
+"""
+
+
+@needs_dot
+@pytest.mark.parametrize("width, height", [(1280, 720), (1920, 1080)])
+def test_the_stepper_reads_on_a_projector(browser, width: int, height: int) -> None:
+    """At fit, as a projector shows the page: the figure's smallest text is 12.8 px or
+    more, and the figure with its controls is on the screen without scrolling; at
+    1920 × 1080 the whole step too, every step (the gradient table's last row as well)."""
+    page = animate_network(model_3431(), X, Y, loss=HALF_MSE)
+    try:
+        browser.viewport(width, height)
+        driver = browser.open(page, f"stepper-{width}")
+        for step in range(11):
+            driver.execute_script("const s = document.getElementById('slider'); s.value = "
+                                  "arguments[0]; s.dispatchEvent(new Event('input'))", step)
+            seen = driver.execute_script(_MEASURE)
+            assert seen["smallest"] >= 12.7 and seen["numbers"] >= 12.7, (step, seen)
+            assert seen["figure"] <= seen["window"] and seen["wide"], (step, seen)
+            if height >= 1080:
+                assert seen["step"] <= seen["window"], (step, seen)
+        browser.screenshot(f"stepper-{width}x{height}-gradients")
+        assert browser.errors() == []
+    finally:
+        driver.set_window_size(1400, 1000)

@@ -43,7 +43,7 @@ from .notation import (
     operand,
     term,
 )
-from .page import Page, fill, inline_svg, json_for_script
+from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
@@ -331,7 +331,8 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         f"{display_number(output.data, precision)}")
     page = fill(_PAGE, {
         "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
-        "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR, "BACKWARD": _BACKWARD_COLOUR,
+        "FIT": FIT_SCRIPT, "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR,
+        "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     return Page(page).write(path)
 
@@ -477,16 +478,25 @@ document.getElementById("next").onclick = () => { play(false); show(current + 1)
 document.getElementById("last").onclick = () => { play(false); show(frames.length - 1); };
 document.getElementById("play").onclick = () => play(!timer);
 slider.oninput = () => { play(false); show(Number(slider.value)); };
-let zoom = 0;                   // 0: fit the page; else a factor of the drawing's own size
+// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to twice its
+// drawn size for a projector, no taller than leaves the caption in view. Else a factor
+// of the drawing's own size.
+__FIT__
+let zoom = 0, scale = 1;
 function setZoom(z) {
   zoom = z;
   const svg = document.querySelector("svg.graph");
-  if (!svg || !svg.style) return;
-  const natural = parseFloat(svg.getAttribute("data-width")) || 0;
-  svg.style.maxWidth = zoom ? "none" : "100%";
-  svg.style.width = zoom && natural ? (natural * zoom) + "pt" : (natural ? natural + "pt" : "");
+  if (!svg || !svg.viewBox || !svg.viewBox.baseVal) return;
+  const top = svg.getBoundingClientRect().top + window.scrollY;
+  const below = document.getElementById("detail").getBoundingClientRect().bottom -
+    svg.getBoundingClientRect().bottom;
+  scale = zoom || fitScale(svg, window.innerHeight - top - below - 12, 2);
+  setScale(svg, scale);
+  if (!zoom) setScale(svg, scale = fitScale(svg, window.innerHeight - top - below - 12, 2));
 }
-const zoomStep = dir => setZoom(Math.max(0.5, Math.min(4, (zoom || 1) * (dir > 0 ? 1.25 : 0.8))));
+window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
+const zoomStep = dir => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) *
+                                                         (dir > 0 ? 1.25 : 0.8))));
 document.getElementById("zoom-in").onclick = () => zoomStep(1);
 document.getElementById("zoom-out").onclick = () => zoomStep(-1);
 document.getElementById("zoom-fit").onclick = () => setZoom(0);
@@ -501,6 +511,7 @@ document.addEventListener("keydown", ev => {
   else if (ev.key === "0") setZoom(0);
 });
 show(0);
+setZoom(0);
 </script>
 </body>
 </html>

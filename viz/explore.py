@@ -68,7 +68,7 @@ from .notation import (
     operand,
     term,
 )
-from .page import Page, fill, inline_svg, json_for_script
+from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
 
 __all__ = ["explore"]
 
@@ -426,7 +426,8 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
                      for r in ROLES if r in roles)
     page = fill(_PAGE, {
         "TITLE": html.escape(title), "SVG": svg, "DATA": json_for_script(data),
-        "ENGINE": runtime() + op_table(rows), "LEGEND": legend, "HIGHLIGHT": HIGHLIGHT,
+        "FIT": FIT_SCRIPT, "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
+        "HIGHLIGHT": HIGHLIGHT,
         "ARRIVES": _ARRIVES, "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE,
         "GRAD_ZERO": GRAD_ZERO, "TEXT": _TEXT, "INPUT": ROLE_FILL["input"],
         "PARAMETER": ROLE_FILL["parameter"]})
@@ -815,14 +816,20 @@ view.forEach((v, i) => [v.box, v.circle].forEach(id => {
     if (ev.key === "Enter" || ev.key === " ") { select(i); ev.preventDefault(); }
   });
 }));
-let zoom = 0;                           // 0: fit the page; else a factor of the drawing's size
+// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to 1.5 times
+// its drawn size for a projector, in at most 55 % of the window's height (the numbers
+// and the chain rule below need the rest). Else a factor of the drawing's size.
+__FIT__
+let zoom = 0, scale = 1;
 function setZoom(z) {
   zoom = z;
-  const svg = document.querySelector("svg.graph"), natural = parseFloat(svg.dataset.width);
-  svg.style.maxWidth = zoom ? "none" : "100%";
-  svg.style.width = (zoom ? natural * zoom : natural) + "pt";
+  const svg = document.querySelector("svg.graph");
+  scale = zoom || fitScale(svg, 0.55 * window.innerHeight, 1.5);
+  setScale(svg, scale);
+  if (!zoom) setScale(svg, scale = fitScale(svg, 0.55 * window.innerHeight, 1.5));
 }
-const zoomStep = up => setZoom(Math.max(0.5, Math.min(4, (zoom || 1) * (up ? 1.25 : 0.8))));
+window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
+const zoomStep = up => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) * (up ? 1.25 : 0.8))));
 el("zoom-in").addEventListener("click", () => zoomStep(true));
 el("zoom-out").addEventListener("click", () => zoomStep(false));
 el("zoom-fit").addEventListener("click", () => setZoom(0));
@@ -857,6 +864,7 @@ if (!attempt(leaves)) {                 // refused as given (a gradient overflow
   state = {values: leaves, locals: leaves.map(() => []), grads: leaves.map(() => 0)};
   show();
 }
+setZoom(0);
 </script>
 </body>
 </html>

@@ -3,7 +3,7 @@
 Inputs on the left, the output on the right, one circle per neuron named in the
 lessons' notation (x₁, a₁⁽¹⁾, ŷ), each edge labelled with its weight W⁽ˡ⁾ⱼₖ —
 blue for a positive weight, orange for a negative one, thicker for a larger |w|,
-the label near the edge's start where no other edge crosses it — and each
+the label beside its own edge, clear of the others (``edge_labels``) — and each
 neuron's bias b⁽ˡ⁾ⱼ (when it is not 0, or when asked). After a forward pass a
 neuron shows its activation a⁽ˡ⁾ⱼ; after a backward pass it shows its error signal
 δ⁽ˡ⁾ⱼ = ∂L/∂z⁽ˡ⁾ⱼ, so the recurrence δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ′(z⁽ˡ⁾) can be read
@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING, Any, Mapping
 from engine import OPS, Constant, Value, order
 
 from .arguments import check_precision, check_rankdir
-from .dot import FONT, GRAD_NEGATIVE, GRAD_POSITIVE, NEUTRAL, ROLE_FILL, new_diagram
+from .dot import (
+    FONT,
+    GRAD_NEGATIVE,
+    GRAD_POSITIVE,
+    NEUTRAL,
+    ROLE_FILL,
+    DotNotFoundError,
+    new_diagram,
+)
+from .edge_labels import tail_label_places
 from .names import is_number, lesson_name
 from .notation import activation_symbol, display_number, subscript, superscript
 
@@ -126,20 +135,49 @@ def _sup(number: int) -> str:
     return f"⁽{superscript(number)}⁾"
 
 
-def _label_angle(k: int, j: int, sources: int, targets: int, rankdir: str) -> str:
+def _label_angle(k: int, j: int, sources: int, targets: int, rankdir: str) -> float:
     """Where the label of the weight from node k (of ``sources``) to node j (of
-    ``targets``) sits beside its edge, near the edge's start, on the side no other
-    edge of the figure crosses (a label at a crossing is ambiguous between W₁₂ and
-    W₂₁): above an edge going down, below an edge going up; a level edge has it
-    on the outer side (columns stand top-aligned, under their headers)."""
+    ``targets``) sits when no layout can be had (no ``dot`` to place it, see
+    ``_label_places``): turned from its edge near the edge's start, above an edge
+    going down, below an edge going up, a level edge's on the outer side."""
     if rankdir not in ("LR", "RL"):
-        return "0"
-    above = 22 if rankdir == "LR" else -22
+        return 0.0
+    above = 22.0 if rankdir == "LR" else -22.0
     if j > k or (j == k and k == 1):
-        return str(above)
+        return above
     if j < k or k == sources or j == targets:
-        return str(-above)
-    return "0"
+        return -above
+    return 0.0
+
+
+def _spacing(labels: list[str], rankdir: str, fan: int) -> tuple[str, str]:
+    """The graph's ranksep and nodesep (inches): room between the columns for the
+    weight labels beside the edges, which are wider than tall (about 0.08 in a
+    character at 12 pt); across the edges when the columns stand side by side (TB).
+    A column of more than two neurons (``fan``: the most in one) sends more edges
+    through the same room: the figure grows with it, so its labels keep clear."""
+    widest = max((len(line) for text in labels for line in text.split("\\n")), default=0)
+    lines = max((text.count("\\n") + 1 for text in labels if text), default=0)
+    width = 0.08 * widest
+    crowd = max(0, fan - 2) if widest else 0
+    if rankdir in ("LR", "RL"):
+        ranksep = 1.0 + (0.7 if lines < 2 else 1.25) * width + 0.4 * crowd
+        nodesep = max(0.25, 0.3 * lines) * (1 + 0.6 * crowd)
+    else:
+        ranksep = 0.9 + 0.3 * width + 0.2 * crowd
+        nodesep = max(0.35, 1.1 * width) * (1 + 0.3 * crowd)
+    return f"{max(1.1, ranksep):.2f}", f"{nodesep:.2f}"
+
+
+def _label_places(diagram: graphviz.Digraph) -> dict[str, tuple[float, float]]:
+    """Each weight label's (labelangle, labeldistance) beside its own edge, clear of
+    the others (``edge_labels``), from one layout of ``diagram`` by ``dot``; none
+    when ``dot`` is missing (the DOT text can still be written)."""
+    try:
+        layout = diagram.pipe(format="json")
+    except DotNotFoundError:
+        return {}
+    return tail_label_places(layout)
 
 
 def draw_network(model: Any, *, precision: int = 4, weights: str | None = None,
@@ -200,76 +238,97 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
     largest = max((abs(w.data) for layer in layers for n in layer.neurons for w in n.w),
                   default=0.0)
 
-    diagram = new_diagram("network", rankdir=rankdir, newrank="true")
-    diagram.attr("graph", ranksep="1.6" if weights != "none" else "1.1", nodesep="0.35")
-    diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
-    diagram.attr("edge", arrowsize="0.5", fontsize="12")
-
-    xs = _inputs(layers)
-    titles = [_column(diagram, "inputs", [
-        (f"x{k}", _line(f"x{_sub(k)}", bold=True, size=16) +
-         (f"<BR/>{_line(num(x.data))}" if x is not None else ""),
-         {"fillcolor": ROLE_FILL["input"], "width": "0.8"})
-        for k, x in enumerate(xs, 1)])]
-    previous = [f"x{k}" for k in range(1, len(xs) + 1)]
-    previous_values = [x.data if x is not None else None for x in xs]
-
-    last = len(layers)
-    outputs = []
+    labels = {}                                          # weight → (name, edge label)
     for l_index, layer in enumerate(layers, 1):
-        neurons = layer.neurons
-        activation = getattr(neurons[0], "activation", "linear")
-        residual = bool(getattr(layer, "residual", False))
-        title = ("output" if l_index == last else f"layer {l_index}") + \
-            f" · {activation_symbol(activation)}" + (" + skip" if residual else "")
-        column, values = [], []
-        for j, neuron in enumerate(neurons, 1):
-            node_id = f"L{l_index}N{j}"
-            before = previous_values[j - 1] if j - 1 < len(previous_values) else None
-            a_value = _activation_value(neuron, before, residual)
-            values.append(a_value)
-            if l_index == last:
-                name = "ŷ" if len(neurons) == 1 else f"ŷ{_sub(j)}"
-            else:
-                name = f"a{_sub(j)}{_sup(l_index)}"
-            lines = [_line(name, bold=True, size=16)]
-            if show_bias or (show_bias is None and neuron.b.data != 0.0):
-                lines.append(_line(f"b = {num(neuron.b.data)}", size=11))
-            if forward_done and a_value is not None:
-                lines.append(_line(f"a = {num(a_value)}", size=12))
-            if show_delta and isinstance(neuron.z, Value):
-                delta = grad_of(neuron.z)
-                colour = GRAD_POSITIVE if delta > 0 else GRAD_NEGATIVE if delta < 0 else NEUTRAL
-                lines.append(_line(f"δ = {num(delta)}", colour=colour, bold=True, size=12))
-            fill = ROLE_FILL["output" if l_index == last else "intermediate"]
-            longest = max(len(html.unescape(_TAGS.sub("", line))) for line in lines)
-            width = max(1.35 if len(lines) > 3 else 1.2, 0.1 * longest + 0.1)
-            column.append((node_id, "<BR/>".join(lines),
-                           {"fillcolor": fill, "width": f"{width:.2f}"}))
-            for k, (source, w) in enumerate(zip(previous, neuron.w), 1):
+        for j, neuron in enumerate(layer.neurons, 1):
+            for k, w in enumerate(neuron.w, 1):
                 weight_name = lesson_name(w.label) or f"w{_sub(j, k)}{_sup(l_index)}"
                 text = {"value": num(w.data), "name": weight_name,
                         "both": f"{weight_name} = {num(w.data)}", "none": ""}[weights]
                 if show_weight_grads:
                     gradient = f"∂L/∂w = {num(grad_of(w))}"
                     text = f"{text}\\n{gradient}" if text else gradient
-                colour = WEIGHT_NEGATIVE if w.data < 0 else WEIGHT_POSITIVE
-                angle = _label_angle(k, j, len(previous), len(neurons), rankdir)
-                diagram.edge(source, node_id, taillabel=text, labelfontcolor=colour,
-                             labelfontsize="12", labelangle=angle,
-                             labeldistance="5", color=colour,
-                             penwidth=_weight_width(w.data, largest), id=f"w_{node_id}_{k}",
-                             tooltip=f"{weight_name} = {w.data!r}")
-        titles.append(_column(diagram, title, column))
-        previous = [node_id for node_id, *_ in column]
-        previous_values = values
-        outputs = previous
-    if loss is not None:
-        titles += _loss_columns(diagram, loss, outputs, num)
-    for left, right in zip(titles, titles[1:]):          # the headers on one line
-        diagram.edge(left, right, style="invis", weight="100")
-    diagram.attr(label=_legend(show_delta), labelloc="b", fontsize="11", fontname=FONT,
-                 fontcolor=NEUTRAL)
+                labels[w] = (weight_name, text)
+    fan = max(len(layers[0].neurons[0].w), *(len(layer.neurons) for layer in layers))
+    ranksep, nodesep = _spacing([text for _, text in labels.values()], rankdir, fan)
+
+    def draw(places: Mapping[str, tuple[float, float]]) -> graphviz.Digraph:
+        """The diagram, each weight label at ``places[edge id]`` (labelangle,
+        labeldistance) or, where not given, by its edge's direction alone."""
+        diagram = new_diagram("network", rankdir=rankdir, newrank="true")
+        diagram.attr("graph", ranksep=ranksep, nodesep=nodesep)
+        diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
+        diagram.attr("edge", arrowsize="0.5", fontsize="12")
+        biases = False                                   # is any b drawn (for the legend)?
+
+        xs = _inputs(layers)
+        titles = [_column(diagram, "inputs", [
+            (f"x{k}", _line(f"x{_sub(k)}", bold=True, size=16) +
+             (f"<BR/>{_line(num(x.data))}" if x is not None else ""),
+             {"fillcolor": ROLE_FILL["input"], "width": "0.8"})
+            for k, x in enumerate(xs, 1)])]
+        previous = [f"x{k}" for k in range(1, len(xs) + 1)]
+        previous_values = [x.data if x is not None else None for x in xs]
+
+        last = len(layers)
+        outputs = []
+        for l_index, layer in enumerate(layers, 1):
+            neurons = layer.neurons
+            activation = getattr(neurons[0], "activation", "linear")
+            residual = bool(getattr(layer, "residual", False))
+            title = ("output" if l_index == last else f"layer {l_index}") + \
+                f" · {activation_symbol(activation)}" + (" + skip" if residual else "")
+            column, values = [], []
+            for j, neuron in enumerate(neurons, 1):
+                node_id = f"L{l_index}N{j}"
+                before = previous_values[j - 1] if j - 1 < len(previous_values) else None
+                a_value = _activation_value(neuron, before, residual)
+                values.append(a_value)
+                if l_index == last:
+                    name = "ŷ" if len(neurons) == 1 else f"ŷ{_sub(j)}"
+                else:
+                    name = f"a{_sub(j)}{_sup(l_index)}"
+                lines = [_line(name, bold=True, size=16)]
+                if show_bias or (show_bias is None and neuron.b.data != 0.0):
+                    biases = True
+                    lines.append(_line(f"b = {num(neuron.b.data)}", size=12))
+                if forward_done and a_value is not None:
+                    lines.append(_line(f"a = {num(a_value)}", size=12))
+                if show_delta and isinstance(neuron.z, Value):
+                    delta = grad_of(neuron.z)
+                    colour = GRAD_POSITIVE if delta > 0 else GRAD_NEGATIVE if delta < 0 else NEUTRAL
+                    lines.append(_line(f"δ = {num(delta)}", colour=colour, bold=True, size=12))
+                fill = ROLE_FILL["output" if l_index == last else "intermediate"]
+                longest = max(len(html.unescape(_TAGS.sub("", line))) for line in lines)
+                width = max(1.35 if len(lines) > 3 else 1.2, 0.1 * longest + 0.1)
+                column.append((node_id, "<BR/>".join(lines),
+                               {"fillcolor": fill, "width": f"{width:.2f}"}))
+                for k, (source, w) in enumerate(zip(previous, neuron.w), 1):
+                    weight_name, text = labels[w]
+                    colour = WEIGHT_NEGATIVE if w.data < 0 else WEIGHT_POSITIVE
+                    edge_id = f"w_{node_id}_{k}"
+                    angle, distance = places.get(edge_id, (
+                        _label_angle(k, j, len(previous), len(neurons), rankdir), 5.0))
+                    diagram.edge(source, node_id, taillabel=text, labelfontcolor=colour,
+                                 labelfontsize="12", labelangle=f"{angle:.4g}",
+                                 labeldistance=f"{distance:.4g}", color=colour,
+                                 penwidth=_weight_width(w.data, largest), id=edge_id,
+                                 tooltip=f"{weight_name} = {w.data!r}")
+            titles.append(_column(diagram, title, column))
+            previous = [node_id for node_id, *_ in column]
+            previous_values = values
+            outputs = previous
+        if loss is not None:
+            titles += _loss_columns(diagram, loss, outputs, num)
+        for left, right in zip(titles, titles[1:]):          # the headers on one line
+            diagram.edge(left, right, style="invis", weight="100")
+        diagram.attr(label=_legend(biases, forward_done, bool(show_delta)), labelloc="b",
+                     fontsize="12", fontname=FONT, fontcolor=NEUTRAL)
+        return diagram
+
+    diagram = draw({})
+    if weights != "none" or show_weight_grads:
+        diagram = draw(_label_places(diagram))
     return diagram
 
 
@@ -290,9 +349,9 @@ def _loss_columns(diagram: Any, loss: Value, outputs: list[str], num: Any) -> li
     return [title]
 
 
-def _legend(show_delta: bool) -> str:
-    parts = ["edge: weight w (blue > 0, orange < 0, width ∝ |w|)", "b: bias",
-             "a: activation"]
-    if show_delta:
-        parts.append("δ = ∂L/∂z")
+def _legend(bias: bool, activation: bool, delta: bool) -> str:
+    """The key to what the figure shows, and only that (no "b: bias" where no b is)."""
+    parts = ["edge: weight w (blue > 0, orange < 0, width ∝ |w|)"]
+    parts += [part for part, shown in (("b: bias", bias), ("a: activation", activation),
+                                       ("δ = ∂L/∂z", delta)) if shown]
     return "   ·   ".join(parts)

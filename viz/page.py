@@ -15,7 +15,7 @@ import xml.etree.ElementTree as ET
 from os import PathLike
 from typing import Any
 
-__all__ = ["Page", "inline_svg", "json_for_script", "fill"]
+__all__ = ["Page", "inline_svg", "json_for_script", "fill", "FIT_SCRIPT"]
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -71,6 +71,28 @@ def inline_svg(svg_bytes: bytes) -> ET.Element:
     root.attrib.pop("height", None)
     root.attrib.pop("width", None)
     return root
+
+
+#: The pages' "fit" (their zoom's 0): the figure ``svg.graph`` as wide as its box, no
+#: taller than ``room`` pixels (what the page leaves it above what must stay in view),
+#: at most ``grow`` times its drawn size (a small graph is enlarged for a projector,
+#: not blown up), but never under ``LEGIBLE`` of it where only the height is short
+#: (its text stays readable and the page scrolls). ``setScale`` applies a scale; a page
+#: fits twice, as the first may add or take away the window's scroll bar.
+FIT_SCRIPT = """
+const LEGIBLE = 0.8;
+function fitScale(svg, room, grow) {
+  const box = svg.viewBox.baseVal;
+  const frame = svg.parentElement, pad = getComputedStyle(frame);
+  const inside = frame.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
+  const wide = (inside - 2) / (box.width * 4 / 3);
+  return Math.min(wide, grow, Math.max(LEGIBLE, room / (box.height * 4 / 3)));
+}
+function setScale(svg, scale) {
+  svg.style.maxWidth = "none";
+  svg.style.width = (svg.viewBox.baseVal.width * scale) + "pt";
+}
+"""
 
 
 def json_for_script(data: Any) -> str:

@@ -40,6 +40,8 @@ CLASS_COLOURS = ("#b2182b", "#2166ac", "#15803d", "#7e22ce", "#a16207", "#be185d
                  "#4d7c0f", "#57534e", "#b91c1c")
 _MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
 _LOSS_GID = "chaingrad-loss"
+#: The margin around a plot the functions draw in a figure of their own, in inches.
+PAD = 0.1
 _ACCURACY_GID = "chaingrad-accuracy"
 
 
@@ -75,6 +77,9 @@ def _axes(who: str, ax: Any, figsize: tuple[float, float]) -> Axes:
     _require_matplotlib(who)
     if ax is None:
         figure = _figure_class()(figsize=figsize, layout="constrained")
+        # a margin a slide can see: constrained layout's own 3 pt put the title of a
+        # square plot (decision boundary, three classes) on the picture's top edge
+        figure.get_layout_engine().set(w_pad=PAD, h_pad=PAD)
         return figure.add_subplot()
     from matplotlib.axes import Axes
     if not isinstance(ax, Axes):

@@ -38,7 +38,7 @@ from .notation import (
     subscript,
     superscript,
 )
-from .page import Page, fill, inline_svg, json_for_script
+from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
 
 __all__ = ["Step", "animate_network", "network_steps"]
 
@@ -322,7 +322,7 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
     shape = "-".join(str(n) for n in [len(inputs), *(len(layer.neurons) for layer in layers)])
     heading = title if title is not None else (
         f"Backpropagation through a {shape} network, one layer per step")
-    page = fill(_PAGE, {"TITLE": html.escape(heading),
+    page = fill(_PAGE, {"TITLE": html.escape(heading), "FIT": FIT_SCRIPT,
                         "SVG": ET.tostring(svg, encoding="unicode"),
                         "DATA": json_for_script(data)})
     return Page(page, height=900).write(path)
@@ -337,22 +337,23 @@ _PAGE = """<!DOCTYPE html>
   body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
          margin: 1.2rem auto; max-width: 84rem; padding: 0 1rem; color: #0f172a;
          font-size: 18px; }
-  h1 { font-size: 1.45rem; font-weight: 600; margin: 0 0 0.6rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.5rem;
+  h1 { font-size: 1.25rem; font-weight: 600; margin: 0 0 0.4rem; }
+  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.25rem;
             overflow-x: auto; background: #fff; text-align: center; }
-  svg.graph { max-height: 62vh; }
+  svg.graph { display: block; margin: 0 auto; }
   .zoom { margin-left: 0.75rem; }
-  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.7rem 0; }
+  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.5rem 0; }
   .controls input[type=range] { flex: 1; }
   button { font: inherit; padding: 0.25rem 0.8rem; border: 1px solid #94a3b8;
            border-radius: 6px; background: #f8fafc; cursor: pointer; }
   button:disabled { opacity: 0.4; cursor: default; }
   #where { min-width: 9rem; font-variant-numeric: tabular-nums; }
-  #title { font-size: 1.3rem; font-weight: 600; margin: 0.4rem 0 0.2rem; }
+  #head { margin: 0.2rem 0 0.3rem; }
+  #title { font-size: 1.3rem; font-weight: 600; margin-right: 1rem; }
   #title.forward { color: #c2410c; } #title.loss { color: #15803d; }
   #title.backward { color: #b91c1c; } #title.gradient { color: #6d28d9; }
   .maths { font-family: "Cambria Math", "STIX Two Math", Georgia, serif; }
-  #formula { font-size: 1.35rem; margin: 0.2rem 0 0.5rem; }
+  #formula { font-size: 1.35rem; }
   #lines div { font-size: 1.12rem; margin: 0.15rem 0; }
   #table { border-collapse: collapse; margin-top: 0.4rem; font-size: 1.05rem; }
   #table td, #table th { border: 1px solid #cbd5e1; padding: 0.25rem 0.6rem; text-align: right; }
@@ -382,10 +383,11 @@ _PAGE = """<!DOCTYPE html>
   <button id="zoom-fit" title="fit the window (0)">fit</button>
   <button id="zoom-in" title="larger (+)">+</button></span>
 </div>
-<div id="title"></div>
-<div id="formula" class="maths"></div>
+<div id="step">
+<div id="head"><span id="title"></span><span id="formula" class="maths"></span></div>
 <div id="lines" class="maths"></div>
 <table id="table" class="maths"></table>
+</div>
 <p class="hint">Forward one layer per step, then the loss, then δ = ∂L/∂z one layer per
 step from the output back, then each layer's weight gradients. Keys: ← → step,
 Home/End jump, space plays, + − 0 zoom.</p>
@@ -456,15 +458,34 @@ document.getElementById("next").onclick = () => { play(false); show(current + 1)
 document.getElementById("last").onclick = () => { play(false); show(steps.length - 1); };
 document.getElementById("play").onclick = () => play(!timer);
 slider.oninput = () => { play(false); show(Number(slider.value)); };
-let zoom = 0;                   // 0: fit the window; else a factor of the drawing's size
+// Fit (page.py's FIT_SCRIPT): the figure takes the room the window leaves above the
+// controls and the tallest step's explanation, never wider than the page, its text
+// never under 12.8 px (a window too short for both scrolls to the explanation).
+__FIT__
+const svg = document.querySelector("svg.graph");
+const step = document.getElementById("step");
+let zoom = 0, tallest = 0, scale = 1;
+function measure() {            // the tallest explanation of any step, at this width
+  const now = current;
+  tallest = 0;
+  for (let k = 0; k < steps.length; k++) {
+    show(k);
+    tallest = Math.max(tallest, step.offsetHeight);
+  }
+  show(now);
+}
 function setZoom(z) {
   zoom = z;
-  const svg = document.querySelector("svg.graph");
-  const natural = parseFloat(svg.getAttribute("data-width")) || 0;
-  svg.style.maxWidth = svg.style.maxHeight = zoom ? "none" : "";
-  svg.style.width = natural ? natural * (zoom || 1) + "pt" : "";
+  const top = svg.getBoundingClientRect().top + window.scrollY;
+  const between = step.getBoundingClientRect().top - svg.getBoundingClientRect().bottom;
+  const room = () => window.innerHeight - top - between - tallest - 12;
+  scale = zoom || fitScale(svg, room(), 4);
+  setScale(svg, scale);
+  if (!zoom) setScale(svg, scale = fitScale(svg, room(), 4));
 }
-const zoomStep = dir => setZoom(Math.max(0.3, Math.min(4, (zoom || 0.6) * (dir > 0 ? 1.25 : 0.8))));
+window.addEventListener("resize", () => { measure(); if (!zoom) setZoom(0); });
+const zoomStep = dir => setZoom(Math.max(0.3, Math.min(4, (zoom || scale) *
+                                                         (dir > 0 ? 1.25 : 0.8))));
 document.getElementById("zoom-in").onclick = () => zoomStep(1);
 document.getElementById("zoom-out").onclick = () => zoomStep(-1);
 document.getElementById("zoom-fit").onclick = () => setZoom(0);
@@ -479,6 +500,8 @@ document.addEventListener("keydown", ev => {
   else if (ev.key === "0") setZoom(0);
 });
 show(0);
+measure();
+setZoom(0);
 </script>
 </body>
 </html>

@@ -85,19 +85,27 @@ PICTURES = {lessons_2221: HERE, xor_trained: HERE, exercise_341: HERE, animation
 
 def screenshots(page: str) -> str:
     """docs/gallery/stepper_delta.png and stepper_gradients.png: the stepper at the δ of
-    layer 1 and at the gradients of layer 2, in headless Chromium (tests/browser.py)."""
+    layer 1 and at the gradients of layer 2, in headless Chromium (tests/browser.py), as
+    a 1920 × 1080 screen or projector shows it: the figure, the controls and the whole
+    step (it is an error if the step does not fit), down to the step's end."""
     sys.path.insert(0, str(HERE.parents[1] / "tests"))
     from browser import Browser, missing
     if missing():
         return f"no screenshots: {missing()}"
     browser = Browser()
     try:
+        browser.viewport(1920, 1080)
         driver = browser.open(page, "stepper")
         slider = driver.find_element("id", "slider")
         for step, name in ((7, "stepper_delta"), (9, "stepper_gradients")):
             driver.execute_script("arguments[0].value = arguments[1]; arguments[0]"
                                   ".dispatchEvent(new Event('input'))", slider, step)
-            driver.save_screenshot(str(HERE / f"{name}.png"))
+            bottom = driver.execute_script("return [document.getElementById('step')"
+                                           ".getBoundingClientRect().bottom, innerHeight]")
+            if bottom[0] > bottom[1]:
+                raise RuntimeError(f"{name}: the step ends at {bottom[0]:.0f} px, below the "
+                                   f"window's {bottom[1]} px")
+            browser.capture(HERE / f"{name}.png", down_to=bottom[0] + 16)
     finally:
         browser.close()
     return "docs/gallery/stepper_delta.png, stepper_gradients.png"
