@@ -162,8 +162,8 @@ POW     = Op("pow",     "^",    "a ** b",                 "b * a ** (b - 1.0) if
              outside="a negative base to a fractional power is not a real number")
 POWV    = Op("powv",    "^",    "a ** b",                 "b * a ** (b - 1.0)", "out * log(a)",
              operands=("the base", "the exponent"), latex="^", domain="a > 0.0",
-             outside="a Value exponent needs a base > 0 (∂out/∂b = out·ln a); for a number "
-                     "exponent write x ** 2, not x ** Value(2)")
+             outside="a Value exponent needs a base > 0, as ∂out/∂b = out·ln a; an exponent "
+                     "that is a fixed number is written as one: x ** 2")
 NEG     = Op("neg",     "−",    "-a",                     "-1.0",
              carries=(0,), latex="-")
 EXP     = Op("exp",     "exp",  "exp(a)",                 "out",
