@@ -184,32 +184,37 @@ def order(root: Node) -> list[Node]:
     Iterative depth-first search: no recursion limit, and each node appears once
     however many paths lead to it."""
     check_node(root, "order")
-    # The stack is the current path from the root. The node on top descends into
-    # its first input not yet seen; with none left, it is finished. (A node seen
+    # ``stack`` + ``node`` is the current path from the root (the end kept in a
+    # variable, not read as stack[-1]: cheaper). ``node`` descends into its first
+    # input not yet seen; with none left, it is finished. (A node seen
     # but unfinished is on the path, so in a graph without cycles every input
     # seen is finished before its consumer is.) A leaf input is finished at once,
     # without a trip onto the stack: there is nothing under it.
     seen = {root}
     nodes: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack[-1]
+    stack: list[Node] = []                # the path above ``node``
+    node = root
+    while True:
         a = node.input_a
         if a is not None and a not in seen:
             seen.add(a)
             if a.input_a is not None:
-                stack.append(a)
+                stack.append(node)
+                node = a
                 continue
             nodes.append(a)
         b = node.input_b
         if b is not None and b not in seen:
             seen.add(b)
             if b.input_a is not None:
-                stack.append(b)
+                stack.append(node)
+                node = b
                 continue
             nodes.append(b)
-        nodes.append(stack.pop())
-    return nodes
+        nodes.append(node)
+        if not stack:
+            return nodes
+        node = stack.pop()
 
 
 def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
@@ -225,11 +230,11 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
     first keep what was there."""
     nodes[-1].grad = seed
     for node in reversed(nodes):
-        g = node.grad
-        # Nothing flows from a leaf, nor from a zero gradient (a number: a Value
-        # gradient, under create_graph, always flows on).
-        if node.op is None or (type(g) is float and g == 0.0):
+        if node.op is None:               # a leaf: nothing flows from it
             continue
+        g = node.grad
+        if type(g) is float and g == 0.0:     # nor from a zero gradient (a number: a
+            continue                      # Value gradient, under create_graph, flows on)
         if create_graph:                  # the rules again, on the nodes themselves
             args = list(node.inputs)
             if node.op.number is not None:    # an input that is a plain number stays one
