@@ -94,6 +94,9 @@ def _per_call(step: Callable[[], Any], calls: int, warmup: int = 1) -> float:
 
 
 def _calls(engine: str, slow: int, fast: int) -> int:
+    """How many calls to time: ``slow`` for micrograd and PyTorch, ``fast`` for ours,
+    chosen so each timed stretch lasts a few tenths of a second at least (a short
+    hiccup of a busy machine then moves a ratio little)."""
     return slow if engine in ("micrograd", "torch") else fast
 
 
@@ -217,7 +220,7 @@ def work_readme_loop(engine: str) -> dict[str, Any]:
     import random
     random.seed(0)                      # micrograd's MLP draws from the global generator
     model = _mlp_class(engine)(3, [4, 4, 1])
-    return {"seconds": _per_call(lambda: W.readme_loop(model), _calls(engine, 10, 30))}
+    return {"seconds": _per_call(lambda: W.readme_loop(model), _calls(engine, 30, 120))}
 
 
 def work_number_chain(engine: str) -> dict[str, Any]:
@@ -226,7 +229,7 @@ def work_number_chain(engine: str) -> dict[str, Any]:
     if engine in ("compiled", "torch"):
         return {"skipped": True}
     value = _value_class(engine)
-    return {"seconds": _per_call(lambda: W.number_chain(value), _calls(engine, 50, 200))}
+    return {"seconds": _per_call(lambda: W.number_chain(value), _calls(engine, 150, 600))}
 
 
 def work_sigmoid_neuron(engine: str) -> dict[str, Any]:
@@ -235,7 +238,7 @@ def work_sigmoid_neuron(engine: str) -> dict[str, Any]:
     if engine in ("compiled", "torch"):
         return {"skipped": True}
     value = _value_class(engine)
-    return {"seconds": _per_call(lambda: W.sigmoid_neuron(value), _calls(engine, 50, 200))}
+    return {"seconds": _per_call(lambda: W.sigmoid_neuron(value), _calls(engine, 200, 800))}
 
 
 WORKLOADS: dict[str, Callable[[str], dict[str, Any]]] = {
