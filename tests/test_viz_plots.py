@@ -268,6 +268,19 @@ def test_boundary_leaves_the_models_last_pass_alone_and_works_under_no_grad():
     assert [z.grad for z in kept] == deltas
 
 
+def test_boundary_puts_back_each_neurons_z_and_a_with_gradients_on():
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    nn.mse(model([0.5, -0.5]), 1.0).backward()
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    kept = [(n.z, n.a) for n in neurons]
+    assert all(z is not None and a is not None for z, a in kept)
+    plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
+    assert all(n.z is z and n.a is a for n, (z, a) in zip(neurons, kept))
+    fresh = nn.MLP(2, [2, 1], seed=1)                       # no pass yet: still none after
+    plot_decision_boundary(fresh, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
+    assert all(n.z is None and n.a is None for layer in fresh.layers for n in layer.neurons)
+
+
 def test_a_python_branch_on_data_is_refused_not_drawn_wrong():
     def model(x):                                  # |x1| by an `if`: frozen at x1 = 0
         return x[0] if x[0].data > 0 else -x[0]

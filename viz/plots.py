@@ -15,6 +15,7 @@ imported only when a plot is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
@@ -261,17 +262,12 @@ def _compiled_model(who: str, model: Any,
     if nin != 2:
         raise ValueError(f"{who}: the model takes {nin} inputs; a decision boundary is drawn "
                          f"in the plane of two inputs (x1, x2)")
-    # A forward pass with gradients on keeps each neuron's z for draw_network: put
-    # back what the model held, so drawing it later shows the user's last pass.
-    neurons = [n for layer in getattr(model, "layers", ()) for n in getattr(layer, "neurons", ())]
-    kept = [(n, getattr(n, "z", None)) for n in neurons]
+    # A forward pass with gradients on keeps each neuron's z and a for draw_network:
+    # this one is ours, so the model keeps showing the user's last pass.
+    keep = getattr(model, "keep_last_pass", None)
     x1, x2 = Value(0.0, "x1"), Value(0.0, "x2")
-    try:
-        with enable_grad():
-            output = model([x1, x2])
-    finally:
-        for neuron, z in kept:
-            neuron.z = z
+    with keep() if callable(keep) else contextlib.nullcontext(), enable_grad():
+        output = model([x1, x2])
     outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     if not outputs or not all(isinstance(o, Value) for o in outputs):
         raise TypeError(f"{who}: the model must return a Value or a list of Values for an "
