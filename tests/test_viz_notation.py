@@ -195,3 +195,13 @@ def test_an_activation_is_written_with_its_op_rows_symbol() -> None:
     for name in ACTIVATIONS:                  # every nn activation but linear is a row
         if name != "linear":
             assert activation_symbol(name) in {op.symbol for op in OPS.values()}
+
+
+def test_infix_reads_the_operator_off_the_forward_rule() -> None:
+    from engine import OPS
+    from viz.notation import infix
+    assert {name: infix(op) for name, op in OPS.items() if infix(op)} == {
+        "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "powv": "**"}
+    plus = Op("plus", "⊕", "a + b", "1.0", "1.0")             # a row no table knows
+    assert infix(plus) == "+" and infix(ABS) is None and infix(MAXIMUM) is None
+    assert infix(Op("rsub", "−", "b - a", "-1.0", "1.0")) is None   # not a <operator> b

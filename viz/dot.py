@@ -40,12 +40,14 @@ from .names import (
     PARAMETER_LABEL,
     ROLES,
     SHORT_ID,
+    WEIGHTED_SUM,
     display_number,
     id_definitions,
     is_number,
     node_names,
     role,
 )
+from .notation import infix
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
     import graphviz
@@ -272,7 +274,7 @@ def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
             continue
         key = keys.pop()
         param = PARAMETER_LABEL.match(node.label)
-        if (node.op is not None and not node.label and node.op.name in ("add", "mul", "sub")) \
+        if (node.op is not None and not node.label and infix(node.op) in WEIGHTED_SUM) \
                 or isinstance(node, Constant) \
                 or (param and (int(param.group(1)), int(param.group(2))) == key):
             group[node] = key

@@ -33,7 +33,7 @@ from .arguments import check_precision
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
            "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
-           "op_term", "activation_symbol"]
+           "op_term", "infix", "activation_symbol"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -155,6 +155,22 @@ def _function_symbols() -> dict[str, str]:
         if op.arity == 1 and isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
             symbols[tree.func.id] = op.symbol
     return symbols
+
+
+_PYTHON_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+@cache
+def infix(op: Op) -> str | None:
+    """The Python operator of a row whose forward rule is ``a <operator> b``: ``"+"``
+    for add, ``"*"`` for mul, ``"**"`` for both pows; None for any other row. How a
+    feature recognises arithmetic (a neuron's Σ wₖ·aₖ + b) from the table, not by
+    the ops' names."""
+    tree = ast.parse(op.forward_rule, mode="eval").body
+    if (isinstance(tree, ast.BinOp) and isinstance(tree.left, ast.Name) and tree.left.id == "a"
+            and isinstance(tree.right, ast.Name) and tree.right.id == "b"):
+        return _PYTHON_OPERATORS.get(type(tree.op))
+    return None
 
 
 _OPERATORS = {ast.Add: (" + ", SUM), ast.Sub: (" − ", SUM), ast.Mult: ("·", PRODUCT),
