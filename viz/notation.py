@@ -33,7 +33,7 @@ from .arguments import check_precision
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
            "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
-           "op_term", "infix", "activation_symbol"]
+           "op_term", "infix", "activation_row", "activation_symbol"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -384,11 +384,17 @@ def op_term(op: Op, inputs: Sequence[Term], numbers: Mapping[int, float] | None 
     return Notation(dict(zip(slots, inputs)), known, fold=False).term(tree)
 
 
+def activation_row(activation: str) -> Op | None:
+    """The op row an nn activation calls (``relu`` → the ReLU row, found by the row's
+    ``function``); None for ``linear`` (no op) or a name no row has."""
+    return next((op for op in OPS.values() if op.function == activation), None)
+
+
 def activation_symbol(activation: str, linear: str = "linear") -> str:
     """How the lessons write an nn activation: the symbol of the op row it calls
     (``relu`` → ReLU, ``sigmoid`` → σ, ``tanh``), ``linear`` for none (the layer's
     z is its a); another name as it is."""
     if activation == "linear":
         return linear
-    row = next((op for op in OPS.values() if op.function == activation), None)
+    row = activation_row(activation)
     return row.symbol if row is not None else activation
