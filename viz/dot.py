@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from engine import Constant, Value, order
 
-from .arguments import check_count, check_precision, check_rankdir
+from .arguments import check_count, check_precision, check_rankdir, check_values
 from .names import (
     NEURON_LABEL,
     PARAMETER_LABEL,
@@ -687,7 +687,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     _check_arguments(root, rankdir, precision, max_nodes, collapse)
     if not isinstance(compact, bool):
         raise TypeError(f"draw_dot: compact must be a bool, got {type(compact).__name__}")
-    params = set(parameters) if parameters is not None else None
+    params = check_values("draw_dot", "parameters", parameters)
     marked = _highlight_set(highlight)
     layout = Layout.of(root, collapse)
     _check_size(layout.count(), max_nodes, collapse)

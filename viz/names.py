@@ -26,7 +26,7 @@ from typing import Iterable
 
 from engine import Constant, Value, order
 
-from .arguments import check_count
+from .arguments import check_count, check_values
 from .notation import (
     ATOM,
     SIGN,
@@ -149,7 +149,8 @@ def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) ->
     if isinstance(node, Constant):
         return "constant"
     if parameters is not None:
-        params = parameters if isinstance(parameters, (set, frozenset, dict)) else set(parameters)
+        params = parameters if isinstance(parameters, (set, frozenset, dict)) else \
+            check_values("role", "parameters", parameters)
         return "parameter" if node in params else "input"
     return "parameter" if PARAMETER_LABEL.match(node.label) else "input"
 
