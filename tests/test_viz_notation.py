@@ -133,6 +133,14 @@ def test_folding_numbers_and_deciding_branches() -> None:
     assert folded.text(rule) == "0" and condition == "not x > 0"
 
 
+def test_the_value_of_a_rule_made_of_numbers() -> None:
+    names = {"a": ("u", ATOM), "b": ("3", ATOM), "out": ("y", ATOM)}
+    assert Notation(names, {"b": 3.0}).value("1.0 / b") == pytest.approx(1 / 3)   # ∂(u/3)/∂u
+    assert Notation(names, {"b": 3.0}).value("b * a ** (b - 1.0) if b else 0.0") is None
+    assert Notation(names).value("-1.0") == -1.0 and Notation(names).value("b") is None
+    assert Notation(names, {"b": 0.5}).value(ast.parse("b", mode="eval").body) == 0.5
+
+
 # ---- a new op needs no viz change ---------------------------------------------------------
 ABS = Op("absolute", "|·|", "abs(a)", "1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)")
 MAXIMUM = Op("maximum", "max", "a if a >= b else b", "1.0 if a >= b else 0.0",

@@ -380,7 +380,7 @@ def _constant_local(node: Value, position: int) -> float | None:
     op = node.op
     assert op is not None
     numbers = {s: v.data for s, v in zip("ab", node.inputs) if is_number(v)}
-    return Notation({}, numbers)._number(local_rule(op, position))
+    return Notation({}, numbers).value(local_rule(op, position))
 
 
 def _unit_sign(node: Value, position: int) -> float | None:

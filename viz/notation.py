@@ -221,6 +221,12 @@ class Notation:
         tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
         return self._term(tree)
 
+    def value(self, rule: str | ast.expr) -> float | None:
+        """The rule's value when it is made of numbers only — literals and the
+        ``numbers`` inputs (∂(0.5·u)/∂u is 0.5, ∂(s/3)/∂s is 1/3) — else None."""
+        tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
+        return self._number(tree)
+
     def branch(self, rule: str | ast.expr, values: Mapping[str, float]) -> tuple[ast.expr, str]:
         """The branch a conditional rule takes when its names have ``values``, and
         the condition that chose it as text (``"z > 0"``, ``"not z > 0"``; ``""``
