@@ -33,6 +33,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from engine import Constant, Value, order
+from nn.checks import count
 
 from .arguments import check_count, check_precision, check_rankdir, check_values
 from .names import (
@@ -105,7 +106,13 @@ def _diagram_class() -> type:
                           "pip install 'chaingrad[viz]' (or pip install graphviz)") from error
 
     class Diagram(graphviz.Digraph):
-        """A ``graphviz.Digraph`` that explains a missing ``dot`` program."""
+        """A ``graphviz.Digraph`` that explains a missing ``dot`` program and whose
+        repr is one line saying what it shows (``about``, set by its maker)."""
+
+        about = ""
+
+        def __repr__(self) -> str:
+            return f"<{self.about or f'diagram {self.name!r}'} (.source is its DOT)>"
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -695,6 +702,9 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     names = node_names(root)
 
     diagram = new_diagram("draw_dot", rankdir=rankdir)
+    ops = sum(n.op is not None for n in layout.nodes)
+    diagram.about = (f"draw_dot diagram of {names[root]}: {count(len(layout.nodes), 'value')}, "
+                     f"{count(ops, 'op')}")
     if compact:
         diagram.attr("graph", ranksep="0.3", nodesep="0.2")
     roles_seen = _draw_boxes(diagram, layout, names, root, params, look, compact)

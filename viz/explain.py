@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from engine import OPS, Constant, Value, grad, order
+from nn import checks
 
 from .arguments import check_count, check_precision
 from .names import NEURON_LABEL, is_number, lesson_name, node_names, predictions
@@ -242,7 +243,7 @@ class Explanation:
 
     def __repr__(self) -> str:
         return (f"<Explanation {self.gradient_name} = {self._num(self.total)} "
-                f"({self.path_count} paths{', grouped' if self.grouped else ''})>")
+                f"({checks.count(self.path_count, 'path')}{', grouped' if self.grouped else ''})>")
 
     def markdown(self) -> str:
         """The explanation as Markdown: one table of factors per path, then the sum

@@ -262,6 +262,7 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
         """The diagram, each weight label at ``places[edge id]`` (labelangle,
         labeldistance) or, where not given, by its edge's direction alone."""
         diagram = new_diagram("network", rankdir=rankdir, newrank="true")
+        diagram.about = f"{who} diagram of {model!r}"
         diagram.attr("graph", ranksep=ranksep, nodesep=nodesep)
         diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
         diagram.attr("edge", arrowsize="0.5", fontsize="12")
