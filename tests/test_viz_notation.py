@@ -196,10 +196,13 @@ def test_a_new_row_is_drawn() -> None:
 def test_an_activation_is_written_with_its_op_rows_symbol() -> None:
     from engine import OPS
     from nn import ACTIVATIONS
-    from viz.notation import activation_symbol
+    from viz.notation import activation_name, activation_symbol
     assert [activation_symbol(a) for a in ("relu", "sigmoid", "tanh")] == ["ReLU", "σ", "tanh"]
     assert activation_symbol("linear") == "linear"
     assert activation_symbol("linear", linear="identity") == "identity"
+    # in words, as the lessons' prose names them (LESSONS.md): for a legend
+    assert [activation_name(a) for a in ("relu", "sigmoid", "tanh", "linear")] == [
+        "ReLU", "sigmoid", "tanh", "linear"]
     for name in ACTIVATIONS:                  # every nn activation but linear is a row
         if name != "linear":
             assert activation_symbol(name) in {op.symbol for op in OPS.values()}

@@ -33,7 +33,7 @@ from .arguments import check_precision
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
            "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
-           "op_term", "infix", "activation_row", "activation_symbol"]
+           "op_term", "infix", "activation_row", "activation_symbol", "activation_name"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -404,3 +404,13 @@ def activation_symbol(activation: str, linear: str = "linear") -> str:
         return linear
     row = activation_row(activation)
     return row.symbol if row is not None else activation
+
+
+def activation_name(activation: str) -> str:
+    """An nn activation named in words, as the lessons' prose names it (ReLU,
+    sigmoid, tanh) for a legend: the symbol of the op row it calls when that is a
+    word (ReLU, tanh), else the row's name (σ is sigmoid); another name as it is."""
+    row = activation_row(activation)
+    if row is None:
+        return activation
+    return row.symbol if row.symbol.isascii() and row.symbol.isalpha() else row.name

@@ -28,6 +28,7 @@ from nn.checks import is_list, is_number
 
 from .arguments import check_count
 from .names import PARAMETER_LABEL
+from .notation import activation_name
 
 if TYPE_CHECKING:                                   # matplotlib is imported lazily
     from matplotlib.axes import Axes
@@ -461,11 +462,13 @@ def _is_flow(x: Any) -> bool:
 
 
 def _model_label(model: Any, index: int) -> str:
+    """A model's line in the legend: its hidden activation as the lessons name it
+    (ReLU, sigmoid, tanh), its depth and whether residual; else ``model {index}``."""
     activation = getattr(model, "activation", None)
     layers = getattr(model, "layers", None)
     if isinstance(activation, str) and isinstance(layers, (list, tuple)):
         residual = ", residual" if getattr(model, "residual", False) else ""
-        return f"{activation}, {len(layers)} layers{residual}"
+        return f"{activation_name(activation)}, {len(layers)} layers{residual}"
     return f"model {index}"
 
 
