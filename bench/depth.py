@@ -10,24 +10,12 @@ from __future__ import annotations
 
 import os
 import platform
-import sys
-import time
+from unittest import mock
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder holds engine.py (a benchmark), which must not hide the package ``engine``.
-sys.path[:] = [os.path.dirname(HERE), *(p for p in sys.path
-                                        if os.path.abspath(p or os.curdir) != HERE)]
+from harness import seconds  # puts the repository on sys.path before this folder
 
-from unittest import mock  # noqa: E402
-
-import viz.depth  # noqa: E402
-from viz import explore_depth  # noqa: E402
-
-
-def seconds(run) -> float:
-    start = time.perf_counter()
-    run()
-    return time.perf_counter() - start
+import viz.depth
+from viz import explore_depth
 
 
 def main() -> None:

@@ -16,33 +16,17 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
 import sys
 import time
 from typing import Any, Callable
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder holds engine.py (a benchmark), which must not hide the package
-# ``engine``: the repository first, this folder (for workloads.py) last.
-sys.path[:] = [os.path.dirname(HERE), *(p for p in sys.path
-                                        if os.path.abspath(p or os.curdir) != HERE), HERE]
+import workloads as W
+from harness import median_seconds as timed  # puts the repository on sys.path before this folder
 
-import workloads as W  # noqa: E402
-
-from engine import Value, compile, order  # noqa: E402
+from engine import Value, compile, order
 
 DEEP_STEPS = 1_000_000
 WIDE_TERMS = 100_000
-
-
-def timed(run: Callable[[], Any], repeats: int) -> float:
-    """Median seconds of ``repeats`` calls (each call a whole forward + backward)."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def chain_case(steps: int) -> tuple[Callable[[], Any], Callable[[], Any], int]:

@@ -28,13 +28,8 @@ import time
 import tracemalloc
 from typing import Any, Callable
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder holds engine.py (a benchmark), which must not hide the package
-# ``engine``: the repository first, this folder (for workloads.py) last.
-sys.path[:] = [os.path.dirname(HERE), *(p for p in sys.path
-                                        if os.path.abspath(p or os.curdir) != HERE), HERE]
-
-import workloads as W  # noqa: E402
+import workloads as W
+from harness import per_call as _per_call  # puts the repository on sys.path before this folder
 
 MICROGRAD = "micrograd==0.1.0"
 CHAIN_STEPS = 400          # 801 nodes deep: under micrograd's recursion limit (1000 frames)
@@ -80,17 +75,6 @@ def _mlp_class(engine: str) -> Callable[..., Any]:
 def _torch_value(requires_grad: bool) -> Callable[[float], Any]:
     import torch
     return lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=requires_grad)
-
-
-def _per_call(step: Callable[[], Any], calls: int, warmup: int = 1) -> float:
-    """Mean seconds per call over ``calls`` calls, after ``warmup`` untimed ones.
-    (A mean, not a minimum: collector pauses are part of the cost.)"""
-    for _ in range(warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(calls):
-        step()
-    return (time.perf_counter() - start) / calls
 
 
 def _calls(engine: str, slow: int, fast: int) -> int:

@@ -11,29 +11,14 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
-import sys
-import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-# This folder holds engine.py (a benchmark), which must not hide the package ``engine``.
-sys.path[:] = [os.path.dirname(HERE), *(p for p in sys.path
-                                        if os.path.abspath(p or os.curdir) != HERE)]
+from harness import median_seconds  # puts the repository on sys.path before this folder
 
-import nn  # noqa: E402
-from engine import Value, compile, no_grad  # noqa: E402
-from viz import plot_decision_boundary  # noqa: E402
+import nn
+from engine import Value, compile, no_grad
+from viz import plot_decision_boundary
 
 SIDE = 200
-
-
-def median_seconds(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -73,6 +73,9 @@ class Op:
       ``otherwise``: the row to use when a Value is given there (pow → powv);
     * ``carries``: the inputs whose inf or NaN always reaches ``out`` (a + b: both;
       a / b: only a, since x / inf = 0); any other input may hide one;
+    * ``kink``: a rule over ``a``, ``b`` that is true where the op has a corner and
+      so no derivative, its local rule there being a convention (PyTorch's):
+      ReLU′(0) = 0; explanations say so;
     * ``taught``: the local rules as a lesson writes them, for display only;
     * ``doc``: a line for the method's docstring.
 
@@ -80,14 +83,14 @@ class Op:
 
     __slots__ = ("name", "symbol", "forward_rule", "local_rules", "arity", "function", "latex",
                  "domain", "outside", "commutative", "operands", "number", "otherwise", "carries",
-                 "taught", "doc", "forward", "local", "each_local", "defined")
+                 "kink", "taught", "doc", "forward", "local", "each_local", "defined", "at_kink")
 
     def __init__(self, name: str, symbol: str, forward: str, *local: str,
                  function: str | None = None, latex: str | None = None,
                  domain: str | None = None, outside: str = "",
                  commutative: bool = False, operands: tuple[str, ...] = (),
                  number: int | None = None, otherwise: str | None = None,
-                 carries: tuple[int, ...] = (),
+                 carries: tuple[int, ...] = (), kink: str | None = None,
                  taught: tuple[str, ...] = (), doc: str = "") -> None:
         if len(local) not in (1, 2):
             raise ValueError(f"Op {name!r}: one local rule per input, and one or two inputs; "
@@ -109,6 +112,7 @@ class Op:
         self.number = number
         self.otherwise = otherwise
         self.carries = carries
+        self.kink = kink
         self.taught = taught or local
         self.doc = doc
         args = ", ".join("ab"[: self.arity])          # "a" or "a, b"
@@ -125,6 +129,9 @@ class Op:
         #: defined(a[, b]) -> bool, on floats: is (a, b) inside the domain?
         self.defined: Callable[..., bool] = eval(
             f"lambda {args}: {domain or 'True'}", dict(FORWARD_NAMES))
+        #: at_kink(a[, b]) -> bool, on floats: is (a, b) a corner of the op?
+        self.at_kink: Callable[..., bool] = eval(
+            f"lambda {args}: {kink or 'False'}", dict(FORWARD_NAMES))
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -173,7 +180,7 @@ LOG     = Op("log",     "log",  "log(a)",                 "1.0 / a",
              function="log", latex=r"\log", domain="a > 0.0", outside="log needs a > 0",
              carries=(0,), doc="Natural logarithm; needs x > 0.")
 RELU    = Op("relu",    "ReLU", "0.0 if a <= 0.0 else a", "1.0 if a > 0.0 else 0.0",
-             function="relu", latex=r"\mathrm{ReLU}",
+             function="relu", latex=r"\mathrm{ReLU}", kink="a == 0.0",
              doc="max(0, x), with ReLU′(0) = 0 (as PyTorch and micrograd).")
 SIGMOID = Op("sigmoid", "σ",    "sigmoid(a)",             "out * (1.0 - out)",
              function="sigmoid", latex=r"\sigma",
@@ -182,7 +189,7 @@ TANH    = Op("tanh",    "tanh", "tanh(a)",                "1.0 - out * out",
              function="tanh", latex=r"\tanh",
              doc="tanh x, in (−1, 1); its local derivative is 1 − tanh² x.")
 ABS     = Op("abs",     "|·|",  "abs(a)",                 "sign(a)",
-             function="abs", latex=r"\lvert·\rvert", carries=(0,),
+             function="abs", latex=r"\lvert·\rvert", carries=(0,), kink="a == 0.0",
              doc="|x| (an L1 loss), with abs′(0) = 0 (as PyTorch).")
 
 #: Every op by name: each row above, in table order.

@@ -53,7 +53,8 @@ from engine import Constant, Value
 
 from .checks import check_reduction, is_list, is_number
 
-__all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES"]
+__all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES",
+           "OUTPUTS"]
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
@@ -261,6 +262,17 @@ def softmax_cross_entropy(logits: Sequence[Any], target: int | Sequence[int],
         return _reduce(terms, reduction, len(terms))
     return _cross_entropy(logits, target, who)
 
+
+#: What a loss reads the model's output as, its ``output`` attribute, so that ``fit``
+#: can tell the class a prediction says: ``"logits"`` (class 1 where z > 0; argmax of
+#: several), ``"probabilities"`` (p > ½) or ``"labels"`` (an output aimed at the
+#: labels themselves, 0/1 or ±1: the nearer one). A loss of your own may say too.
+OUTPUTS = ("logits", "probabilities", "labels")
+mse.output = "labels"                                      # type: ignore[attr-defined]
+bce.output = "probabilities"                               # type: ignore[attr-defined]
+bce_with_logits.output = "logits"                          # type: ignore[attr-defined]
+hinge.output = "labels"        # ±1, class +1 where ŷ > 0    # type: ignore[attr-defined]
+softmax_cross_entropy.output = "logits"                    # type: ignore[attr-defined]
 
 #: The losses by name (``fit(..., loss="mse")`` accepts a name).
 LOSSES = {f.__name__: f for f in (mse, bce, bce_with_logits, hinge, softmax_cross_entropy)}

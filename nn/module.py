@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from functools import cache
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
@@ -113,15 +114,50 @@ class Module(ABC):
         for p in self.parameters():
             p.grad = 0.0
 
+    #: The attributes a forward pass (with gradients on) sets on this module and
+    #: that keep its graph alive: a Neuron's last ``z`` and ``a``.
+    forward_keeps: tuple[str, ...] = ()
+
+    def _modules(self) -> Iterator[Module]:
+        """This module and, depth first, every sub-module held in an attribute or in
+        a list or tuple attribute (Layer.neurons, MLP.layers)."""
+        stack: list[Module] = [self]
+        seen: set[int] = set()
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:                 # held twice, or holding its holder
+                continue
+            seen.add(id(module))
+            yield module
+            for value in reversed(list(vars(module).values())):
+                items = value if isinstance(value, (list, tuple)) else (value,)
+                stack.extend(item for item in reversed(items) if isinstance(item, Module))
+
     def release_graph(self) -> None:
         """Drop what the module keeps of its last forward pass, so that graph can be
-        freed: a Neuron keeps its last pre-activation z (and through it the
-        example's graph up to z). Here: every sub-module held in an attribute, or
-        in a list or tuple attribute, releases its own (Layer.neurons, MLP.layers)."""
-        for value in vars(self).values():
-            for item in value if isinstance(value, (list, tuple)) else (value,):
-                if isinstance(item, Module):
-                    item.release_graph()
+        freed: every ``forward_keeps`` attribute of it and of its sub-modules (a
+        Neuron's ``z`` and ``a``) becomes None."""
+        for module in self._modules():
+            for name in module.forward_keeps:
+                setattr(module, name, None)
+
+    @contextmanager
+    def keep_last_pass(self) -> Iterator[None]:
+        """Forward passes inside leave the module as it was: on leaving, every
+        ``forward_keeps`` attribute (each neuron's ``z`` and ``a``, what
+        ``draw_network`` shows) is put back. For a pass that needs a graph but is
+        not the user's, such as the one ``viz.plot_decision_boundary`` compiles::
+
+            with model.keep_last_pass():
+                scratch = model([x1, x2])       # a graph; the model still shows the last one
+        """
+        kept = [(module, name, getattr(module, name)) for module in self._modules()
+                for name in module.forward_keeps]
+        try:
+            yield
+        finally:
+            for module, name, value in kept:
+                setattr(module, name, value)
 
     def state_dict(self) -> dict[str, float]:
         """{name: value} of every parameter, as plain floats (a snapshot, not views)."""
@@ -169,6 +205,8 @@ class Neuron(Module):
     ``release_graph()`` lets it go. ``name`` prefixes the parameter labels
     (``L1.N2`` gives ``L1.N2.w1`` … ``L1.N2.b``). ``fan_out`` only matters for
     ``init="xavier"`` (a Layer passes its width)."""
+
+    forward_keeps = ("z", "a")
 
     def __init__(self, nin: int, activation: str = "relu", init: str = "he",
                  seed: Seed = None, *, name: str = "", fan_out: int = 1) -> None:
@@ -228,10 +266,6 @@ class Neuron(Module):
         if is_grad_enabled():                      # a graph worth a δ: keep it for viz
             self.z, self.a = z, a
         return a
-
-    def release_graph(self) -> None:
-        """Forget the last pre-activation and activation (``z`` and ``a`` become None)."""
-        self.z = self.a = None
 
     def __repr__(self) -> str:
         name = f", name={self.name!r}" if self.name else ""

@@ -17,7 +17,7 @@ from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
 from .checks import as_rows, check_int, count, first_non_finite, is_number
-from .losses import LOSSES, bce_with_logits
+from .losses import LOSSES
 from .rng import Seed, as_rng
 
 __all__ = ["fit", "predict", "accuracy", "History", "DivergenceError"]
@@ -320,10 +320,20 @@ class _Training:
         labels, the accuracy of its predictions."""
         if self.measure is None:
             self.measure = _classification(targets, isinstance(predictions[0], list))
-        threshold = 0.0 if self.loss is bce_with_logits else None
+        threshold = 0.0 if _reads_as(self.loss) == "logits" else None   # else the labels' midpoint
         history.loss.append(mean_loss)
         history.accuracy.append(accuracy(predictions, targets, threshold)
                                 if self.measure else None)
+
+
+def _reads_as(loss: Loss) -> str | None:
+    """What ``loss`` reads the model's output as (its ``output``: "logits",
+    "probabilities", "labels"; see nn.losses.OUTPUTS), also through a
+    ``functools.partial``; None when it does not say."""
+    output = getattr(loss, "output", None)
+    if output is None:
+        output = getattr(getattr(loss, "func", None), "output", None)
+    return output if isinstance(output, str) else None
 
 
 def _show(bar: Any, history: History) -> None:

@@ -85,6 +85,49 @@ def test_values_are_checked() -> None:
             parse_assignments(bad)
 
 
+# ---- names as the lessons write them (x₁), and as Python matches them (NFKC) -------------
+def test_subscript_names_are_shown_as_typed_and_given_values_either_way() -> None:
+    """x₁ is Python's x1 (NFKC): a value may name it either way; tables, diagrams and
+    explanations keep the formula's spelling."""
+    for value in ("x₁=0.5", "x1=0.5"):
+        result = chaingrad("check", "x₁*w₁₂", value, "w₁₂=2")
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == "x₁*w₁₂ at x₁=0.5, w₁₂=2:"
+        rows = {line.split()[0]: [float(v) for v in line.split()[1:3]] for line in lines[2:4]}
+        assert rows == {"x₁": [2.0, pytest.approx(2.0)], "w₁₂": [0.5, pytest.approx(0.5)]}
+    out, leaves = build("z₁ = x₁*w; tanh(z₁)", {"x1": 0.5, "w": -1.2})
+    assert {name: leaf.label for name, leaf in leaves.items()} == {"x1": "x₁", "w": "w"}
+    assert out.inputs[0].label == "z₁" and out.data == pytest.approx(math.tanh(-0.6))
+    explained = chaingrad("explain", "z₁ = x₁*w; tanh(z₁)", "x1=0.5", "w=-1.2", "--wrt", "x₁")
+    assert explained.returncode == 0, explained.stderr
+    expected = f"{-1.2 * (1 - math.tanh(-0.6) ** 2):.4g}".replace("-", "−")    # −0.8539
+    assert explained.stdout.startswith(f"∂tanh(z₁)/∂x₁ = {expected}, ")
+    assert build("x1*2", {"x₁": 3.0})[1]["x1"].label == "x1"     # the formula's spelling
+    ligature, leaves = build("ﬁ*2", {"fi": 3.0})                    # ﬁ is fi to Python
+    assert ligature.data == 6.0 and leaves["fi"].label == "ﬁ"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x₁*x1", "x1=1"), "'x₁' and 'x1' are one name to Python ('x1') (column 4): write it "
+                        "one way"),
+    (("µ*μ", "μ=1"), "'µ' and 'μ' are one name to Python"),                # micro sign, mu
+    (("z₁ = x*2; z1 = z₁ + 1; z1", "x=1"), "'z₁' and 'z1' are one name to Python"),
+    (("x1*2", "x₁=1", "x1=2"), "'x1' is given a value twice (as 'x₁': one name to Python)"),
+    (("x₁*2", "x=1"), "no value for 'x₁': add x₁=<number>"),
+    (("x₁*2", "x1=1", "y₁=2"), "the formula does not use 'y₁'"),
+    (("x²*2", "x=1"), "invalid character '²' (U+00B2) (a power is written x**2)"),
+    (("2₁*x", "x=1"), "invalid character '₁' (U+2081)"),
+    (("x*2", "x²=1"), "'x²' in 'x²=1' is not a valid name"),
+    (("z₁ = x; z₁ = x; z₁", "x=1"), "'z₁' is defined twice, in steps 1 and 2"),
+])
+def test_names_python_cannot_tell_apart_or_read_are_usage_errors(args, message) -> None:
+    result = chaingrad("check", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr, result.stderr
+    assert result.stdout == ""
+
+
 # ---- injection attempts: refused with status 2, nothing executed -------------------------
 INJECTIONS = [
     "__import__('os').system('touch X')",

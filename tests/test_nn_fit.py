@@ -4,6 +4,7 @@ the progress bar, and divergence that names its epoch."""
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 
@@ -25,6 +26,7 @@ from nn import (
     predict,
     softmax_cross_entropy,
 )
+from nn.losses import LOSSES, OUTPUTS
 
 
 # ---- models that learn ----------------------------------------------------------------------
@@ -197,6 +199,31 @@ def test_predict_returns_floats_and_builds_no_graph():
     kept = model.layers[0].neurons[0].z
     predict(model, [[5.0, 5.0]])
     assert model.layers[0].neurons[0].z is kept            # the δ viz reads survives
+
+
+def test_fit_measures_accuracy_as_the_loss_reads_the_output():
+    """Logits −0.3, 0.2, 0.4 for labels 0, 1, 1: all right when cut at 0 (a logit),
+    one in three when cut at the labels' midpoint ½. fit asks the loss (``output``)."""
+    X, y = [[-0.3], [0.2], [0.4]], [0, 1, 1]
+
+    def first_epoch_accuracy(loss):
+        model = MLP.from_weights([[[1.0]]], [[0.0]])            # ŷ = x
+        return fit(model, X, y, loss, SGD(model.parameters(), lr=0.1), epochs=1,
+                   progress=False).accuracy[0]
+
+    def own(pred, target):
+        return bce_with_logits(pred, target)
+
+    assert first_epoch_accuracy(bce_with_logits) == first_epoch_accuracy("bce_with_logits") == 1.0
+    assert first_epoch_accuracy(functools.partial(bce_with_logits, reduction="sum")) == 1.0
+    assert first_epoch_accuracy(own) == pytest.approx(1 / 3)     # says nothing: the midpoint
+    own.output = "logits"
+    assert first_epoch_accuracy(own) == 1.0
+    assert first_epoch_accuracy(mse) == pytest.approx(1 / 3)      # aimed at the labels
+    assert {name: loss.output for name, loss in LOSSES.items()} == {
+        "mse": "labels", "bce": "probabilities", "bce_with_logits": "logits",
+        "hinge": "labels", "softmax_cross_entropy": "logits"}
+    assert set(OUTPUTS) == {loss.output for loss in LOSSES.values()}
 
 
 def test_accuracy_rules():

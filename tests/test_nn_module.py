@@ -460,6 +460,37 @@ def test_release_graph_reaches_modules_a_custom_module_holds():
     assert two.rest[0].z is None and two.first.layers[0].neurons[0].z is None
 
 
+def test_keep_last_pass_puts_back_what_each_neuron_kept():
+    class Two(Module):                            # a custom module holding an MLP and a Neuron
+        def __init__(self):
+            self.first = MLP(2, [2], seed=0)
+            self.rest = (Neuron(2, activation="tanh", seed=1),)
+
+        def named_parameters(self):
+            yield from self.first.named_parameters()
+            yield from self.rest[0].named_parameters()
+
+        def __call__(self, x):
+            return self.rest[0](self.first(x))
+
+    two = Two()
+    neurons = [*two.first.layers[0].neurons, two.rest[0]]
+    with two.keep_last_pass():                    # nothing kept before: nothing after
+        scratch = two([1.0, 2.0])
+    assert scratch.op is not None and all(n.z is n.a is None for n in neurons)
+    y = two([0.5, -1.0])
+    kept = [(n.z, n.a) for n in neurons]
+    with two.keep_last_pass():
+        two([3.0, 3.0])
+        assert two.rest[0].z is not kept[-1][0]   # the pass inside records as usual …
+    assert [(n.z, n.a) for n in neurons] == kept  # … and is forgotten on leaving
+    assert two.rest[0].a is y
+    with pytest.raises(RuntimeError), two.keep_last_pass():   # also when the pass fails
+        two([9.0, 9.0])
+        raise RuntimeError
+    assert [(n.z, n.a) for n in neurons] == kept
+
+
 def test_neuron_keeps_its_last_activation_beside_z():
     from nn import MLP
     model = MLP.from_weights([[[0.5, -1.0]], [[2.0]]], [[0.1], [0.3]], activation="tanh",

@@ -165,6 +165,22 @@ def test_abs_slope_is_the_sign_and_zero_at_zero(at, slope):
     assert first.data == slope and grad(first, x) == 0.0   # no curvature anywhere
 
 
+def test_a_kink_is_a_corner_where_the_rule_takes_a_value_between_the_sides():
+    """The rows with a ``kink`` (ReLU and abs at 0): the one-sided slopes there differ
+    (no derivative), the local rule gives one number between them (PyTorch's 0), and
+    the rule is not at a kink anywhere else."""
+    kinked = {name: op for name, op in OPS.items() if op.kink is not None}
+    assert sorted(kinked) == ["abs", "relu"]
+    h = 1e-7
+    for op in kinked.values():
+        assert op.at_kink(0.0) and not op.at_kink(1e-300) and not op.at_kink(-2.0)
+        left = (op.forward(0.0) - op.forward(-h)) / h
+        right = (op.forward(h) - op.forward(0.0)) / h
+        (taken,) = op.local(0.0, op.forward(0.0))
+        assert abs(right - left) > 0.5 and min(left, right) <= taken == 0.0 <= max(left, right)
+    assert not any(op.at_kink(*[0.0] * op.arity) for op in OPS.values() if op.kink is None)
+
+
 def test_an_l1_loss_pulls_each_prediction_by_the_sign_of_its_error():
     # L = Σ |p_i − t_i|:  ∂L/∂p_i = sign(p_i − t_i)
     predictions = [Value(p) for p in (0.5, 2.0, -1.0)]

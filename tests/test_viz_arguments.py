@@ -13,7 +13,8 @@ from nn import MLP
 from viz import animate_backward, draw_dot, draw_network, explain
 from viz.arguments import RANKDIRS, check_count
 from viz.cli import make_parser
-from viz.names import format_number, node_names
+from viz.dot import ROLE_FILL
+from viz.names import format_number, node_names, role
 
 pytest.importorskip("graphviz")
 
@@ -85,3 +86,23 @@ def test_counts_name_their_argument_and_may_allow_none() -> None:
     check_count("f", "n", None, allow_none=True)                  # accepted: returns quietly
     with pytest.raises(TypeError, match=r"^f: n must be an int ≥ 1, got NoneType None$"):
         check_count("f", "n", None)
+
+
+def test_parameters_is_a_list_of_values_and_one_value_says_how_to_write_it() -> None:
+    x, w = Value(0.5, label="x"), Value(2.0, label="w")
+    out = (x * w).tanh()
+    with pytest.raises(TypeError, match=r"^draw_dot: parameters must be a list of Values, "
+                                        r"e\.g\. \[w, b\] or model\.parameters\(\); got one "
+                                        r"Value: write parameters=\[w\]$"):
+        draw_dot(out, parameters=w)
+    for bad, said in ((3, "got int$"), ("w", "got str 'w'$"), ([w, 3], "item 1 is int 3$")):
+        with pytest.raises(TypeError, match=rf"^draw_dot: parameters must be .*; {said}"):
+            draw_dot(out, parameters=bad)
+    with pytest.raises(TypeError, match=r"^role: parameters must be .*; got one Value"):
+        role(w, out, parameters=w)
+    assert role(w, out, parameters=[w]) == role(w, out, parameters={w}) == "parameter"
+    assert role(x, out, parameters=(v for v in [w])) == "input"
+    parameter_fill = ROLE_FILL["parameter"]
+    assert parameter_fill not in draw_dot(out).source           # w is an input by default …
+    for given in ([w], (w,), {w}, (v for v in [w])):            # … and a parameter when told
+        assert parameter_fill in draw_dot(out, parameters=given).source

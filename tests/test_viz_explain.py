@@ -337,6 +337,16 @@ def test_relu_at_its_kink_says_which_derivative_it_took() -> None:
     assert explain(Value(0.1, "x").relu(), x).notes == []
 
 
+def test_abs_at_its_kink_says_so_too_from_its_row() -> None:
+    x, w = Value(0.0, "x"), Value(3.0, "w")
+    why = explain(abs(x * w), x)
+    assert why.total == 0.0
+    assert why.notes == ["x·w = 0 is abs's kink, where it has no derivative: "
+                         "chaingrad (like PyTorch) takes abs′(0) = 0"]
+    left = Value(-0.5, "x")
+    assert explain(abs(left), left).notes == []
+
+
 def test_every_step_of_a_composition_is_shown() -> None:
     x = Value(2.0, "x")
     why = explain(x.log().exp(), x)

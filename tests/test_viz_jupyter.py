@@ -74,6 +74,23 @@ def test_diagrams_show_as_svg() -> None:
     assert "grad 0.4576" in texts                     # ∂y/∂w = (1 − y²)·x, on the w box
 
 
+def test_a_plain_repl_prints_one_short_line_for_each_result() -> None:
+    """Outside Jupyter a result is its repr: what it shows, not the DOT or a default
+    ``<… object at 0x…>``; in a notebook it is the text/plain beside the picture."""
+    y, x, w, _ = neuron()
+    model = MLP.from_weights([[[0.5, -0.4]]], [[0.1]], output_activation="sigmoid")
+    model([1.0, 2.0]).backward()
+    assert repr(draw_dot(y)) == "<draw_dot diagram of y: 6 values, 3 ops (.source is its DOT)>"
+    assert repr(draw_network(model)) == (
+        "<draw_network diagram of MLP(2, [1], activation='relu', output_activation='sigmoid') "
+        "(.source is its DOT)>")
+    assert repr(explain(y, w)) == "<Explanation ∂y/∂w = 0.4576 (1 path)>"
+    z = x * w + x
+    assert repr(explain(z, x)) == "<Explanation ∂(x·w + x)/∂x = −0.2 (2 paths)>"
+    for result in (draw_dot(y), draw_network(model), explain(y, w)):
+        assert "\n" not in repr(result) and display(result)["text/plain"] == repr(result)
+
+
 def test_explain_shows_as_markdown_with_its_maths_typeset() -> None:
     from test_viz_latex import parse_aligned
 

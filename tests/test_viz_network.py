@@ -79,6 +79,12 @@ def test_neurons_show_the_lessons_names_and_the_hand_derived_deltas() -> None:
     assert node_label(source, "x2").endswith("<BR/>2")
     assert "δ = ∂L/∂z" in source                                  # the legend
 
+    for neuron in (n for layer in model.layers for n in layer.neurons):
+        neuron.a = None                     # a neuron that kept only z: a = σ(z) from its row
+    again = draw_network(model).source
+    assert f"a = {display_number(a1[0], 4)}" in node_label(again, "L1N1")
+    assert f"a = {display_number(y_hat, 4)}" in node_label(again, "L2N1")
+
 
 def test_edges_carry_weights_coloured_by_sign_and_wide_by_size() -> None:
     source = draw_network(trained_once()).source

@@ -133,6 +133,14 @@ def test_folding_numbers_and_deciding_branches() -> None:
     assert folded.text(rule) == "0" and condition == "not x > 0"
 
 
+def test_the_value_of_a_rule_made_of_numbers() -> None:
+    names = {"a": ("u", ATOM), "b": ("3", ATOM), "out": ("y", ATOM)}
+    assert Notation(names, {"b": 3.0}).value("1.0 / b") == pytest.approx(1 / 3)   # ∂(u/3)/∂u
+    assert Notation(names, {"b": 3.0}).value("b * a ** (b - 1.0) if b else 0.0") is None
+    assert Notation(names).value("-1.0") == -1.0 and Notation(names).value("b") is None
+    assert Notation(names, {"b": 0.5}).value(ast.parse("b", mode="eval").body) == 0.5
+
+
 # ---- a new op needs no viz change ---------------------------------------------------------
 ABS = Op("absolute", "|·|", "abs(a)", "1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)")
 MAXIMUM = Op("maximum", "max", "a if a >= b else b", "1.0 if a >= b else 0.0",
@@ -188,10 +196,23 @@ def test_a_new_row_is_drawn() -> None:
 def test_an_activation_is_written_with_its_op_rows_symbol() -> None:
     from engine import OPS
     from nn import ACTIVATIONS
-    from viz.notation import activation_symbol
+    from viz.notation import activation_name, activation_symbol
     assert [activation_symbol(a) for a in ("relu", "sigmoid", "tanh")] == ["ReLU", "σ", "tanh"]
     assert activation_symbol("linear") == "linear"
     assert activation_symbol("linear", linear="identity") == "identity"
+    # in words, as the lessons' prose names them (LESSONS.md): for a legend
+    assert [activation_name(a) for a in ("relu", "sigmoid", "tanh", "linear")] == [
+        "ReLU", "sigmoid", "tanh", "linear"]
     for name in ACTIVATIONS:                  # every nn activation but linear is a row
         if name != "linear":
             assert activation_symbol(name) in {op.symbol for op in OPS.values()}
+
+
+def test_infix_reads_the_operator_off_the_forward_rule() -> None:
+    from engine import OPS
+    from viz.notation import infix
+    assert {name: infix(op) for name, op in OPS.items() if infix(op)} == {
+        "add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "**", "powv": "**"}
+    plus = Op("plus", "⊕", "a + b", "1.0", "1.0")             # a row no table knows
+    assert infix(plus) == "+" and infix(ABS) is None and infix(MAXIMUM) is None
+    assert infix(Op("rsub", "−", "b - a", "-1.0", "1.0")) is None   # not a <operator> b

@@ -268,6 +268,19 @@ def test_boundary_leaves_the_models_last_pass_alone_and_works_under_no_grad():
     assert [z.grad for z in kept] == deltas
 
 
+def test_boundary_puts_back_each_neurons_z_and_a_with_gradients_on():
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    nn.mse(model([0.5, -0.5]), 1.0).backward()
+    neurons = [n for layer in model.layers for n in layer.neurons]
+    kept = [(n.z, n.a) for n in neurons]
+    assert all(z is not None and a is not None for z, a in kept)
+    plot_decision_boundary(model, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
+    assert all(n.z is z and n.a is a for n, (z, a) in zip(neurons, kept))
+    fresh = nn.MLP(2, [2, 1], seed=1)                       # no pass yet: still none after
+    plot_decision_boundary(fresh, [[0.0, 0.0], [1.0, 1.0]], [0, 1], resolution=10)
+    assert all(n.z is None and n.a is None for layer in fresh.layers for n in layer.neurons)
+
+
 def test_a_python_branch_on_data_is_refused_not_drawn_wrong():
     def model(x):                                  # |x1| by an `if`: frozen at x1 = 0
         return x[0] if x[0].data > 0 else -x[0]
@@ -341,9 +354,9 @@ def test_gradient_flow_plots_those_values_on_a_log_scale():
     ax = plot_gradient_flow(list(models.values())).axes[0]
     assert ax.get_yscale() == "log"
     lines = lines_by_label(ax)
-    assert sorted(lines) == ["relu, 8 layers", "sigmoid, 8 layers"]
+    assert sorted(lines) == ["ReLU, 8 layers", "sigmoid, 8 layers"]   # as the lessons say
     for name, model in models.items():
-        line = lines[f"{name}, 8 layers"]
+        line = lines[f"{'ReLU' if name == 'relu' else name}, 8 layers"]
         assert list(line.get_xdata()) == list(range(1, 9))
         assert list(line.get_ydata()) == pytest.approx(by_hand(model), rel=1e-15)
     # σ′ ≤ ¼: the sigmoid net's first layer gets orders of magnitude less than its last.
@@ -357,7 +370,10 @@ def test_gradient_flow_takes_labels_a_mapping_and_precomputed_numbers():
     ax = plot_gradient_flow(model, labels="mine").axes[0]
     assert list(lines_by_label(ax)["mine"].get_ydata()) == pytest.approx(by_hand(model))
     ax = plot_gradient_flow(model).axes[0]
-    assert list(lines_by_label(ax)) == ["relu, 3 layers, residual"]
+    assert list(lines_by_label(ax)) == ["ReLU, 3 layers, residual"]
+    tanh = nn.MLP(2, [3, 1], activation="tanh", seed=1)
+    backward_once(tanh)
+    assert list(lines_by_label(plot_gradient_flow(tanh).axes[0])) == ["tanh, 2 layers"]
     ax = plot_gradient_flow({"averaged": [1e-3, 1e-2, 1e-1]}).axes[0]
     assert list(lines_by_label(ax)["averaged"].get_ydata()) == [1e-3, 1e-2, 1e-1]
     # A net with every unit dead is a result, not an error; its label says why no line.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RANKDIRS", "check_count", "check_precision", "check_rankdir"]
+from engine import Value
+
+__all__ = ["RANKDIRS", "check_count", "check_precision", "check_rankdir", "check_values"]
 
 #: graphviz's layout directions: inputs on the left (LR), top (TB), right, bottom.
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -35,3 +37,25 @@ def check_rankdir(who: str, rankdir: Any) -> None:
     """Require one of :data:`RANKDIRS`."""
     if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
         raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+
+
+def check_values(who: str, name: str, values: Any) -> set[Value] | None:
+    """Require a collection of Values (a list, a set, ``model.parameters()`` …) and
+    return them as a set; None stays None. One Value is a TypeError that says to
+    write ``[w]``, as is a str or any item that is not a Value."""
+    if values is None:
+        return None
+    wanted = f"{who}: {name} must be a list of Values, e.g. [w, b] or model.parameters()"
+    if isinstance(values, Value):
+        label = values.label or "w"
+        raise TypeError(f"{wanted}; got one Value: write {name}=[{label}]")
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"{wanted}; got {type(values).__name__} {values!r}")
+    try:
+        items = list(values)
+    except TypeError:
+        raise TypeError(f"{wanted}; got {type(values).__name__}") from None
+    for index, item in enumerate(items):
+        if not isinstance(item, Value):
+            raise TypeError(f"{wanted}; item {index} is {type(item).__name__} {item!r}")
+    return set(items)

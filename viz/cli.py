@@ -10,6 +10,10 @@ small interpreter that knows numbers, names, ``+ - * / **``, unary minus, calls 
 the op table's named ops (``exp log relu sigmoid tanh abs``) and named steps
 (``z = x*w + b; L = tanh(z)``); every other piece of Python is refused with exit
 status 2 and a message naming it.
+A name may end in subscript digits as the lessons write them (``x₁``, ``w₁₂``). Names
+are matched as Python matches them, after NFKC normalisation: ``x₁`` and ``x1`` are one
+name (so ``x₁=0.5`` and ``x1=0.5`` both give it a value), shown as the formula spells
+it; a formula that spells one name two ways is refused.
 Each step of the walk is a Value op, so the result is a graph whose leaves carry the
 names given on the command line and whose steps carry the formula's own names.
 Options and ``NAME=VALUE`` pairs may come in any order.
@@ -26,7 +30,8 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 from engine import FUNCTIONS, OPS, Constant, Value, numerical_grad
@@ -85,12 +90,65 @@ class ExpressionError(ValueError):
 @dataclass(frozen=True)
 class Formula:
     """A parsed, checked formula: its steps in order, as (name, expression) with the
-    output last (its name None when the last step is a bare expression), and the
-    names it needs values for, in order of first appearance."""
+    output last (its name None when the last step is a bare expression), the names
+    it needs values for, in order of first appearance, and how the formula spells
+    each name (``{"x1": "x₁"}``; names are Python's, see :func:`python_name`)."""
 
     text: str
     steps: tuple[tuple[str | None, ast.expr], ...]
     inputs: tuple[str, ...]
+    written: dict[str, str] = field(default_factory=dict)
+
+    def spelled(self, name: str) -> str:
+        """``name`` as the formula writes it (``x₁`` for x1)."""
+        return self.written.get(name, name)
+
+
+# ---- names ----------------------------------------------------------------------
+_PLAIN_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+#: A name in a formula: a letter or _ (not a digit, not preceded by a word character or
+#: a point, so no part of 1e5 or 2.5), then word characters, subscript digits among them.
+_NAME = re.compile(r"(?<![\w.])[^\W\d₀-₉]\w*")
+
+
+def python_name(written: str) -> str | None:
+    """The name Python reads for ``written``: subscript digits as digits (``x₁`` is
+    ``x1``), then NFKC as Python's parser does (``ﬁ`` is ``fi``, the micro sign µ the
+    Greek μ); None for no name (``x²``, ``2x``)."""
+    spelled = written.translate(_PLAIN_DIGITS)
+    return unicodedata.normalize("NFKC", spelled) if spelled.isidentifier() else None
+
+
+def _plain_digits(source: str) -> str:
+    """``source`` with the subscript digits of its names made plain digits, one
+    character for one, so every other character keeps its place."""
+    return _NAME.sub(lambda name: name.group().translate(_PLAIN_DIGITS), source)
+
+
+def _lines(source: str) -> list[str]:
+    """The lines of ``source`` as Python's parser counts them."""
+    return re.split(r"\r\n|\r|\n", source)
+
+
+def _spellings(tree: ast.AST, source: str, parsed: str) -> dict[str, str]:
+    """Each variable name of the formula (as Python reads it) → its spelling in
+    ``source``, read at the name's place in ``parsed`` (``source`` with plain digits);
+    an ExpressionError when the formula spells one name two ways."""
+    callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    lines, plain = _lines(source), _lines(parsed)
+    written: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Name) or id(node) in callees:
+            continue
+        line = plain[node.lineno - 1].encode()            # offsets count UTF-8 bytes
+        start, end = (len(line[:offset].decode()) for offset in (node.col_offset,
+                                                               node.end_col_offset))
+        spelled = lines[node.lineno - 1][start:end]
+        first = written.setdefault(node.id, spelled)
+        if spelled != first:
+            raise ExpressionError(f"{first!r} and {spelled!r} are one name to Python "
+                                  f"({node.id!r}){_where(node)}: write it one way")
+    return written
 
 
 # ---- reading a formula ----------------------------------------------------------
@@ -106,16 +164,19 @@ def parse_formula(text: str) -> Formula:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the formula is {len(text)} characters long; "
                               f"the limit is {MAX_LENGTH}")
-    source = text.strip()
-    if not source:
+    written = text.strip()
+    if not written:
         raise ExpressionError("the formula is empty")
+    source = _plain_digits(written)
     try:
         tree = ast.parse(source, mode="exec")
     except SyntaxError as error:
         where = f" at column {error.offset}" if error.offset else ""
         if error.lineno and error.lineno > 1:
             where = f" at line {error.lineno}, column {error.offset}"
-        raise ExpressionError(f"not a valid formula{where}: {error.msg}") from None
+        power = (" (a power is written x**2)" if re.search(r"'[⁰¹²³⁴⁵⁶⁷⁸⁹]'", error.msg or "")
+                 else "")
+        raise ExpressionError(f"not a valid formula{where}: {error.msg}{power}") from None
     except (ValueError, RecursionError, MemoryError) as error:
         raise ExpressionError(f"not a valid formula: {error or 'nested too deeply'}") from None
     if not tree.body:
@@ -128,13 +189,15 @@ def parse_formula(text: str) -> Formula:
         _check_depth(statement.value)
         for node in ast.walk(statement.value):
             _check_node(node, source)
-    return Formula(source, *_steps(tree.body))
+    spellings = _spellings(tree, written, source)
+    return Formula(written, *_steps(tree.body, spellings), written=spellings)
 
 
-def _steps(body: list[ast.stmt]) -> tuple[tuple[tuple[str | None, ast.expr], ...],
-                                           tuple[str, ...]]:
+def _steps(body: list[ast.stmt], written: dict[str, str]) -> tuple[
+        tuple[tuple[str | None, ast.expr], ...], tuple[str, ...]]:
     """The steps of a checked statement list and the names they need from outside:
-    every name defined once, before its use, and used; only the output unnamed."""
+    every name defined once, before its use, and used; only the output unnamed.
+    Errors spell names as ``written`` (the formula) does."""
     steps: list[tuple[str | None, ast.expr]] = []
     defined: dict[str, int] = {}                    # step name → its step number
     for number, statement in enumerate(body, 1):
@@ -151,11 +214,11 @@ def _steps(body: list[ast.stmt]) -> tuple[tuple[tuple[str | None, ast.expr], ...
                                   f"{_where(statement)}")
         name = target.id
         if name in FUNCTIONS:
-            raise ExpressionError(f"{name!r} is a function and cannot name a step "
-                                  f"(step {number})")
+            raise ExpressionError(f"{written.get(name, name)!r} is a function and cannot "
+                                  f"name a step (step {number})")
         if name in defined:
-            raise ExpressionError(f"{name!r} is defined twice, in steps {defined[name]} "
-                                  f"and {number}: give each step its own name")
+            raise ExpressionError(f"{written.get(name, name)!r} is defined twice, in steps "
+                                  f"{defined[name]} and {number}: give each step its own name")
         defined[name] = number
         steps.append((name, statement.value))           # type: ignore[attr-defined]
     inputs: list[str] = []
@@ -168,13 +231,13 @@ def _steps(body: list[ast.stmt]) -> tuple[tuple[tuple[str | None, ast.expr], ...
                     inputs.append(name)
             elif defined[name] >= number:
                 raise ExpressionError(
-                    f"{name!r} is used in step {number} before step {defined[name]} "
-                    f"defines it: define a name before the step that uses it")
+                    f"{written.get(name, name)!r} is used in step {number} before step "
+                    f"{defined[name]} defines it: define a name before the step that uses it")
     unused = [name for name, number in defined.items()
               if name not in used and number < len(steps)]
     if unused:
-        raise ExpressionError(f"{', '.join(map(repr, unused))} is defined but never used: "
-                              f"the last step is the output")
+        raise ExpressionError(f"{', '.join(repr(written.get(n, n)) for n in unused)} is "
+                              f"defined but never used: the last step is the output")
     return tuple(steps), tuple(inputs)
 
 
@@ -314,7 +377,7 @@ def evaluate(formula: Formula, leaves: dict[str, Value]) -> Value:
         result = walk(expression)
         if name is not None:
             if all(result is not value for value in known.values()):  # a new node, not z = x
-                result.label = name
+                result.label = formula.spelled(name)
             known[name] = result
     assert result is not None
     return result
@@ -324,17 +387,21 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, float]:
     """``["x=0.5", "w=-1.2"]`` → ``{"x": 0.5, "w": -1.2}``, with a clear error for
     a malformed pair, a name used twice, a function's name or a bad number."""
     values: dict[str, float] = {}
+    seen: dict[str, str] = {}                     # Python's name → as first written
     for pair in pairs:
         name, sep, number = pair.partition("=")
         name = name.strip()
         if not sep:
             raise ExpressionError(f"{pair!r} is not name=value (for example x=0.5)")
-        if not name.isidentifier():
+        key = python_name(name)
+        if key is None:
             raise ExpressionError(f"{name!r} in {pair!r} is not a valid name")
-        if name in FUNCTIONS:
+        if key in FUNCTIONS:
             raise ExpressionError(f"{name!r} is a function and cannot be given a value")
-        if name in values:
-            raise ExpressionError(f"{name!r} is given a value twice")
+        if key in seen:
+            also = "" if seen[key] == name else f" (as {seen[key]!r}: one name to Python)"
+            raise ExpressionError(f"{name!r} is given a value twice{also}")
+        seen[key] = name
         try:
             value = float(number)
         except ValueError:
@@ -346,7 +413,8 @@ def parse_assignments(pairs: Sequence[str]) -> dict[str, float]:
 
 
 def build(text: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]:
-    """Parse ``text`` and evaluate it at ``values``: the output and its named leaves.
+    """Parse ``text`` and evaluate it at ``values``: the output and its named leaves,
+    by Python's name (:func:`python_name`), each labelled as the formula spells it.
 
     Every input name of the formula needs a value, and every value an input name."""
     formula = parse_formula(text)
@@ -354,18 +422,25 @@ def build(text: str, values: dict[str, float]) -> tuple[Value, dict[str, Value]]
     for name in names:
         if name in FUNCTIONS:
             raise ExpressionError(f"{name} is a function: call it, as in {name}(x)")
-    steps = [name for name, _ in formula.steps if name in values]
+    given: dict[str, str] = {}                      # Python's name → as the value names it
+    for written in values:
+        key = python_name(written) or written
+        if key in given:
+            raise ExpressionError(f"{written!r} is given a value twice (as {given[key]!r}: "
+                                  f"one name to Python)")
+        given[key] = written
+    steps = [formula.spelled(name) for name, _ in formula.steps if name in given]
     if steps:
         raise ExpressionError(f"{', '.join(map(repr, steps))} is a step of the formula, "
                               f"computed from the others: give it no value")
-    missing = [n for n in names if n not in values]
+    missing = [formula.spelled(n) for n in names if n not in given]
     if missing:
         hint = " ".join(f"{n}=<number>" for n in missing)
         raise ExpressionError(f"no value for {', '.join(map(repr, missing))}: add {hint}")
-    unused = [n for n in values if n not in names]
+    unused = [written for key, written in given.items() if key not in names]
     if unused:
         raise ExpressionError(f"the formula does not use {', '.join(map(repr, unused))}")
-    leaves = {name: Value(values[name], label=name) for name in names}
+    leaves = {name: Value(values[given[name]], label=formula.spelled(name)) for name in names}
     return evaluate(formula, leaves), leaves
 
 
@@ -433,11 +508,12 @@ def cmd_explain(args: argparse.Namespace) -> int:
     """Print ∂output/∂wrt as a sum over paths of products of local gradients, and
     what any short id in it (``v1``) stands for."""
     output, leaves = _build_from(args)
-    if args.wrt not in leaves:
-        known = ", ".join(leaves) or "none"
+    wrt = leaves.get(python_name(args.wrt) or args.wrt)
+    if wrt is None:
+        known = ", ".join(leaf.label for leaf in leaves.values()) or "none"
         raise ExpressionError(f"--wrt {args.wrt}: not a name in the formula (names: {known})")
     from .explain import explain
-    explanation = explain(output, leaves[args.wrt])
+    explanation = explain(output, wrt)
     text = {"markdown": explanation.markdown, "latex": explanation.latex}.get(
         args.format, explanation.__str__)()
     print(text)
@@ -504,8 +580,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (ArithmeticError, ValueError) as error:
         raise CommandFailed(f"cannot take finite differences (eps={args.eps:g}): "
                             f"{error}{_eps_hint(f, inputs, args.eps)}") from None
-    rows = [(name, value.grad, estimate) for name, value, estimate in zip(names, inputs, numeric)]
-    point = ", ".join(f"{name}={value.data:g}" for name, value in zip(names, inputs))
+    rows = [(value.label, value.grad, estimate) for value, estimate in zip(inputs, numeric)]
+    point = ", ".join(f"{value.label}={value.data:g}" for value in inputs)
     print(table(f"{args.formula.strip()} at {point}:", rows, ("backward", "finite diff"),
                 args.atol, args.rtol))
     failed = [name for name, a, b in rows if not close(a, b, args.atol, args.rtol)]

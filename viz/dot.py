@@ -33,19 +33,22 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
 from engine import Constant, Value, order
+from nn.checks import count
 
-from .arguments import check_count, check_precision, check_rankdir
+from .arguments import check_count, check_precision, check_rankdir, check_values
 from .names import (
     NEURON_LABEL,
     PARAMETER_LABEL,
     ROLES,
     SHORT_ID,
+    WEIGHTED_SUM,
     display_number,
     id_definitions,
     is_number,
     node_names,
     role,
 )
+from .notation import infix
 
 if TYPE_CHECKING:                                      # graphviz is imported lazily
     import graphviz
@@ -103,7 +106,13 @@ def _diagram_class() -> type:
                           "pip install 'chaingrad[viz]' (or pip install graphviz)") from error
 
     class Diagram(graphviz.Digraph):
-        """A ``graphviz.Digraph`` that explains a missing ``dot`` program."""
+        """A ``graphviz.Digraph`` that explains a missing ``dot`` program and whose
+        repr is one line saying what it shows (``about``, set by its maker)."""
+
+        about = ""
+
+        def __repr__(self) -> str:
+            return f"<{self.about or f'diagram {self.name!r}'} (.source is its DOT)>"
 
         def pipe(self, *args: Any, **kwargs: Any) -> Any:
             try:
@@ -272,7 +281,7 @@ def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
             continue
         key = keys.pop()
         param = PARAMETER_LABEL.match(node.label)
-        if (node.op is not None and not node.label and node.op.name in ("add", "mul", "sub")) \
+        if (node.op is not None and not node.label and infix(node.op) in WEIGHTED_SUM) \
                 or isinstance(node, Constant) \
                 or (param and (int(param.group(1)), int(param.group(2))) == key):
             group[node] = key
@@ -685,7 +694,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     _check_arguments(root, rankdir, precision, max_nodes, collapse)
     if not isinstance(compact, bool):
         raise TypeError(f"draw_dot: compact must be a bool, got {type(compact).__name__}")
-    params = set(parameters) if parameters is not None else None
+    params = check_values("draw_dot", "parameters", parameters)
     marked = _highlight_set(highlight)
     layout = Layout.of(root, collapse)
     _check_size(layout.count(), max_nodes, collapse)
@@ -693,6 +702,9 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     names = node_names(root)
 
     diagram = new_diagram("draw_dot", rankdir=rankdir)
+    ops = sum(n.op is not None for n in layout.nodes)
+    diagram.about = (f"draw_dot diagram of {names[root]}: {count(len(layout.nodes), 'value')}, "
+                     f"{count(ops, 'op')}")
     if compact:
         diagram.attr("graph", ranksep="0.3", nodesep="0.2")
     roles_seen = _draw_boxes(diagram, layout, names, root, params, look, compact)

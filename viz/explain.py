@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from engine import OPS, Constant, Value, grad, order
+from nn import checks
 
 from .arguments import check_count, check_precision
 from .names import NEURON_LABEL, is_number, lesson_name, node_names, predictions
@@ -242,7 +243,7 @@ class Explanation:
 
     def __repr__(self) -> str:
         return (f"<Explanation {self.gradient_name} = {self._num(self.total)} "
-                f"({self.path_count} paths{', grouped' if self.grouped else ''})>")
+                f"({checks.count(self.path_count, 'path')}{', grouped' if self.grouped else ''})>")
 
     def markdown(self) -> str:
         """The explanation as Markdown: one table of factors per path, then the sum
@@ -380,7 +381,7 @@ def _constant_local(node: Value, position: int) -> float | None:
     op = node.op
     assert op is not None
     numbers = {s: v.data for s, v in zip("ab", node.inputs) if is_number(v)}
-    return Notation({}, numbers)._number(local_rule(op, position))
+    return Notation({}, numbers).value(local_rule(op, position))
 
 
 def _unit_sign(node: Value, position: int) -> float | None:
@@ -501,11 +502,9 @@ class _PathWriter:
         if self.symbolic and _is_activation(node):
             prime = "ψ′" if node in self.predictions else "φ′"
             return Factor(derivative, f"{prime}({names[node.inputs[0]]})", value)
-        if node.op.name == "relu" and node.inputs[0].data == 0.0:
-            note = (f"{names[node.inputs[0]]} = 0 is ReLU's kink, where it has no derivative: "
-                    "chaingrad (like PyTorch) takes ReLU′(0) = 0")
-            if note not in self.notes:
-                self.notes.append(note)
+        note = _kink_note(node, position, names)
+        if note and note not in self.notes:
+            self.notes.append(note)
         return Factor(derivative, rule_text(node, position, names, negative, scale), value)
 
     def path(self, edges: list[tuple[Value, int]], top: Value,
@@ -519,6 +518,21 @@ class _PathWriter:
                       else "" for i, j in groups]
         return Path(nodes=chain, names=[self.names[chain[0]]]
                     + [self.names[chain[j]] for _, j in groups], factors=factors, via=via)
+
+
+def _kink_note(node: Value, position: int, names: dict[Value, str]) -> str:
+    """What a teacher adds when ``node``'s op is at a corner of its graph (the row's
+    ``kink``: ReLU and abs at 0), where the local derivative is a convention:
+    "z = 0 is ReLU's kink, where it has no derivative: chaingrad (like PyTorch)
+    takes ReLU′(0) = 0"; "" elsewhere."""
+    op = node.op
+    if op is None or not op.at_kink(*(v.data for v in node.inputs)):
+        return ""
+    function = op.symbol if "·" not in op.symbol else op.function or op.name   # abs, not |·|
+    at = ", ".join(display_number(v.data) for v in node.inputs)
+    where = ", ".join(f"{names[v]} = {display_number(v.data)}" for v in node.inputs)
+    return (f"{where} is {function}'s kink, where it has no derivative: chaingrad (like "
+            f"PyTorch) takes {function}′({at}) = {display_number(node.local_grads[position])}")
 
 
 def _is_activation(node: Value) -> bool:

@@ -26,13 +26,14 @@ from typing import Iterable
 
 from engine import Constant, Value, order
 
-from .arguments import check_count
+from .arguments import check_count, check_values
 from .notation import (
     ATOM,
     SIGN,
     Term,
     display_number,
     format_number,
+    infix,
     op_term,
     subscript,
     superscript,
@@ -41,7 +42,7 @@ from .notation import (
 
 __all__ = ["node_names", "id_definitions", "lesson_name", "role", "format_number",
            "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID",
-           "is_number", "predictions", "prediction_name"]
+           "is_number", "predictions", "prediction_name", "WEIGHTED_SUM"]
 
 #: The roles a node can play, in the order a legend lists them.
 ROLES = ("input", "parameter", "constant", "intermediate", "output")
@@ -148,12 +149,18 @@ def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) ->
     if isinstance(node, Constant):
         return "constant"
     if parameters is not None:
-        params = parameters if isinstance(parameters, (set, frozenset, dict)) else set(parameters)
+        params = parameters if isinstance(parameters, (set, frozenset, dict)) else \
+            check_values("role", "parameters", parameters)
         return "parameter" if node in params else "input"
     return "parameter" if PARAMETER_LABEL.match(node.label) else "input"
 
 
 # ---- a neuron's running sums ---------------------------------------------------------
+#: The operators a weighted sum z = Σₖ wₖ·aₖ + b is made of (and a difference, in one
+#: written by hand), as ``notation.infix`` reads them off the rows.
+WEIGHTED_SUM = frozenset({"+", "-", "*"})
+
+
 def _running_sums(nodes: list[Value]) -> dict[Value, tuple[int, int, int, list[Value]]]:
     """The partial sums nn's Neuron builds on the way to z⁽ˡ⁾ⱼ = Σₖ wⱼₖ aₖ + bⱼ: each
     unlabelled ``+`` node that adds the products w⁽ˡ⁾ⱼ₁·a₁ … w⁽ˡ⁾ⱼₘ·aₘ, as
@@ -162,11 +169,11 @@ def _running_sums(nodes: list[Value]) -> dict[Value, tuple[int, int, int, list[V
     sums: dict[Value, tuple[int, int, int, list[Value]]] = {}
     for z in nodes:
         match = NEURON_LABEL.match(z.label)
-        if not match or match.group(3) != "z" or z.op is None or z.op.name != "add":
+        if not match or match.group(3) != "z" or z.op is None or infix(z.op) != "+":
             continue
         layer, j = int(match.group(1)), int(match.group(2))
         chain, node = [], z.inputs[0]
-        while node.op is not None and node.op.name == "add" and not node.label:
+        while node.op is not None and infix(node.op) == "+" and not node.label:
             chain.append(node)
             node = node.inputs[0]
         products = [node, *(s.inputs[1] for s in reversed(chain))]      # w₁·a₁, w₂·a₂ …
@@ -179,7 +186,7 @@ def _running_sums(nodes: list[Value]) -> dict[Value, tuple[int, int, int, list[V
 
 def _is_weighted_input(node: Value, layer: int, j: int, k: int) -> bool:
     """Whether ``node`` is w⁽ˡ⁾ⱼₖ·aₖ: a product whose first input is that weight."""
-    return (node.op is not None and node.op.name == "mul"
+    return (node.op is not None and infix(node.op) == "*"
             and node.inputs[0].label == f"L{layer}.N{j}.w{k}")
 
 

@@ -17,7 +17,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from engine import OPS, Constant, Value, order
+from engine import Constant, Value, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import (
@@ -31,7 +31,13 @@ from .dot import (
 )
 from .edge_labels import tail_label_places
 from .names import is_number, lesson_name
-from .notation import activation_symbol, display_number, subscript, superscript
+from .notation import (
+    activation_row,
+    activation_symbol,
+    display_number,
+    subscript,
+    superscript,
+)
 
 if TYPE_CHECKING:                                        # graphviz is imported lazily
     import graphviz
@@ -85,8 +91,8 @@ def _activation_value(neuron: Any, previous: float | None, residual: bool) -> fl
     z = getattr(neuron, "z", None)
     if not isinstance(z, Value):
         return None
-    activation = getattr(neuron, "activation", "linear")
-    value = z.data if activation == "linear" else OPS[activation].forward(z.data)
+    row = activation_row(getattr(neuron, "activation", "linear"))
+    value = z.data if row is None else row.forward(z.data)
     if residual and previous is not None:
         value += previous
     return value
@@ -256,6 +262,7 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
         """The diagram, each weight label at ``places[edge id]`` (labelangle,
         labeldistance) or, where not given, by its edge's direction alone."""
         diagram = new_diagram("network", rankdir=rankdir, newrank="true")
+        diagram.about = f"{who} diagram of {model!r}"
         diagram.attr("graph", ranksep=ranksep, nodesep=nodesep)
         diagram.attr("node", shape="circle", style="filled", fixedsize="true", fontsize="14")
         diagram.attr("edge", arrowsize="0.5", fontsize="12")

@@ -33,7 +33,7 @@ from .arguments import check_precision
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
            "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
-           "op_term", "activation_symbol"]
+           "op_term", "infix", "activation_row", "activation_symbol", "activation_name"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -157,6 +157,22 @@ def _function_symbols() -> dict[str, str]:
     return symbols
 
 
+_PYTHON_OPERATORS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+
+
+@cache
+def infix(op: Op) -> str | None:
+    """The Python operator of a row whose forward rule is ``a <operator> b``: ``"+"``
+    for add, ``"*"`` for mul, ``"**"`` for both pows; None for any other row. How a
+    feature recognises arithmetic (a neuron's Σ wₖ·aₖ + b) from the table, not by
+    the ops' names."""
+    tree = ast.parse(op.forward_rule, mode="eval").body
+    if (isinstance(tree, ast.BinOp) and isinstance(tree.left, ast.Name) and tree.left.id == "a"
+            and isinstance(tree.right, ast.Name) and tree.right.id == "b"):
+        return _PYTHON_OPERATORS.get(type(tree.op))
+    return None
+
+
 _OPERATORS = {ast.Add: (" + ", SUM), ast.Sub: (" − ", SUM), ast.Mult: ("·", PRODUCT),
               ast.Div: ("/", PRODUCT)}
 _ARITHMETIC: dict[type, Callable[[Any, Any], Any]] = {
@@ -204,6 +220,12 @@ class Notation:
         """The rule as text, with its precedence (to put it inside something bigger)."""
         tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
         return self._term(tree)
+
+    def value(self, rule: str | ast.expr) -> float | None:
+        """The rule's value when it is made of numbers only — literals and the
+        ``numbers`` inputs (∂(0.5·u)/∂u is 0.5, ∂(s/3)/∂s is 1/3) — else None."""
+        tree = ast.parse(rule, mode="eval").body if isinstance(rule, str) else rule
+        return self._number(tree)
 
     def branch(self, rule: str | ast.expr, values: Mapping[str, float]) -> tuple[ast.expr, str]:
         """The branch a conditional rule takes when its names have ``values``, and
@@ -368,11 +390,27 @@ def op_term(op: Op, inputs: Sequence[Term], numbers: Mapping[int, float] | None 
     return Notation(dict(zip(slots, inputs)), known, fold=False).term(tree)
 
 
+def activation_row(activation: str) -> Op | None:
+    """The op row an nn activation calls (``relu`` → the ReLU row, found by the row's
+    ``function``); None for ``linear`` (no op) or a name no row has."""
+    return next((op for op in OPS.values() if op.function == activation), None)
+
+
 def activation_symbol(activation: str, linear: str = "linear") -> str:
     """How the lessons write an nn activation: the symbol of the op row it calls
     (``relu`` → ReLU, ``sigmoid`` → σ, ``tanh``), ``linear`` for none (the layer's
     z is its a); another name as it is."""
     if activation == "linear":
         return linear
-    row = next((op for op in OPS.values() if op.function == activation), None)
+    row = activation_row(activation)
     return row.symbol if row is not None else activation
+
+
+def activation_name(activation: str) -> str:
+    """An nn activation named in words, as the lessons' prose names it (ReLU,
+    sigmoid, tanh) for a legend: the symbol of the op row it calls when that is a
+    word (ReLU, tanh), else the row's name (σ is sigmoid); another name as it is."""
+    row = activation_row(activation)
+    if row is None:
+        return activation
+    return row.symbol if row.symbol.isascii() and row.symbol.isalpha() else row.name

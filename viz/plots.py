@@ -15,6 +15,7 @@ imported only when a plot is drawn.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import math
@@ -23,9 +24,11 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from engine import Value, enable_grad, no_grad, order
 from engine import compile as compile_graph
 from nn import History
+from nn.checks import is_list, is_number
 
 from .arguments import check_count
 from .names import PARAMETER_LABEL
+from .notation import activation_name
 
 if TYPE_CHECKING:                                   # matplotlib is imported lazily
     from matplotlib.axes import Axes
@@ -87,14 +90,6 @@ def _axes(who: str, ax: Any, figsize: tuple[float, float]) -> Axes:
     return ax
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def _is_sequence(x: Any) -> bool:
-    return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
-
-
 def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
           is_one: Callable[[Any], bool]) -> tuple[list[tuple[str | None, Any]], bool]:
     """(label or None, run) pairs from one run, a list of runs or a {label: run}
@@ -109,11 +104,11 @@ def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
             raise TypeError(f"{who}: {label_arg} must be a str for one {what}, "
                             f"got {type(labels).__name__}")
         pairs = [(labels, runs)]
-    elif _is_sequence(runs):
+    elif is_list(runs):
         runs = list(runs)
         if labels is None:
             labels = [None] * len(runs)
-        elif isinstance(labels, str) or not _is_sequence(labels):
+        elif isinstance(labels, str) or not is_list(labels):
             raise TypeError(f"{who}: {label_arg} must be a list of str, one per {what}, "
                             f"got {type(labels).__name__}")
         elif len(labels) != len(runs):
@@ -136,7 +131,7 @@ def _runs(who: str, what: str, runs: Any, labels: Any, label_arg: str,
 # ---- plot_history --------------------------------------------------------------------
 def _is_history(x: Any) -> bool:
     """A History, or a plain list of losses (one per epoch) from a loop of your own."""
-    return isinstance(x, History) or (_is_sequence(x) and all(_is_number(v) for v in x))
+    return isinstance(x, History) or (is_list(x) and all(is_number(v) for v in x))
 
 
 def _curves(who: str, run: Any) -> tuple[list[float], list[float] | None]:
@@ -145,7 +140,7 @@ def _curves(who: str, run: Any) -> tuple[list[float], list[float] | None]:
     if not losses:
         raise ValueError(f"{who}: the history is empty (no epochs recorded)")
     for epoch, loss in enumerate(losses, 1):
-        if not _is_number(loss):
+        if not is_number(loss):
             raise TypeError(f"{who}: the loss of epoch {epoch} is not a number: {loss!r}")
     accuracy = list(run.accuracy) if isinstance(run, History) else []
     if not any(a is not None for a in accuracy):
@@ -224,7 +219,7 @@ def plot_history(history: Any, *, ax: Axes | None = None,
 # ---- plot_decision_boundary ----------------------------------------------------------
 def _points(who: str, X: Any, y: Any) -> tuple[list[tuple[float, float]], list[Any]]:
     """X as (x1, x2) float pairs and y as a list, checked to fit each other."""
-    if not _is_sequence(X) or not _is_sequence(y):
+    if not is_list(X) or not is_list(y):
         raise TypeError(f"{who}: X and y must be sequences (a list of [x1, x2] points and "
                         f"a list of class labels), got {type(X).__name__} and "
                         f"{type(y).__name__}")
@@ -234,7 +229,7 @@ def _points(who: str, X: Any, y: Any) -> tuple[list[tuple[float, float]], list[A
         raise ValueError(f"{who}: X is empty: there are no points to draw")
     points = []
     for i, point in enumerate(X):
-        if not _is_sequence(point) or not all(_is_number(v) for v in point):
+        if not is_list(point) or not all(is_number(v) for v in point):
             raise TypeError(f"{who}: X[{i}] must be a point [x1, x2] of numbers, got {point!r}")
         if len(point) != 2:
             raise ValueError(f"{who}: X[{i}] has {len(point)} coordinates; a decision "
@@ -243,7 +238,7 @@ def _points(who: str, X: Any, y: Any) -> tuple[list[tuple[float, float]], list[A
             raise ValueError(f"{who}: X[{i}] must be finite, got {point!r}")
         points.append((float(point[0]), float(point[1])))
     for i, label in enumerate(y):
-        if not _is_number(label):
+        if not is_number(label):
             raise TypeError(f"{who}: y[{i}] must be a class label (an int), got {label!r}")
         if not math.isfinite(label) or label != int(label):
             raise ValueError(f"{who}: y[{i}] must be a whole number (a class label), "
@@ -261,17 +256,12 @@ def _compiled_model(who: str, model: Any,
     if nin != 2:
         raise ValueError(f"{who}: the model takes {nin} inputs; a decision boundary is drawn "
                          f"in the plane of two inputs (x1, x2)")
-    # A forward pass with gradients on keeps each neuron's z for draw_network: put
-    # back what the model held, so drawing it later shows the user's last pass.
-    neurons = [n for layer in getattr(model, "layers", ()) for n in getattr(layer, "neurons", ())]
-    kept = [(n, getattr(n, "z", None)) for n in neurons]
+    # A forward pass with gradients on keeps each neuron's z and a for draw_network:
+    # this one is ours, so the model keeps showing the user's last pass.
+    keep = getattr(model, "keep_last_pass", None)
     x1, x2 = Value(0.0, "x1"), Value(0.0, "x2")
-    try:
-        with enable_grad():
-            output = model([x1, x2])
-    finally:
-        for neuron, z in kept:
-            neuron.z = z
+    with keep() if callable(keep) else contextlib.nullcontext(), enable_grad():
+        output = model([x1, x2])
     outputs = list(output) if isinstance(output, (list, tuple)) else [output]
     if not outputs or not all(isinstance(o, Value) for o in outputs):
         raise TypeError(f"{who}: the model must return a Value or a list of Values for an "
@@ -358,7 +348,7 @@ def plot_decision_boundary(model: Any, X: Sequence[Sequence[float]], y: Sequence
     check_count(who, "resolution", resolution)
     if resolution < 2:
         raise ValueError(f"{who}: resolution must be an int ≥ 2, got {resolution!r}")
-    if threshold is not None and not _is_number(threshold):
+    if threshold is not None and not is_number(threshold):
         raise TypeError(f"{who}: threshold must be a number, got {type(threshold).__name__}")
     if threshold is not None and not math.isfinite(threshold):
         raise ValueError(f"{who}: threshold must be finite, got {threshold!r}")
@@ -468,15 +458,17 @@ def layer_gradients(model: Any) -> list[float]:
 def _is_flow(x: Any) -> bool:
     """A model, or a list of per-layer numbers (already averaged, say over seeds)."""
     return callable(getattr(x, "named_parameters", None)) or (
-        _is_sequence(x) and bool(x) and all(_is_number(v) for v in x))
+        is_list(x) and bool(x) and all(is_number(v) for v in x))
 
 
 def _model_label(model: Any, index: int) -> str:
+    """A model's line in the legend: its hidden activation as the lessons name it
+    (ReLU, sigmoid, tanh), its depth and whether residual; else ``model {index}``."""
     activation = getattr(model, "activation", None)
     layers = getattr(model, "layers", None)
     if isinstance(activation, str) and isinstance(layers, (list, tuple)):
         residual = ", residual" if getattr(model, "residual", False) else ""
-        return f"{activation}, {len(layers)} layers{residual}"
+        return f"{activation_name(activation)}, {len(layers)} layers{residual}"
     return f"model {index}"
 
 
@@ -499,7 +491,7 @@ def plot_gradient_flow(models: Any, *, ax: Axes | None = None,
     lines = []
     for index, (name, run) in enumerate(runs, 1):
         name = name if name is not None else _model_label(run, index)
-        values = [float(v) for v in run] if _is_sequence(run) else layer_gradients(run)
+        values = [float(v) for v in run] if is_list(run) else layer_gradients(run)
         if not all(math.isfinite(v) and v >= 0 for v in values):
             raise ValueError(f"{who}: {name!r}: the mean |gradients| must be finite and "
                              f"≥ 0, got {values}")
