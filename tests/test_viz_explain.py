@@ -14,6 +14,7 @@ import pytest
 
 from engine import Value, grad
 from viz.explain import Factor, explain
+from viz.names import id_definitions
 
 
 def sigmoid(x: float) -> float:
@@ -498,3 +499,26 @@ def test_constant_factors_of_a_loss_fold_into_the_rule_below_them() -> None:
     x = Value(0.5, "x")
     why = explain((x * 3.0).tanh(), x)
     assert [f.rule for f in why.paths[0].factors][-1] == "3"
+
+
+def test_explain_says_what_each_short_id_it_shows_stands_for():
+    x, w = Value(0.5, "x"), Value(-1.5, "w")
+    y = (x * w + 1.0).tanh() + (x * w + 1.0).tanh() ** 2    # too long a name: an id
+    why = explain(y, w)
+    text = str(why)
+    ids = set(re.findall(r"\bv\d+\b", text.split("\nwhere")[0]))
+    assert ids, text                                     # the output is called by an id
+    assert set(why.where) >= ids
+    for name, term in why.where.items():
+        assert f"{name} = {term}" in text
+        assert term == id_definitions(y)[name]
+    assert "where" in why.markdown() and "where" in why._repr_markdown_()
+    # every id a definition uses is defined too, earlier
+    for term in why.where.values():
+        assert set(re.findall(r"\bv\d+\b", term)) <= set(why.where)
+
+
+def test_explain_without_short_ids_has_no_where_line():
+    x, w = Value(0.5, "x"), Value(-1.5, "w")
+    why = explain(x * w, w)
+    assert why.where == {} and "where" not in str(why)

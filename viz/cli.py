@@ -517,41 +517,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
     text = {"markdown": explanation.markdown, "latex": explanation.latex}.get(
         args.format, explanation.__str__)()
     print(text)
-    where = _where_ids(output, text, args.format)
-    if where:
-        print(where)
+    if args.format == "latex":                # the text forms say it on their last lines
+        for name, term in explanation.where.items():
+            print(f"% where {name} = {term}")
     if not math.isfinite(explanation.total):
         # The factors above show where it happened; the number itself is no gradient.
         raise CommandFailed(f"{explanation.gradient_name} = {explanation.total} is no usable "
                             f"gradient: a local derivative overflowed a float or is undefined")
     return 0
-
-
-_ID = re.compile(r"(?<![\w])v\d+(?![\w])")
-
-
-def _where_ids(output: Value, text: str, fmt: str) -> str:
-    """``where v1 = w₁·x₁ + w₂·x₂ + b`` for every short id the text uses (and the ids
-    their definitions use), in the text's format; "" when there is none. Naming the
-    formula's steps (``z = …; L = …``) avoids ids altogether."""
-    from .names import id_definitions
-    definitions = id_definitions(output)
-    needed: set[str] = set()
-    pending = [name for name in _ID.findall(text) if name in definitions]
-    while pending:
-        name = pending.pop()
-        if name not in needed:
-            needed.add(name)
-            pending.extend(n for n in _ID.findall(definitions[name]) if n in definitions)
-    lines = [f"{name} = {definition}" for name, definition in definitions.items()
-             if name in needed]
-    if not lines:
-        return ""
-    if fmt == "latex":
-        return "\n".join(f"% where {line}" for line in lines)
-    if fmt == "markdown":
-        return "\nwhere " + ", ".join(f"{line}" for line in lines)
-    return "\nwhere " + "\n      ".join(lines)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

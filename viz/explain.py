@@ -39,7 +39,7 @@ from engine import OPS, Constant, Value, grad, order
 from nn import checks
 
 from .arguments import check_count, check_precision
-from .names import NEURON_LABEL, is_number, lesson_name, node_names, predictions
+from .names import NEURON_LABEL, ids_shown, is_number, lesson_name, node_names, predictions
 from .notation import (
     SUBSCRIPTS,
     SUPERSCRIPTS,
@@ -120,7 +120,8 @@ class Explanation:
     paths, ``grouped`` is True and each term starts with the δ = ∂output/∂node of
     a named node above ``wrt`` (which itself sums many paths) instead.
     ``total``: the sum, equal to the engine's gradient; ``path_count``: how many
-    paths there are in all; ``notes``: remarks a teacher would add (ReLU′(0))."""
+    paths there are in all; ``notes``: remarks a teacher would add (ReLU′(0));
+    ``where``: what each short id the text shows stands for (``{"v1": "σ(v2) + …"}``)."""
 
     output_name: str
     wrt_name: str
@@ -132,6 +133,7 @@ class Explanation:
     deltas: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     form: str = "paths"
+    where: dict[str, str] = field(default_factory=dict)
 
     @property
     def gradient_name(self) -> str:
@@ -226,7 +228,7 @@ class Explanation:
             lines = [self._headline(), ""] + self._factored_lines()
             if self.notes:
                 lines += [""] + [f"Note: {note}." for note in self.notes]
-            return "\n".join(lines)
+            return "\n".join(lines + self._where_lines())
         lines = [self._headline()]
         for number, path in enumerate(self.paths, 1):
             lines.append("")
@@ -239,7 +241,13 @@ class Explanation:
             lines += ["", self._sum()]
         if self.notes:
             lines += [""] + [f"Note: {note}." for note in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + self._where_lines())
+
+    def _where_lines(self) -> list[str]:
+        """``where v1 = …``, one line per short id the text shows."""
+        return ([""] + [f"{'where' if i == 0 else '     '} {name} = {term}"
+                        for i, (name, term) in enumerate(self.where.items())]
+                if self.where else [])
 
     def __repr__(self) -> str:
         return (f"<Explanation {self.gradient_name} = {self._num(self.total)} "
@@ -253,7 +261,7 @@ class Explanation:
             lines += [""] + [_md(line.strip()) + "  " for line in self._factored_lines()]
             if self.notes:
                 lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
-            return "\n".join(lines)
+            return "\n".join(lines + self._where_markdown())
         for number, path in enumerate(self.paths, 1):
             kind = "Term" if self.grouped else "Path"
             lines += ["", f"{kind} {number}: {_md(path.route)}", "",
@@ -266,7 +274,10 @@ class Explanation:
             lines += ["", _md(self._sum())]
         if self.notes:
             lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + self._where_markdown())
+
+    def _where_markdown(self) -> list[str]:
+        return [_md(line) + "  " if line else line for line in self._where_lines()]
 
     def _repr_markdown_(self) -> str:
         """How Jupyter shows an explanation (the last expression of a cell): the
@@ -275,7 +286,7 @@ class Explanation:
         lines = [f"**{_md(self._headline())}**", "", "$$", self.latex(), "$$"]
         if self.notes:
             lines += [""] + [f"*Note: {_md(note)}.*" for note in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + self._where_markdown())
 
     def latex(self) -> str:
         """The sum as a LaTeX ``aligned`` block: per path, the product of the rules
@@ -659,14 +670,18 @@ def explain(output: Value, wrt: Value, max_paths: int = 64, precision: int = 4, 
     if count <= max_paths:
         paths = [writer.path(edges, output) for edges in _enumerate(output, wrt, reaches)]
         total = math.fsum(p.product for p in paths)
-        return Explanation(names[output], names[wrt], paths, total, count,
-                           precision=precision, notes=writer.notes, form=form)
-    adjoint = dict(zip(nodes, grad(output, nodes)))     # ∂output/∂node: the engine's sweep
-    terms = _grouped(writer, reaches, adjoint, max_paths)
-    deltas = {names[t.nodes[0]]: t.factors[0].value for t in terms}
-    total = math.fsum(t.product for t in terms)
-    return Explanation(names[output], names[wrt], terms, total, count, grouped=True,
-                       precision=precision, deltas=deltas, notes=writer.notes, form=form)
+        why = Explanation(names[output], names[wrt], paths, total, count,
+                          precision=precision, notes=writer.notes, form=form)
+    else:
+        adjoint = dict(zip(nodes, grad(output, nodes)))  # ∂output/∂node: the engine's sweep
+        terms = _grouped(writer, reaches, adjoint, max_paths)
+        deltas = {names[t.nodes[0]]: t.factors[0].value for t in terms}
+        total = math.fsum(t.product for t in terms)
+        why = Explanation(names[output], names[wrt], terms, total, count, grouped=True,
+                          precision=precision, deltas=deltas, notes=writer.notes, form=form)
+    why.where = ids_shown(output, str(why))
+    return why
+
 
 
 #: Unicode sub- and superscripts our text uses, as the characters they raise or lower.

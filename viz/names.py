@@ -40,7 +40,7 @@ from .notation import (
     term,
 )
 
-__all__ = ["node_names", "id_definitions", "lesson_name", "role", "format_number",
+__all__ = ["node_names", "id_definitions", "ids_shown", "lesson_name", "role", "format_number",
            "display_number", "ROLES", "PARAMETER_LABEL", "NEURON_LABEL", "SHORT_ID",
            "is_number", "predictions", "prediction_name", "WEIGHTED_SUM"]
 
@@ -53,6 +53,7 @@ PARAMETER_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.(?:w(\d+)|b)$")
 NEURON_LABEL = re.compile(r"^L(\d+)\.N(\d+)\.([za])$")
 #: The short ids unlabelled nodes get when no expression will do: ``v1``, ``v2``, …
 SHORT_ID = re.compile(r"v\d+")
+_SHORT_ID_IN_TEXT = re.compile(r"(?<![\w])v\d+(?![\w])")
 _INDEXED_LABEL = re.compile(r"^([A-Za-zα-ωΑ-Ω])_?(\d+)$")
 
 
@@ -239,6 +240,21 @@ def id_definitions(root: Value, max_length: int = 16) -> dict[str, str]:
         else:
             definitions[name] = _expression(node, terms)[0]
     return dict(sorted(definitions.items(), key=lambda item: int(item[0][1:])))
+
+
+def ids_shown(root: Value, text: str, max_length: int = 16) -> dict[str, str]:
+    """:func:`id_definitions` of the short ids ``text`` shows (``v1``), and of the
+    ids their definitions use, in id order: the ``where v1 = …`` a text owes."""
+    definitions = id_definitions(root, max_length)
+    needed: set[str] = set()
+    pending = [name for name in _SHORT_ID_IN_TEXT.findall(text) if name in definitions]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(n for n in _SHORT_ID_IN_TEXT.findall(definitions[name])
+                           if n in definitions)
+    return {name: term for name, term in definitions.items() if name in needed}
 
 
 def _name_terms(root: Value, max_length: int, who: str) -> tuple[dict[Value, Term], list[Value]]:
