@@ -30,7 +30,7 @@ from typing import Any
 
 from engine import Constant, Value, grad, order
 
-from .arguments import check_precision, check_rankdir
+from .arguments import check_path, check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
 from .names import is_number, node_names, role
 from .notation import (
@@ -301,6 +301,7 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
     check_rankdir("animate_backward", rankdir)
     check_precision("animate_backward", precision)
+    check_path("animate_backward", path)
     nodes = order(output)
     names = node_names(output)
     grads = grad(output, nodes)

@@ -6,9 +6,10 @@ Each check names the function that was called and the argument, so an error read
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any
 
-__all__ = ["RANKDIRS", "check_count", "check_precision", "check_rankdir"]
+__all__ = ["RANKDIRS", "check_count", "check_path", "check_precision", "check_rankdir"]
 
 #: graphviz's layout directions: inputs on the left (LR), top (TB), right, bottom.
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -35,3 +36,9 @@ def check_rankdir(who: str, rankdir: Any) -> None:
     """Require one of :data:`RANKDIRS`."""
     if not isinstance(rankdir, str) or rankdir not in RANKDIRS:
         raise ValueError(f"{who}: rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+
+
+def check_path(who: str, path: Any) -> None:
+    """Require where to write a page: a str, an ``os.PathLike`` or None (write nothing)."""
+    if path is not None and not isinstance(path, (str, PathLike)):
+        raise TypeError(f"{who}: path must be a str, a path or None, got {type(path).__name__}")

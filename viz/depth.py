@@ -24,7 +24,7 @@ from typing import Any
 
 import nn
 
-from .arguments import check_count
+from .arguments import check_count, check_path
 from .notation import display_number, superscript
 from .page import Page, fill, json_for_script
 from .plots import layer_gradients
@@ -138,8 +138,7 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
     and ``window.chaingrad.settings()`` the controls' state. The result is a ``str``
     that Jupyter shows inline."""
     who = "explore_depth"
-    if path is not None and not isinstance(path, (str, PathLike)):
-        raise TypeError(f"{who}: path must be a str, a path or None, got {type(path).__name__}")
+    check_path(who, path)                  # before the curves, not after 20 s of them
     for name, value in (("max_depth", max_depth), ("width", width), ("points", points)):
         check_count(who, name, value)
     if points < 2:

@@ -32,7 +32,7 @@ from engine import Constant, Value, grad
 from engine.autograd import check_recorded
 
 from .animate import forward_order, output_name, output_symbol
-from .arguments import check_count, check_precision, check_rankdir
+from .arguments import check_count, check_path, check_precision, check_rankdir
 from .dot import (
     FADED,
     GRAD_NEGATIVE,
@@ -389,6 +389,7 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     from ``engine.grad``). Needs graphviz's ``dot`` (``viz.DotNotFoundError`` says
     how to install it)."""
     params = _check(output, precision, parameters, rankdir, compact, max_nodes)
+    check_path("explore", path)
     layout = Layout.of(output)
     if max_nodes is not None and layout.count() > max_nodes:
         raise GraphTooLargeError(

@@ -15,6 +15,8 @@ import xml.etree.ElementTree as ET
 from os import PathLike
 from typing import Any
 
+from .arguments import check_path
+
 __all__ = ["Page", "inline_svg", "json_for_script", "fill", "FIT_SCRIPT"]
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -33,7 +35,9 @@ class Page(str):
         return page
 
     def write(self, path: str | PathLike[str] | None) -> Page:
-        """Write the page to ``path`` (UTF-8) when a path is given; return the page."""
+        """Write the page to ``path`` (UTF-8) when a path is given; return the page.
+        A path of another type than str, ``os.PathLike`` or None is a TypeError."""
+        check_path("Page.write", path)
         if path is not None:
             with open(path, "w", encoding="utf-8") as file:
                 file.write(self)

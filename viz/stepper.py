@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from engine import Value, grad, order
 
-from .arguments import check_precision, check_rankdir
+from .arguments import check_path, check_precision, check_rankdir
 from .explain import explain
 from .names import lesson_name
 from .network import network_diagram
@@ -311,6 +311,7 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
     edges as in ``draw_network``. Needs graphviz's ``dot``."""
     who = "animate_network"
     check_precision(who, precision)
+    check_path(who, path)
     check_rankdir(who, rankdir)
     layers, inputs, value, gradients = _forward(model, x, target, loss, who)
     steps = _Writer(layers, inputs, value, gradients, precision).steps()
