@@ -23,9 +23,10 @@ import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any, Callable
+from typing import Any
 
 from engine import Value, grad, order
+from nn.losses import as_loss
 
 from .arguments import check_path, check_precision, check_rankdir
 from .explain import explain
@@ -80,19 +81,6 @@ def _layers(model: Any, who: str) -> list[Any]:
                          f"δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ′(z⁽ˡ⁾) this page writes out; "
                          f"use animate_backward(loss) for them")
     return list(layers)
-
-
-def _loss_function(loss: Any, who: str) -> Callable[..., Value]:
-    if isinstance(loss, str):
-        from nn.losses import LOSSES
-        if loss not in LOSSES:
-            raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
-        return LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"{who}: loss must be a loss function (e.g. nn.mse, or "
-                        f"functools.partial(nn.mse, half=True)) or its name, "
-                        f"got {type(loss).__name__}")
-    return loss
 
 
 class _Writer:
@@ -249,7 +237,7 @@ def _forward(model: Any, x: Any, target: Any, loss: Any, who: str
              ) -> tuple[list[Any], list[Value], Value, dict[Value, float]]:
     """The example through the model and the loss, and every gradient (engine.grad)."""
     layers = _layers(model, who)
-    function = _loss_function(loss, who)
+    function = as_loss(loss, who)
     prediction = model(x)
     value = function(prediction, target)
     if not isinstance(value, Value):
