@@ -32,12 +32,11 @@ from engine import Constant, Value, grad, order
 
 from .arguments import check_path, check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
+from .explain import rule_text
 from .names import is_number, node_names, role
 from .notation import (
     SUM,
-    Notation,
     display_number,
-    local_rule,
     number_operand,
     op_term,
     operand,
@@ -188,7 +187,8 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         for consumer, slot in consumers[node]:
             local = consumer.local_grads[slot]
             c = out if consumer is output else operand(names[consumer])
-            rule = _rule(consumer, slot, names, out if consumer is output else None)
+            rule = rule_text(consumer, slot, names, out=out if consumer is output else None,
+                             branch=True)
             if consumer is output:          # ∂y/∂y = 1: the local gradient is the term
                 symbols.append(operand(rule) if len(consumers[node]) > 1 else rule)
                 numbers.append(_signed(local, precision))
@@ -214,24 +214,6 @@ def _is_alias(node: Value, name: str) -> bool:
     """Whether ``name`` hides how the node was made (a label, or a short id ``v3``)
     rather than spelling it out (``x·w + b``)."""
     return bool(node.label) or re.fullmatch(r"v\d+", name) is not None
-
-
-def _rule(node: Value, slot: int, names: dict[Value, str], out_name: str | None) -> str:
-    """The op table's rule for ∂node/∂input[slot], written with the nodes' names.
-
-    A conditional rule (ReLU's ``1.0 if a > 0.0 else 0.0``) shows the branch taken,
-    with its condition when the condition is a comparison: ``0 (as not z > 0)``."""
-    op = node.op
-    assert op is not None
-    slots = "ab"[: op.arity]
-    notation = Notation(
-        {**{s: term(names[v]) for s, v in zip(slots, node.inputs)},
-         "out": term(out_name or names[node])},
-        {s: v.data for s, v in zip(slots, node.inputs) if is_number(v)})
-    values = {**{s: v.data for s, v in zip(slots, node.inputs)}, "out": node.data}
-    rule, condition = notation.branch(local_rule(op, slot), values)
-    text = notation.text(rule)
-    return f"{text} (as {condition})" if condition else text
 
 
 # ---- the drawing ------------------------------------------------------------------------
