@@ -14,11 +14,8 @@ lessons, made visible. Nothing is computed in the page and nothing is fetched.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import html
 import math
-from collections.abc import Iterator
 from os import PathLike
 from typing import Any
 
@@ -57,21 +54,6 @@ def gradient_by_layer(depth: int, activation: str, residual: bool, init: str, wi
     return layer_gradients(model)
 
 
-@contextlib.contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Python's cycle collector off for a while. A graph of Values has no cycles
-    (reference counting frees each net as soon as it is dropped), but the collector
-    walks every live node again and again while a big graph is built: off, the
-    sweep of ``explore_depth`` takes a third less time (``bench/depth.py``)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _key(activation: str, init: str, residual: bool) -> str:
     """How the page names one curve family: ``sigmoid/naive/plain``."""
     return f"{activation}/{init}/{'residual' if residual else 'plain'}"
@@ -81,13 +63,12 @@ def _flows(max_depth: int, width: int, points: int, seed: int) -> dict[str, list
     """Every curve the page can show: key → depth − 1 → the layers' mean |∂L/∂W|."""
     X, y = nn.datasets.moons(points, noise=0.1, seed=0)
     flows = {}
-    with _without_cycle_collector():
-        for activation in ACTIVATIONS:
-            for kind, init in (("naive", NAIVE_INIT), ("matched", MATCHED_INIT[activation])):
-                for residual in (False, True):
-                    flows[_key(activation, kind, residual)] = [
-                        gradient_by_layer(depth, activation, residual, init, width, seed, X, y)
-                        for depth in range(1, max_depth + 1)]
+    for activation in ACTIVATIONS:
+        for kind, init in (("naive", NAIVE_INIT), ("matched", MATCHED_INIT[activation])):
+            for residual in (False, True):
+                flows[_key(activation, kind, residual)] = [
+                    gradient_by_layer(depth, activation, residual, init, width, seed, X, y)
+                    for depth in range(1, max_depth + 1)]
     return flows
 
 
@@ -132,13 +113,13 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
 
     The numbers are computed here, by chaingrad (``viz.layer_gradients``), for all
     12 settings × ``max_depth`` depths, and embedded: at the defaults that takes about
-    20 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
+    25 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
     ``points``). The chart is inline SVG drawn by the page's script; nothing is
     fetched. In the page, ``window.chaingrad.flow()`` returns the numbers on screen
     and ``window.chaingrad.settings()`` the controls' state. The result is a ``str``
     that Jupyter shows inline."""
     who = "explore_depth"
-    check_path(who, path)                  # before the curves, not after 20 s of them
+    check_path(who, path)                  # before the curves, not after 25 s of them
     for name, value in (("max_depth", max_depth), ("width", width), ("points", points)):
         check_count(who, name, value)
     if points < 2:
