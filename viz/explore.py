@@ -46,14 +46,11 @@ from .dot import (
     Layout,
     Look,
     columns,
-    draw_constant,
-    draw_op,
-    draw_operand,
-    draw_value,
+    draw_boxes,
+    draw_ops,
     folds_exponent,
     keep_in_order,
     new_diagram,
-    op_text,
 )
 from .explain import rule_text
 from .javascript import op_table, runtime
@@ -142,45 +139,30 @@ def _min_width(precision: int) -> str:
     return f"{0.2 + len(sample) * 0.078:.2f}"
 
 
-def _diagram(output: Value, layout: Layout, names: dict[Value, str], roles: list[str],
-             grads: list[float], precision: int, rankdir: str,
+def _diagram(output: Value, layout: Layout, names: dict[Value, str],
+             params: set[Value] | None, grads: list[float], precision: int, rankdir: str,
              compact: bool) -> tuple[Any, dict[str, list[str]]]:
-    """The graph in draw_dot's look, and the id the page gives each drawn edge, by
-    graphviz's ``tail->head`` in drawing order (``e3_0``: into node 3's op from its
-    first input; ``r3``: from node 3's op circle to its box)."""
+    """The graph as ``draw_dot`` draws it (its ``draw_boxes`` and ``draw_ops``), and
+    the id the page gives each drawn edge, by graphviz's ``tail->head`` in drawing
+    order (``e3_0``: into node 3's op from its first input; ``r3``: from node 3's op
+    circle to its box)."""
     nodes = layout.nodes
     index = {node: i for i, node in enumerate(nodes)}
-    finite = [abs(g) for n, g in zip(nodes, grads) if not isinstance(n, Constant)
-              and math.isfinite(g)]
-    look = Look(precision, True, gradients_known=any(grads), largest=max(finite, default=0.0))
+    look = Look.of(nodes, precision=precision, grads=grads)
     diagram = new_diagram("explore", rankdir=rankdir)
     if compact:
         diagram.attr("graph", ranksep="0.3", nodesep="0.2")
+    shown = {**names, output: output_name(output, names)}
+    draw_boxes(diagram, layout, shown, output, params, look, compact, dict(zip(nodes, grads)))
     width = _min_width(precision)
     for node in layout.drawn:
-        i = index[node]
-        box = layout.ids[node]
-        if isinstance(node, Constant):
-            draw_constant(diagram, box, node, names[node], look)
-            continue
-        name = output_name(output, names) if node is output else names[node]
-        op = op_text(node) if compact and node.op is not None else None
-        draw_value(diagram, box, node, name, ROLE_FILL[roles[i]], look, op, grad=grads[i])
-        diagram.node(box, width=width)
+        if not isinstance(node, Constant):
+            diagram.node(layout.ids[node], width=width)
     edges: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.op is None:
-            continue
+    for tail, head, node, position in draw_ops(diagram, layout, look, False, compact):
         i = index[node]
-        head = layout.unit(node) if compact else layout.op_id(node)
-        if not compact:
-            draw_op(diagram, head, node, layout.unit(node), look)
-            edges.setdefault(f"{head}->{layout.unit(node)}", []).append(f"r{i}")
-        for position, child in enumerate(node.inputs):
-            if folds_exponent(node) and position == node.op.number:
-                continue
-            draw_operand(diagram, layout.unit(child), head, node, position, look)
-            edges.setdefault(f"{layout.unit(child)}->{head}", []).append(f"e{i}_{position}")
+        edges.setdefault(f"{tail}->{head}", []).append(
+            f"r{i}" if position is None else f"e{i}_{position}")
     keep_in_order(diagram, columns(layout, output, compact))
     return diagram, edges
 
@@ -405,7 +387,7 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     grads = grad(output, nodes)
     index = {node: i for i, node in enumerate(nodes)}
     roles = [role(node, output, params) for node in nodes]
-    diagram, edges = _diagram(output, layout, names, roles, grads, precision, rankdir, compact)
+    diagram, edges = _diagram(output, layout, names, params, grads, precision, rankdir, compact)
     svg, height = _svg(diagram.pipe(format="svg"), edges)
     shared = _Shared()
     view = _view(output, nodes, names, roles, layout, compact, shared)
