@@ -42,7 +42,17 @@ from .notation import (
     operand,
     term,
 )
-from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
+from .page import (
+    BASE_CSS,
+    PLAYER_CSS,
+    Page,
+    fill,
+    inline_svg,
+    json_for_script,
+    player_controls,
+    player_script,
+    zoom_script,
+)
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
@@ -314,7 +324,10 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         f"{display_number(output.data, precision)}")
     page = fill(_PAGE, {
         "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
-        "FIT": FIT_SCRIPT, "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR,
+        "BASE": BASE_CSS, "PLAYER": PLAYER_CSS, "CONTROLS": player_controls("frame", "step"),
+        "PLAY": player_script(len(steps), "frame", "step", 1100),
+        "ZOOM": zoom_script(grow=2, least=0.5), "NODES": str(len(nodes)),
+        "FORWARD": _FORWARD_COLOUR,
         "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     return Page(page).write(path)
@@ -325,26 +338,16 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.5rem auto; max-width: 80rem; padding: 0 1rem; color: #0f172a;
-         font-size: 18px; }
-  h1 { font-size: 1.5rem; font-weight: 600; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.75rem;
-            overflow-x: auto; background: #fff; }
-  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.75rem 0; }
-  .controls input[type=range] { flex: 1; }
-  button { font: inherit; padding: 0.25rem 0.8rem; border: 1px solid #94a3b8;
-           border-radius: 6px; background: #f8fafc; cursor: pointer; }
-  button:disabled { opacity: 0.4; cursor: default; }
+<style>__BASE__
+__PLAYER__
+  body { margin: 1.5rem auto; max-width: 80rem; font-size: 18px; }
+  h1 { font-size: 1.5rem; }
+  .figure { padding: 0.75rem; overflow-x: auto; }
   #step { min-width: 11rem; font-variant-numeric: tabular-nums; }
   #phase { font-weight: 600; }
   #phase.forward { color: __FORWARD__; } #phase.backward { color: __BACKWARD__; }
-  #caption { font-size: 1.4rem; font-family: "Cambria Math", "STIX Two Math", Georgia, serif;
-             min-height: 1.6em; }
+  #caption { font-size: 1.4rem; min-height: 1.6em; }
   #detail { color: #475569; font-size: 1.05rem; min-height: 1.3em; }
-  .hint { color: #64748b; font-size: 0.9rem; }
-  .zoom { margin-left: 0.75rem; }
   svg.graph .node text.grad[data-sign="pos"] { fill: __GRAD_POSITIVE__; }
   svg.graph .node text.grad[data-sign="neg"] { fill: __GRAD_NEGATIVE__; }
   svg.graph .node text.grad[data-sign="zero"] { fill: __GRAD_ZERO__; }
@@ -365,19 +368,8 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <h1>__TITLE__</h1>
 <div class="figure">__SVG__</div>
-<div class="controls">
-  <button id="first" title="first frame (Home)">|◀</button>
-  <button id="prev" title="previous frame (←)">◀ prev</button>
-  <button id="play" title="play / pause (space)">▶ play</button>
-  <button id="next" title="next frame (→)">next ▶</button>
-  <button id="last" title="last frame (End)">▶|</button>
-  <input id="slider" type="range" min="0" value="0" aria-label="frame">
-  <span id="step"></span>
-  <span class="zoom"><button id="zoom-out" title="smaller (−)">−</button>
-  <button id="zoom-fit" title="fit the page (0)">fit</button>
-  <button id="zoom-in" title="larger (+)">+</button></span>
-</div>
-<p><span id="phase"></span> <span id="caption"></span></p>
+__CONTROLS__
+<p><span id="phase"></span> <span id="caption" class="maths"></span></p>
 <p id="detail"></p>
 <p class="hint">__NODES__ nodes: first the forward pass computes each value in
 topological order (inputs first); then the backward pass hands each node its gradient,
@@ -387,8 +379,6 @@ output back to the inputs. Keys: ← → step, Home/End jump, space plays, + −
 "use strict";
 const DATA = __DATA__;
 const frames = DATA.frames;
-const slider = document.getElementById("slider");
-slider.max = frames.length - 1;
 const byNode = [];              // node i -> [frame it gets its value, frame it gets its grad]
 frames.forEach((f, k) => {
   byNode[f.node] = byNode[f.node] || [Infinity, Infinity];
@@ -409,12 +399,10 @@ function mark(id, cls, on) {
   const el = document.getElementById(id);
   if (el) el.classList.toggle(cls, on);
 }
-let current = 0;
-function show(k) {
-  current = Math.max(0, Math.min(frames.length - 1, k));
-  const f = frames[current];
+function draw(k) {              // frame k on the figure and in the captions
+  const f = frames[k];
   byNode.forEach((at, i) => {
-    const valued = at[0] <= current, graded = at[1] <= current;
+    const valued = at[0] <= k, graded = at[1] <= k;
     setText(i, "data", valued);
     setText(i, "grad", graded);
     const now = i === f.node;
@@ -431,68 +419,22 @@ function show(k) {
   });
   const flowing = f.phase === "forward" ? DATA.edgesIn[f.node] : DATA.edgesOut[f.node];
   flowing.forEach(id => mark(id, "flow-" + f.phase, true));
-  slider.value = current;
-  document.getElementById("step").textContent =
-    "frame " + (current + 1) + " / " + frames.length;
   const phase = document.getElementById("phase");
   phase.textContent = f.phase === "forward" ? "forward:" : "backward:";
   phase.className = f.phase;
   document.getElementById("caption").textContent = f.caption;
   document.getElementById("detail").textContent = f.detail;
-  document.getElementById("first").disabled = document.getElementById("prev").disabled =
-    current === 0;
-  document.getElementById("last").disabled = document.getElementById("next").disabled =
-    current === frames.length - 1;
 }
-let timer = null;
-function play(on) {
-  if (timer) { clearInterval(timer); timer = null; }
-  if (on) {
-    if (current === frames.length - 1) show(0);
-    timer = setInterval(() => {
-      if (current >= frames.length - 1) play(false); else show(current + 1);
-    }, 1100);
-  }
-  document.getElementById("play").textContent = timer ? "⏸ pause" : "▶ play";
-}
-document.getElementById("first").onclick = () => { play(false); show(0); };
-document.getElementById("prev").onclick = () => { play(false); show(current - 1); };
-document.getElementById("next").onclick = () => { play(false); show(current + 1); };
-document.getElementById("last").onclick = () => { play(false); show(frames.length - 1); };
-document.getElementById("play").onclick = () => play(!timer);
-slider.oninput = () => { play(false); show(Number(slider.value)); };
-// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to twice its
-// drawn size for a projector, no taller than leaves the caption in view. Else a factor
-// of the drawing's own size.
-__FIT__
-let zoom = 0, scale = 1;
-function setZoom(z) {
-  zoom = z;
-  const svg = document.querySelector("svg.graph");
-  if (!svg || !svg.viewBox || !svg.viewBox.baseVal) return;
+__PLAY__
+// The fit: up to twice the drawn size for a projector, no taller than leaves the
+// caption below in view.
+function room(svg) {
   const top = svg.getBoundingClientRect().top + window.scrollY;
   const below = document.getElementById("detail").getBoundingClientRect().bottom -
     svg.getBoundingClientRect().bottom;
-  scale = zoom || fitScale(svg, window.innerHeight - top - below - 12, 2);
-  setScale(svg, scale);
-  if (!zoom) setScale(svg, scale = fitScale(svg, window.innerHeight - top - below - 12, 2));
+  return window.innerHeight - top - below - 12;
 }
-window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
-const zoomStep = dir => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) *
-                                                         (dir > 0 ? 1.25 : 0.8))));
-document.getElementById("zoom-in").onclick = () => zoomStep(1);
-document.getElementById("zoom-out").onclick = () => zoomStep(-1);
-document.getElementById("zoom-fit").onclick = () => setZoom(0);
-document.addEventListener("keydown", ev => {
-  if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return;
-  const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0,
-                  End: frames.length - 1 };
-  if (ev.key in moves) { play(false); show(moves[ev.key]); ev.preventDefault(); }
-  else if (ev.key === " ") { play(!timer); ev.preventDefault(); }
-  else if (ev.key === "+" || ev.key === "=") zoomStep(1);
-  else if (ev.key === "-") zoomStep(-1);
-  else if (ev.key === "0") setZoom(0);
-});
+__ZOOM__
 show(0);
 setZoom(0);
 </script>

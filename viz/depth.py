@@ -23,7 +23,7 @@ import nn
 
 from .arguments import check_count, check_path
 from .notation import display_number, superscript
-from .page import Page, fill, json_for_script
+from .page import BASE_CSS, Page, fill, json_for_script
 from .plots import layer_gradients
 
 __all__ = ["ACTIVATIONS", "MATCHED_INIT", "COLOURS", "gradient_by_layer", "explore_depth"]
@@ -144,7 +144,7 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
     heading = title if title is not None else "How much gradient reaches each layer?"
     shape = " → ".join(["2", str(width), "…", str(width), "1"])
     page = fill(_PAGE, {
-        "TITLE": html.escape(heading), "DATA": json_for_script(data),
+        "TITLE": html.escape(heading), "BASE": BASE_CSS, "DATA": json_for_script(data),
         "MAX": str(max_depth), "START": str(data["start"]), "WIDTH": str(width),
         "POINTS": str(points), "SEED": str(seed), "SHAPE": shape,
         "RADIOS": "".join(
@@ -159,11 +159,9 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.2rem auto; max-width: 64rem; padding: 0 1rem; color: #0f172a;
-         font-size: 18px; }
-  h1 { font-size: 1.5rem; font-weight: 600; margin: 0 0 0.4rem; }
+<style>__BASE__
+  body { margin: 1.2rem auto; max-width: 64rem; font-size: 18px; }
+  h1 { font-size: 1.5rem; margin: 0 0 0.4rem; }
   .what { color: #334155; margin: 0.6rem 0 0.3rem; }
   .controls { display: grid; grid-template-columns: max-content 1fr; gap: 0.45rem 1rem;
               align-items: center; }
@@ -175,14 +173,13 @@ _PAGE = """<!DOCTYPE html>
   #readout { margin: 0.7rem 0 0.1rem; font-size: 1.25rem; min-height: 1.6em; }
   #first { font-weight: 700; font-variant-numeric: tabular-nums; }
   #compare { color: #475569; font-size: 1rem; min-height: 1.3em; margin: 0 0 0.5rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.4rem; background: #fff; }
+  .figure { padding: 0.4rem; }
   svg#chart { display: block; font-family: inherit; }
   svg#chart .grid { stroke: #e2e8f0; stroke-width: 1; }
   svg#chart .axis { stroke: #334155; stroke-width: 1.5; }
   svg#chart text { fill: #0f172a; font-size: 17px; }
   svg#chart text.title { font-size: 18px; }
   svg#chart .muted { fill: #64748b; }
-  .hint { color: #64748b; font-size: 0.9rem; }
   .nowrap { white-space: nowrap; }
 </style>
 </head>

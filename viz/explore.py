@@ -65,7 +65,15 @@ from .notation import (
     operand,
     term,
 )
-from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
+from .page import (
+    BASE_CSS,
+    Page,
+    fill,
+    inline_svg,
+    json_for_script,
+    zoom_buttons,
+    zoom_script,
+)
 
 __all__ = ["explore"]
 
@@ -409,7 +417,9 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
                      for r in ROLES if r in roles)
     page = fill(_PAGE, {
         "TITLE": html.escape(title), "SVG": svg, "DATA": json_for_script(data),
-        "FIT": FIT_SCRIPT, "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
+        "BASE": BASE_CSS, "ZOOM_BUTTONS": zoom_buttons(keys=False),
+        "ZOOM": zoom_script(grow=1.5, least=0.5, keys=False),
+        "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
         "HIGHLIGHT": HIGHLIGHT,
         "ARRIVES": _ARRIVES, "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE,
         "GRAD_ZERO": GRAD_ZERO, "TEXT": _TEXT, "INPUT": ROLE_FILL["input"],
@@ -424,14 +434,12 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1rem auto; max-width: 90rem; padding: 0 1rem; color: #0f172a; font-size: 17px; }
-  h1 { font-size: 1.45rem; font-weight: 600; margin: 0.2rem 0 0.3rem; }
+<style>__BASE__
+  body { margin: 1rem auto; max-width: 90rem; font-size: 17px; }
+  h1 { font-size: 1.45rem; margin: 0.2rem 0 0.3rem; }
   h2 { font-size: 1.1rem; font-weight: 600; margin: 0 0 0.5rem; }
-  .hint { color: #475569; margin: 0 0 0.6rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.5rem; overflow: auto;
-            max-height: 75vh; background: #fff; }
+  .hint { color: #475569; font-size: inherit; margin: 0 0 0.6rem; }
+  .figure { padding: 0.5rem; overflow: auto; max-height: 75vh; }
   svg.graph text { font-family: Helvetica, Arial, "DejaVu Sans", sans-serif; }
   svg.graph text:not([fill]) { fill: __TEXT__; }
   svg.graph g.node { cursor: pointer; outline: none; }
@@ -464,16 +472,14 @@ _PAGE = """<!DOCTYPE html>
   .train { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-top: 0.7rem;
            padding-top: 0.7rem; border-top: 1px solid #e2e8f0; }
   .train input[type=number] { width: 5.5rem; }
-  button { font: inherit; padding: 0.25rem 1rem; border: 1px solid #7c3aed; border-radius: 6px;
-           background: #f5f3ff; cursor: pointer; }
-  button:disabled { opacity: 0.4; cursor: default; }
+  button { padding: 0.25rem 1rem; border-color: #7c3aed; background: #f5f3ff; }
   #output { font-size: 1.2rem; font-weight: 600; margin: 0.5rem 0 0; }
   #history { color: #475569; margin: 0.2rem 0 0; }
   .swatch { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #cbd5e1;
             border-radius: 3px; vertical-align: -0.1em; margin: 0 0.3em 0 0.5em; }
   .leaf .swatch { margin-left: 0; }
   #selected p { margin: 0.35rem 0; }
-  .maths { font-family: "Cambria Math", "STIX Two Math", Georgia, serif; font-size: 1.15rem; }
+  .maths { font-size: 1.15rem; }
   .rule { color: #475569; margin-left: 1.5rem !important; }
   .passes-key { color: __HIGHLIGHT__; font-weight: 600; }
   .arrives-key { color: __ARRIVES__; font-weight: 600; }
@@ -488,9 +494,7 @@ slider or type a number and every value and gradient follows.</p>
 <p class="legend">__LEGEND__ · border: <b style="color:__GRAD_POSITIVE__">blue</b> grad &gt; 0,
 <b style="color:__GRAD_NEGATIVE__">red</b> grad &lt; 0, <b style="color:__GRAD_ZERO__">dashed</b>
 grad = 0, thicker: larger |grad|</p>
-<span class="zoom"><button id="zoom-out" title="smaller">−</button>
-<button id="zoom-fit" title="fit the page">fit</button>
-<button id="zoom-in" title="larger">+</button></span>
+__ZOOM_BUTTONS__
 </div>
 <p class="where" id="where" hidden></p>
 <div class="panels">
@@ -799,23 +803,10 @@ view.forEach((v, i) => [v.box, v.circle].forEach(id => {
     if (ev.key === "Enter" || ev.key === " ") { select(i); ev.preventDefault(); }
   });
 }));
-// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to 1.5 times
-// its drawn size for a projector, in at most 55 % of the window's height (the numbers
-// and the chain rule below need the rest). Else a factor of the drawing's size.
-__FIT__
-let zoom = 0, scale = 1;
-function setZoom(z) {
-  zoom = z;
-  const svg = document.querySelector("svg.graph");
-  scale = zoom || fitScale(svg, 0.55 * window.innerHeight, 1.5);
-  setScale(svg, scale);
-  if (!zoom) setScale(svg, scale = fitScale(svg, 0.55 * window.innerHeight, 1.5));
-}
-window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
-const zoomStep = up => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) * (up ? 1.25 : 0.8))));
-el("zoom-in").addEventListener("click", () => zoomStep(true));
-el("zoom-out").addEventListener("click", () => zoomStep(false));
-el("zoom-fit").addEventListener("click", () => setZoom(0));
+// The fit: up to 1.5 times the drawn size for a projector, in at most 55 % of the
+// window's height (the numbers and the chain rule below need the rest).
+const room = () => 0.55 * window.innerHeight;
+__ZOOM__
 const byKey = {};
 view.forEach((v, i) => { if (key(i) !== null) byKey[key(i)] = i; });
 function keyed(list) {
