@@ -13,7 +13,9 @@ moves every parameter one step of gradient descent, so a learner can push a loss
 down by hand.
 
 Where an op is undefined at the new numbers (log of a negative, x / 0, overflow),
-the page shows the engine's own message for it and keeps the last good numbers.
+the page shows the engine's own message for it and keeps the last good numbers;
+typed text that is no finite number (``abc``, ``1e400``, ``nan``, nothing) is
+refused the same way, the message saying why.
 ``window.chaingrad`` lets scripts and tests drive the page: ``set(name, value)``,
 ``values()``, ``grads()``, ``select(name)``, ``step()``, ``message()``, keyed by
 each node's label where it has one, else by the name the diagram shows.
@@ -466,12 +468,12 @@ _PAGE = """<!DOCTYPE html>
           align-items: center; padding: 0.15rem 0.3rem; border-radius: 6px; }
   .leaf.selected { background: #f5f3ff; box-shadow: inset 0 0 0 1px __HIGHLIGHT__; }
   .leaf .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  input[type=number] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.1rem 0.3rem;
+  input.number { font: inherit; width: 100%; box-sizing: border-box; padding: 0.1rem 0.3rem;
                        border: 1px solid #94a3b8; border-radius: 4px; }
   input.refused { border-color: #dc2626; background: #fef2f2; }
   .train { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-top: 0.7rem;
            padding-top: 0.7rem; border-top: 1px solid #e2e8f0; }
-  .train input[type=number] { width: 5.5rem; }
+  .train input.number { width: 5.5rem; }
   button { padding: 0.25rem 1rem; border-color: #7c3aed; background: #f5f3ff; }
   #output { font-size: 1.2rem; font-weight: 600; margin: 0.5rem 0 0; }
   #history { color: #475569; margin: 0.2rem 0 0; }
@@ -502,7 +504,8 @@ __ZOOM_BUTTONS__
 <div id="leaves"></div>
 <div id="message" role="alert" hidden></div>
 <div class="train">
-  <label for="lr">learning rate</label> <input id="lr" type="number" value="0.1" step="any">
+  <label for="lr">learning rate</label> <input id="lr" class="number" type="text"
+    inputmode="decimal" spellcheck="false" autocomplete="off" value="0.1">
   <button id="step" title="each parameter p becomes p − learning rate × its gradient">step</button>
 </div>
 <p id="output"></p>
@@ -709,13 +712,26 @@ function show() {
   drawControls();
   if (selected !== null) describeSelected();
 }
+function say(text) {                    // a refusal, shown above the numbers
+  el("message").textContent = text;
+  el("message").hidden = false;
+}
+const DECIMAL = /^[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?$/i;
+function typed(text) {                  // a box's text as a finite number, or why it is none
+  const t = text.trim().replace(/−/g, "-");
+  if (t === "") return {why: "the box is empty: type a number"};
+  if (/^[+-]?(inf(inity)?|nan)$/i.test(t)) return {why: t + " is not a finite number"};
+  if (!DECIMAL.test(t)) return {why: JSON.stringify(text.trim()) + " is not a number"};
+  const x = Number(t);
+  if (!Number.isFinite(x)) return {why: t + " is too large for a float (it overflows to inf)"};
+  return {x};
+}
 function attempt(next) {                // recompute at new leaf values, or keep the last good
   try {
     state = compute(graph, next);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    el("message").textContent = error.message;
-    el("message").hidden = false;
+    say(error.message);
     return false;
   }
   leaves = next;
@@ -740,9 +756,10 @@ function enter(i, x) {                  // a number for leaf i, as if typed: ref
   return false;
 }
 function step() {                       // one step of gradient descent on the parameters
-  const rate = Number(el("lr").value);
-  if (el("lr").value.trim() === "" || !Number.isFinite(rate)) {
+  const {x: rate, why} = typed(el("lr").value);
+  if (why) {
     el("lr").classList.add("refused");
+    say("learning rate: " + why + "; no step taken");
     return false;
   }
   el("lr").classList.remove("refused");
@@ -770,14 +787,16 @@ view.map((v, i) => [v, i]).filter(([v]) => v.slider)
     const slider = document.createElement("input"), box = document.createElement("input");
     Object.assign(slider, {type: "range", min: v.slider.min, max: v.slider.max,
                            step: v.slider.step});
-    Object.assign(box, {type: "number", step: "any"});
+    Object.assign(box, {type: "text", inputMode: "decimal", className: "number",
+                        spellcheck: false, autocomplete: "off"});
     slider.setAttribute("aria-label", v.name + " (" + v.role + ")");
     box.setAttribute("aria-label", v.name + ", as a number");
     slider.dataset.key = box.dataset.key = key(i);
     slider.addEventListener("input", () => enter(i, Number(slider.value)));
-    box.addEventListener("input", () => {
-      const x = box.value.trim() === "" ? NaN : Number(box.value);
-      if (!Number.isFinite(x) || !setLeaf(i, x)) box.classList.add("refused");
+    box.addEventListener("input", () => {  // typed: a number recomputes, else it says why
+      const {x, why} = typed(box.value);
+      if (why) say(v.name + ": " + why + "; the page keeps " + v.name + " = " + num(leaves[i]));
+      if (why || !setLeaf(i, x)) box.classList.add("refused");
     });
     row.append(name, slider, box);
     el("leaves").append(row);
