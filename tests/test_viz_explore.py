@@ -271,6 +271,13 @@ def test_a_refused_number_shows_the_engines_message_and_keeps_the_last_good(
                                  key, value) is False
     numbers = {"x": 0.5, "w": 2.0, **changes}
     message = _engine_error(lambda: again(Value(numbers["x"], "x"), Value(numbers["w"], "w")))
+    # Python's advice about anomaly mode, said as what to do in Python to find the op
+    message = message.replace(
+        "run it under engine.detect_anomaly() to see the line that created the op",
+        "to find the line that made this op, run the code that builds the graph in Python "
+        "under engine.detect_anomaly()")
+    assert ("in Python under engine.detect_anomaly()" in message) == (name == "a gradient "
+                                                                      "overflows")
     assert driver.execute_script("return chaingrad.message()") == message
     assert page_numbers(driver) == before
     shown = _shown(driver)
