@@ -16,6 +16,7 @@ from viz.animate import frames
 from viz.page import (
     BASE_CSS,
     FIT_SCRIPT,
+    HALO,
     PLAYER_CSS,
     player_controls,
     player_script,
@@ -114,3 +115,45 @@ def test_each_page_keeps_its_own_buttons_and_titles() -> None:
     for name in ("animate_backward", "animate_network"):
         assert "Keys: ← → step, Home/End jump, space plays, + − 0 zoom." in \
             pages[name].replace("\n", " "), name
+
+
+_STYLE = """
+const shape = document.querySelector(arguments[0]), style = getComputedStyle(shape);
+return {filter: style.filter, stroke: style.stroke};
+"""
+_YELLOW = "rgb(250, 204, 21)"                       # HALO, as the browser writes it
+
+
+def _rgb(colour: str) -> str:
+    return "rgb({}, {}, {})".format(*(int(colour[k:k + 2], 16) for k in (1, 3, 5)))
+
+
+@needs_dot
+def test_the_node_at_work_wears_the_same_yellow_halo_on_every_page(browser) -> None:
+    """Not a red border (red is grad < 0 in the colour key): a halo, the node's own
+    border kept, on the three pages that point at a node."""
+    from viz.dot import GRAD_NEGATIVE, HIGHLIGHT
+    assert HALO == "#facc15" and _rgb(HALO) == _YELLOW
+    pages = _pages()
+    driver = browser.open(pages["animate_backward"], "halo-backward")
+    driver.execute_script("show(DATA.frames.length - 1)")         # x gets its gradient
+    seen = driver.execute_script(_STYLE, "svg.graph .node.now-backward > path")
+    assert _YELLOW in seen["filter"] and seen["stroke"] == _rgb("#334155"), seen
+    arrow = driver.execute_script(_STYLE, "svg.graph .edge.flow-backward > path")
+    assert arrow["stroke"] == _rgb(HIGHLIGHT) != _rgb(GRAD_NEGATIVE), arrow
+    driver.execute_script("show(1)")
+    seen = driver.execute_script(_STYLE, "svg.graph .node.now-forward > path")
+    assert _YELLOW in seen["filter"] and seen["stroke"] == _rgb("#334155"), seen
+
+    driver = browser.open(pages["animate_network"], "halo-network")
+    driver.execute_script("show(5)")                               # backward: layer 1
+    seen = driver.execute_script(_STYLE, "svg.graph .node.now > ellipse")
+    assert _YELLOW in seen["filter"], seen
+
+    driver = browser.open(pages["explore"], "halo-explore")
+    driver.execute_script("chaingrad.select('x')")                 # ∂y/∂x < 0: a red border
+    assert driver.execute_script("return chaingrad.grads().x") < 0
+    seen = driver.execute_script(_STYLE, "svg.graph g.node.selected > :first-child")
+    assert _YELLOW in seen["filter"] and seen["stroke"] == _rgb(GRAD_NEGATIVE), seen
+    assert "selected" in driver.find_element("css selector", ".legend").text
+    assert browser.errors() == []

@@ -31,7 +31,7 @@ from typing import Any
 from engine import Constant, Value, grad, order
 
 from .arguments import check_path, check_precision, check_rankdir
-from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
+from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, HIGHLIGHT, ROLE_FILL, new_diagram
 from .explain import rule_text
 from .names import is_number, node_names, role
 from .notation import (
@@ -47,6 +47,7 @@ from .page import (
     PLAYER_CSS,
     Page,
     fill,
+    halo_css,
     inline_svg,
     json_for_script,
     player_controls,
@@ -56,8 +57,8 @@ from .page import (
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
-_FORWARD_COLOUR = "#ea580c"     # the node being computed
-_BACKWARD_COLOUR = "#dc2626"    # the node receiving its gradient
+_FORWARD_COLOUR = "#ea580c"     # the edges a value is computed along
+_BACKWARD_COLOUR = HIGHLIGHT    # the edges a gradient goes back along: not a gradient's red
 
 
 @dataclass(frozen=True)
@@ -327,7 +328,9 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         "BASE": BASE_CSS, "PLAYER": PLAYER_CSS, "CONTROLS": player_controls("frame", "step"),
         "PLAY": player_script(len(steps), "frame", "step", 1100),
         "ZOOM": zoom_script(grow=2, least=0.5), "NODES": str(len(nodes)),
-        "FORWARD": _FORWARD_COLOUR,
+        "FORWARD": _FORWARD_COLOUR, "HALO": halo_css(
+            ", ".join(f"svg.graph .node.now-{phase} > {shape}" for phase in ("forward", "backward")
+                      for shape in ("path", "polygon", "ellipse"))),
         "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     return Page(page).write(path)
@@ -354,10 +357,7 @@ __PLAYER__
   svg.graph .node text.data.pending, svg.graph .node text.grad.pending[data-sign] { fill: #94a3b8; }
   svg.graph .node.waiting path, svg.graph .node.waiting polygon,
   svg.graph .node.waiting ellipse { stroke-dasharray: 4 3; opacity: 0.65; }
-  svg.graph .node.now-forward path, svg.graph .node.now-forward polygon,
-  svg.graph .node.now-forward ellipse { stroke: __FORWARD__; stroke-width: 3; }
-  svg.graph .node.now-backward path, svg.graph .node.now-backward polygon,
-  svg.graph .node.now-backward ellipse { stroke: __BACKWARD__; stroke-width: 3; }
+__HALO__
   svg.graph .edge.flow-forward path { stroke: __FORWARD__; stroke-width: 2.5; }
   svg.graph .edge.flow-forward polygon { stroke: __FORWARD__; fill: __FORWARD__; }
   svg.graph .edge.flow-backward path { stroke: __BACKWARD__; stroke-width: 2.5;
@@ -374,7 +374,9 @@ __CONTROLS__
 <p class="hint">__NODES__ nodes: first the forward pass computes each value in
 topological order (inputs first); then the backward pass hands each node its gradient,
 the sum over the arrows leaving it of (gradient there) × (local gradient), from the
-output back to the inputs. Keys: ← → step, Home/End jump, space plays, + − 0 zoom.</p>
+output back to the inputs. The node at work wears a yellow halo; the arrows it is computed
+along are orange, those its gradient goes back along purple and dashed. Keys: ← → step,
+Home/End jump, space plays, + − 0 zoom.</p>
 <script>
 "use strict";
 const DATA = __DATA__;

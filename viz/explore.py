@@ -69,8 +69,10 @@ from .notation import (
 )
 from .page import (
     BASE_CSS,
+    HALO,
     Page,
     fill,
+    halo_css,
     inline_svg,
     json_for_script,
     zoom_buttons,
@@ -422,7 +424,8 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
         "BASE": BASE_CSS, "ZOOM_BUTTONS": zoom_buttons(keys=False),
         "ZOOM": zoom_script(grow=1.5, least=0.5, keys=False),
         "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
-        "HIGHLIGHT": HIGHLIGHT,
+        "HIGHLIGHT": HIGHLIGHT, "HALO": halo_css("svg.graph g.node.selected > :first-child"),
+        "HALO_COLOUR": HALO,
         "ARRIVES": _ARRIVES, "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE,
         "GRAD_ZERO": GRAD_ZERO, "TEXT": _TEXT, "INPUT": ROLE_FILL["input"],
         "PARAMETER": ROLE_FILL["parameter"]})
@@ -446,8 +449,7 @@ _PAGE = """<!DOCTYPE html>
   svg.graph text:not([fill]) { fill: __TEXT__; }
   svg.graph g.node { cursor: pointer; outline: none; }
   svg.graph g.node:focus-visible > :first-child { filter: drop-shadow(0 0 3px #0ea5e9); }
-  svg.graph g.node.selected > :first-child { filter: drop-shadow(0 0 4px __HIGHLIGHT__)
-                                                     drop-shadow(0 0 2px __HIGHLIGHT__); }
+__HALO__
   svg.graph g.edge.passes path { stroke: __HIGHLIGHT__; stroke-width: 3; stroke-dasharray: none; }
   svg.graph g.edge.passes polygon { stroke: __HIGHLIGHT__; fill: __HIGHLIGHT__; }
   svg.graph g.edge.arrives path { stroke: __ARRIVES__; stroke-width: 3; stroke-dasharray: none; }
@@ -455,6 +457,7 @@ _PAGE = """<!DOCTYPE html>
   .bar { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center;
          justify-content: space-between; margin-top: 0.4rem; }
   .legend, .where { color: #475569; font-size: 0.9rem; margin: 0; }
+  .bar .legend { flex: 1 1 30rem; }      /* wraps its own lines, the zoom stays at the right */
   .zoom button { padding: 0.1rem 0.7rem; }
   #message { background: #fef2f2; border: 1px solid #fca5a5; color: #991b1b; border-radius: 6px;
              padding: 0.5rem 0.75rem; margin: 0.6rem 0; font-family: ui-monospace, monospace;
@@ -466,7 +469,10 @@ _PAGE = """<!DOCTYPE html>
   #leaves { max-height: 22rem; overflow-y: auto; }
   .leaf { display: grid; grid-template-columns: 6.5rem 1fr 7.5rem; gap: 0.5rem;
           align-items: center; padding: 0.15rem 0.3rem; border-radius: 6px; }
-  .leaf.selected { background: #f5f3ff; box-shadow: inset 0 0 0 1px __HIGHLIGHT__; }
+  .leaf.selected { background: #fefce8; box-shadow: inset 0 0 0 2px __HALO_COLOUR__; }
+  .halo { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #94a3b8;
+          border-radius: 3px; vertical-align: -0.1em; margin: 0 0.3em 0 0.5em;
+          box-shadow: 0 0 2px 2px __HALO_COLOUR__; }
   .leaf .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   input.number { font: inherit; width: 100%; box-sizing: border-box; padding: 0.1rem 0.3rem;
                        border: 1px solid #94a3b8; border-radius: 4px; }
@@ -495,7 +501,8 @@ slider or type a number and every value and gradient follows.</p>
 <div class="bar">
 <p class="legend">__LEGEND__ · border: <b style="color:__GRAD_POSITIVE__">blue</b> grad &gt; 0,
 <b style="color:__GRAD_NEGATIVE__">red</b> grad &lt; 0, <b style="color:__GRAD_ZERO__">dashed</b>
-grad = 0, thicker: larger |grad|</p>
+grad = 0, thicker: larger |grad| ·
+<span style="white-space: nowrap"><span class="halo"></span>selected</span></p>
 __ZOOM_BUTTONS__
 </div>
 <p class="where" id="where" hidden></p>

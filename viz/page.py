@@ -18,7 +18,8 @@ from typing import Any
 from .arguments import check_path
 
 __all__ = ["Page", "inline_svg", "json_for_script", "fill", "FIT_SCRIPT", "BASE_CSS",
-           "PLAYER_CSS", "player_controls", "player_script", "zoom_buttons", "zoom_script"]
+           "PLAYER_CSS", "player_controls", "player_script", "zoom_buttons", "zoom_script",
+           "HALO", "halo_css"]
 
 _SVG_NS = "{http://www.w3.org/2000/svg}"
 
@@ -236,6 +237,18 @@ def zoom_script(grow: float, least: float, keys: bool = True) -> str:
     the figure may be."""
     return FIT_SCRIPT + fill(_ZOOM_SCRIPT, {"GROW": f"{grow:g}", "LEAST": f"{least:g}"}) + (
         _ZOOM_KEYS if keys else "")
+
+
+#: The mark of the node a page is at (being computed, receiving its gradient, clicked):
+#: a yellow halo around its shape, its own border left as drawn. Yellow is no colour
+#: of the diagrams' key (blue grad > 0, red grad < 0, grey 0), so it reads as "here".
+HALO = "#facc15"
+
+
+def halo_css(selector: str) -> str:
+    """The CSS rule that puts :data:`HALO` around the shapes ``selector`` picks."""
+    return (f"  {selector} {{ filter: drop-shadow(0 0 2px #eab308) "
+            f"drop-shadow(0 0 4px {HALO}) drop-shadow(0 0 4px {HALO}); }}")
 
 
 def json_for_script(data: Any) -> str:

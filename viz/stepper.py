@@ -44,6 +44,7 @@ from .page import (
     PLAYER_CSS,
     Page,
     fill,
+    halo_css,
     inline_svg,
     json_for_script,
     player_controls,
@@ -325,6 +326,8 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
                         "CONTROLS": player_controls("step", "where", fit="fit the window"),
                         "PLAY": player_script(len(steps), "step", "where", 2500),
                         "ZOOM": zoom_script(grow=4, least=0.3),
+                        "HALO": halo_css(", ".join(f"svg.graph .node.now > {shape}" for shape
+                                                   in ("ellipse", "polygon", "path"))),
                         "SVG": ET.tostring(svg, encoding="unicode"),
                         "DATA": json_for_script(data)})
     return Page(page, height=900).write(path)
@@ -354,8 +357,7 @@ __PLAYER__
   #table th { background: #f1f5f9; font-weight: 600; }
   svg.graph text.act.hidden, svg.graph text.delta.hidden, svg.graph text.loss.hidden
     { visibility: hidden; }
-  svg.graph .node.now ellipse, svg.graph .node.now polygon, svg.graph .node.now path
-    { stroke: #7c3aed; stroke-width: 4; }
+__HALO__
   svg.graph .edge.now path { stroke-width: 5; stroke-opacity: 1; }
   svg.graph .edge.dim path, svg.graph .edge.dim polygon { stroke-opacity: 0.35;
     fill-opacity: 0.35; }
@@ -371,8 +373,8 @@ __CONTROLS__
 <table id="table" class="maths"></table>
 </div>
 <p class="hint">Forward one layer per step, then the loss, then δ = ∂L/∂z one layer per
-step from the output back, then each layer's weight gradients. Keys: ← → step,
-Home/End jump, space plays, + − 0 zoom.</p>
+step from the output back, then each layer's weight gradients; the neurons at work wear a
+yellow halo. Keys: ← → step, Home/End jump, space plays, + − 0 zoom.</p>
 <script>
 "use strict";
 const DATA = __DATA__;
