@@ -47,14 +47,14 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 from engine import Constant, Value
 
 from .checks import check_reduction, is_list, is_number
 
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES",
-           "OUTPUTS"]
+           "OUTPUTS", "as_loss"]
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
@@ -276,3 +276,18 @@ softmax_cross_entropy.output = "logits"                    # type: ignore[attr-d
 
 #: The losses by name (``fit(..., loss="mse")`` accepts a name).
 LOSSES = {f.__name__: f for f in (mse, bce, bce_with_logits, hinge, softmax_cross_entropy)}
+
+
+def as_loss(loss: Any, who: str) -> Callable[..., Value]:
+    """``loss`` as a function ``loss(prediction, target)``: a loss function as it is,
+    a name (``"mse"``) as the loss of :data:`LOSSES` it names. ``who`` is the function
+    the user called, named in the error for an unknown name or another type."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
+        return LOSSES[loss]
+    if not callable(loss):
+        raise TypeError(f"{who}: loss must be callable (a loss function such as nn.mse, or "
+                        f"functools.partial(nn.mse, half=True)) or a loss's name, "
+                        f"got {type(loss).__name__}")
+    return loss

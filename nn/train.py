@@ -17,7 +17,7 @@ from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
 from .checks import as_rows, check_int, count, first_non_finite, is_number
-from .losses import LOSSES
+from .losses import as_loss
 from .rng import Seed, as_rng
 
 __all__ = ["fit", "predict", "accuracy", "History", "DivergenceError"]
@@ -179,18 +179,6 @@ def fit(model: Callable[[Any], Any], X: Sequence[Any], y: Sequence[Any],
     return history
 
 
-def _as_loss(loss: Any, who: str) -> Loss:
-    """A loss function, or the built-in one a name names."""
-    if isinstance(loss, str):
-        if loss not in LOSSES:
-            raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
-        loss = LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"{who}: loss must be callable (e.g. nn.mse) or a loss name, "
-                        f"got {type(loss).__name__}")
-    return loss
-
-
 @dataclass
 class _Training:
     """One call of ``fit``: what it trains, with what, and in which order.
@@ -220,7 +208,7 @@ class _Training:
         who = "fit"
         if not callable(model):
             raise TypeError(f"{who}: model must be callable, got {type(model).__name__}")
-        loss = _as_loss(loss, who)
+        loss = as_loss(loss, who)
         if isinstance(optimizer, type):
             raise TypeError(f"{who}: optimizer must be an optimizer made for the model's "
                             f"parameters, e.g. nn.SGD(model.parameters(), lr=0.1), not the "

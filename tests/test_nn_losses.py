@@ -300,3 +300,16 @@ def test_reduction_and_half_are_checked():
         mse(Value(1.0), 1.0, reduction="batch")
     with pytest.raises(TypeError, match="mse: half must be a bool"):
         mse(Value(1.0), 1.0, half=1)
+
+
+def test_as_loss_turns_a_name_into_its_loss_and_keeps_a_function():
+    from functools import partial
+    assert losses.as_loss("mse", "fit") is mse
+    assert losses.as_loss("bce_with_logits", "fit") is bce_with_logits
+    half = partial(mse, half=True)
+    assert losses.as_loss(half, "fit") is half
+    assert losses.as_loss(half, "fit")(Value(3.0), 1.0).data == 2.0      # ½·(3 − 1)²
+    with pytest.raises(ValueError, match=r"^fit: unknown loss 'l2'; one of mse, bce, "):
+        losses.as_loss("l2", "fit")
+    with pytest.raises(TypeError, match=r"^animate_network: loss must be callable .* got int$"):
+        losses.as_loss(3, "animate_network")

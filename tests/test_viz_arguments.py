@@ -10,7 +10,16 @@ import pytest
 
 from engine import Value
 from nn import MLP
-from viz import animate_backward, draw_dot, draw_network, explain
+from viz import (
+    Page,
+    animate_backward,
+    animate_network,
+    draw_dot,
+    draw_network,
+    explain,
+    explore,
+    explore_depth,
+)
 from viz.arguments import RANKDIRS, check_count
 from viz.cli import make_parser
 from viz.dot import ROLE_FILL
@@ -106,3 +115,30 @@ def test_parameters_is_a_list_of_values_and_one_value_says_how_to_write_it() -> 
     assert parameter_fill not in draw_dot(out).source           # w is an input by default …
     for given in ([w], (w,), {w}, (v for v in [w])):            # … and a parameter when told
         assert parameter_fill in draw_dot(out, parameters=given).source
+
+
+PATH_TAKERS: dict[str, Callable[[Any], Any]] = {
+    "Page.write": lambda p: Page("<!DOCTYPE html>").write(p),
+    "animate_backward": lambda p: animate_backward(graph(), p),
+    "animate_network": lambda p: animate_network(tiny_mlp(), [0.5], 1.0, p),
+    "explore": lambda p: explore(graph(), p),
+    "explore_depth": lambda p: explore_depth(p, max_depth=1, width=1, points=2),
+}
+
+
+@pytest.mark.parametrize("who", PATH_TAKERS)
+@pytest.mark.parametrize("path", [123, b"page.html", ["page.html"], 1.5])
+def test_a_page_is_written_to_a_str_or_a_path_everywhere(who: str, path: Any) -> None:
+    with pytest.raises(TypeError, match=rf"^{who}: path must be a str, a path or None, got "
+                                        rf"{type(path).__name__}$"):
+        PATH_TAKERS[who](path)
+
+
+def test_page_write_writes_to_a_str_or_a_path_and_none_writes_nothing(tmp_path) -> None:
+    page = Page("<!DOCTYPE html><title>t</title>")
+    assert page.write(None) is page
+    assert page.write(tmp_path / "a.html") is page
+    assert page.write(str(tmp_path / "b.html")) is page
+    assert (tmp_path / "a.html").read_text(encoding="utf-8") == page
+    assert (tmp_path / "b.html").read_text(encoding="utf-8") == page
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.html"]

@@ -10,6 +10,7 @@ initialisation, tick residual; what it draws and writes is compared with the eng
 
 from __future__ import annotations
 
+import gc
 import html
 import json
 import math
@@ -147,6 +148,17 @@ def test_bad_arguments_say_which() -> None:
             explore_depth(**kwargs)
     with pytest.raises(TypeError, match="explore_depth: path must be a str, a path or None"):
         explore_depth(3)
+
+
+def test_the_callers_garbage_collector_is_left_alone(monkeypatch) -> None:
+    """A library does not switch the user's cycle collector off and on (a script may,
+    around the call: bench/depth.py times both)."""
+    switched = []
+    monkeypatch.setattr(gc, "disable", lambda: switched.append("disable"))
+    monkeypatch.setattr(gc, "enable", lambda: switched.append("enable"))
+    page = explore_depth(max_depth=3, width=2, points=4)
+    assert switched == [] and gc.isenabled()
+    assert len(page_data(page)["values"]["relu/matched/plain"]) == 3
 
 
 def test_vanishing_example_writes_the_page(tmp_path) -> None:

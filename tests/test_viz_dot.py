@@ -442,3 +442,22 @@ def test_the_legend_says_what_a_short_id_stands_for() -> None:
     assert "where" not in draw_dot(out, legend=False).source
     o, _ = neuron()
     assert "where" not in draw_dot(o).source                # every name is an expression
+
+
+def test_draw_ops_returns_the_edges_it_drew_in_order() -> None:
+    from viz.dot import Layout, Look, draw_ops, new_diagram
+    x, w = Value(0.5, "x"), Value(-1.2, "w")
+    y = (x * w).tanh() ** 2                      # the exponent 2 is folded: no edge of its own
+    layout = Layout.of(y)
+    diagram = new_diagram()
+    drawn = draw_ops(diagram, layout, Look(), show_local=False)
+    xw, t = y.inputs[0].inputs[0], y.inputs[0]
+    ids = layout.ids
+    assert [(tail, head, node.label or node.op.name, position)
+            for tail, head, node, position in drawn] == [
+        (layout.op_id(xw), ids[xw], "mul", None), (ids[x], layout.op_id(xw), "mul", 0),
+        (ids[w], layout.op_id(xw), "mul", 1),
+        (layout.op_id(t), ids[t], "tanh", None), (ids[xw], layout.op_id(t), "tanh", 0),
+        (layout.op_id(y), ids[y], "pow", None), (ids[t], layout.op_id(y), "pow", 0)]
+    edges = [line.split("[")[0].strip() for line in diagram.body if "->" in line]
+    assert edges == [f"{tail} -> {head}" for tail, head, _, _ in drawn]

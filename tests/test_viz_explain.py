@@ -522,3 +522,19 @@ def test_explain_without_short_ids_has_no_where_line():
     x, w = Value(0.5, "x"), Value(-1.5, "w")
     why = explain(x * w, w)
     assert why.where == {} and "where" not in str(why)
+
+
+def test_rule_text_writes_the_rule_over_names_or_only_the_branch_taken() -> None:
+    from viz.explain import rule_text
+    from viz.names import node_names
+    z = Value(-0.5, "z")
+    a = z.relu()
+    names = node_names(a)
+    assert rule_text(a, 0, names) == "[z > 0]"                     # the whole row (Iverson)
+    assert rule_text(a, 0, names, branch=True) == "0 (as not z > 0)"
+    alive = Value(2.0, "z").relu()
+    assert rule_text(alive, 0, node_names(alive), branch=True) == "1 (as z > 0)"
+    y = (Value(0.3, "x") * 2.0).tanh()                               # out named as asked
+    assert rule_text(y, 0, node_names(y)) == "1 − tanh(x·2)²"
+    assert rule_text(y, 0, node_names(y), out="y") == "1 − y²"
+    assert rule_text(y, 0, node_names(y), out="y", branch=True) == "1 − y²"

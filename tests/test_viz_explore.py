@@ -192,7 +192,7 @@ def test_a_learner_clicks_the_weight_moves_x_and_steps_the_loss_down(browser):
     assert _panel(driver)[1][3] == f"∂(x·w)/∂w = x = {num(x)}"      # the panel follows
     browser.screenshot("explore-2-moved-x")
 
-    number = driver.find_element("css selector", 'input[type=number][data-key="x"]')
+    number = driver.find_element("css selector", 'input.number[data-key="x"]')
     number.send_keys(Keys.CONTROL, "a")
     number.send_keys("-2.5")
     values, grads = engine_numbers(loss, {"x": -2.5})
@@ -271,16 +271,79 @@ def test_a_refused_number_shows_the_engines_message_and_keeps_the_last_good(
                                  key, value) is False
     numbers = {"x": 0.5, "w": 2.0, **changes}
     message = _engine_error(lambda: again(Value(numbers["x"], "x"), Value(numbers["w"], "w")))
+    # Python's advice about anomaly mode, said as what to do in Python to find the op
+    message = message.replace(
+        "run it under engine.detect_anomaly() to see the line that created the op",
+        "to find the line that made this op, run the code that builds the graph in Python "
+        "under engine.detect_anomaly()")
+    assert ("in Python under engine.detect_anomaly()" in message) == (name == "a gradient "
+                                                                      "overflows")
     assert driver.execute_script("return chaingrad.message()") == message
     assert page_numbers(driver) == before
     shown = _shown(driver)
     assert message in shown
     assert not re.search(r"NaN|Infinity|undefined|\binf\b", shown.replace(message, "")), shown
-    box = driver.find_element("css selector", f'input[type=number][data-key="{key}"]')
+    box = driver.find_element("css selector", f'input.number[data-key="{key}"]')
     assert "refused" in box.get_attribute("class")
     assert driver.execute_script("return chaingrad.set(arguments[0], 0.25)", key) is True
     assert driver.execute_script("return chaingrad.message()") == ""
     assert browser.errors() == []
+
+
+@needs_dot
+@pytest.mark.parametrize("text, why, last_good", [
+    ("1e400", "x: 1e400 is too large for a float (it overflows to inf); the page keeps "
+              f"x = {display_number(1e40, 4)}", 1e40),  # 1, 1e4 and 1e40 were numbers
+    ("inf", "x: inf is not a finite number; the page keeps x = 0.5", 0.5),
+    ("nan", "x: nan is not a finite number; the page keeps x = 0.5", 0.5),
+    ("-Infinity", "x: -Infinity is not a finite number; the page keeps x = 0.5", 0.5),
+    ("abc", 'x: "abc" is not a number; the page keeps x = 0.5', 0.5),
+    ("0x10", 'x: "0x10" is not a number; the page keeps x = 0', 0.0),
+    ("", "x: the box is empty: type a number; the page keeps x = 0.5", 0.5),
+])
+def test_a_typed_box_that_holds_no_number_says_why_and_keeps_the_last_good(
+        browser, text, why, last_good):
+    from selenium.webdriver.common.keys import Keys
+    loss, w, b = one_neuron()
+    driver = browser.open(explore(loss, parameters=[w, b]), "typed")
+    box = driver.find_element("css selector", 'input.number[data-key="x"]')
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(*(text or [Keys.BACKSPACE]))                # key by key, as a person types
+    message = driver.find_element("id", "message")
+    assert message.is_displayed() and message.text == why
+    assert driver.execute_script("return chaingrad.message()") == why
+    assert "refused" in box.get_attribute("class")
+    values, grads = engine_numbers(loss, {"x": last_good})
+    page_values, page_grads = page_numbers(driver)
+    assert_close(page_values, values)
+    assert_close(page_grads, grads)
+    shown = _shown(driver).replace(why, "")
+    assert not re.search(r"NaN|Infinity|undefined|\binf\b", shown), shown
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("−0.25")                                    # the diagram's own minus sign
+    assert not message.is_displayed() and "refused" not in box.get_attribute("class")
+    assert driver.execute_script("return chaingrad.values().x") == -0.25
+    assert browser.errors() == []
+
+
+@needs_dot
+def test_a_learning_rate_that_is_no_number_takes_no_step_and_says_why(browser):
+    from selenium.webdriver.common.keys import Keys
+    loss, w, b = one_neuron()
+    driver = browser.open(explore(loss, parameters=[w, b]), "rate")
+    before = page_numbers(driver)
+    rate = driver.find_element("id", "lr")
+    rate.send_keys(Keys.CONTROL, "a")
+    rate.send_keys("fast")
+    driver.find_element("id", "step").click()
+    assert driver.execute_script("return chaingrad.message()") == \
+        'learning rate: "fast" is not a number; no step taken'
+    assert page_numbers(driver) == before and "refused" in rate.get_attribute("class")
+    rate.send_keys(Keys.CONTROL, "a")
+    rate.send_keys("0.5")
+    driver.find_element("id", "step").click()
+    assert driver.execute_script("return chaingrad.message()") == ""
+    assert page_numbers(driver)[0]["w"] == before[0]["w"] - 0.5 * before[1]["w"]
 
 
 # ---- a network: every number, every border ------------------------------------------------------

@@ -30,25 +30,35 @@ from typing import Any
 
 from engine import Constant, Value, grad, order
 
-from .arguments import check_precision, check_rankdir
-from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, ROLE_FILL, new_diagram
+from .arguments import check_path, check_precision, check_rankdir
+from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, HIGHLIGHT, ROLE_FILL, new_diagram
+from .explain import rule_text
 from .names import is_number, node_names, role
 from .notation import (
     SUM,
-    Notation,
     display_number,
-    local_rule,
     number_operand,
     op_term,
     operand,
     term,
 )
-from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
+from .page import (
+    BASE_CSS,
+    PLAYER_CSS,
+    Page,
+    fill,
+    halo_css,
+    inline_svg,
+    json_for_script,
+    player_controls,
+    player_script,
+    zoom_script,
+)
 
 __all__ = ["Frame", "frames", "animate_backward"]
 
-_FORWARD_COLOUR = "#ea580c"     # the node being computed
-_BACKWARD_COLOUR = "#dc2626"    # the node receiving its gradient
+_FORWARD_COLOUR = "#ea580c"     # the edges a value is computed along
+_BACKWARD_COLOUR = HIGHLIGHT    # the edges a gradient goes back along: not a gradient's red
 
 
 @dataclass(frozen=True)
@@ -188,7 +198,8 @@ def _frames(output: Value, nodes: list[Value], names: dict[Value, str],
         for consumer, slot in consumers[node]:
             local = consumer.local_grads[slot]
             c = out if consumer is output else operand(names[consumer])
-            rule = _rule(consumer, slot, names, out if consumer is output else None)
+            rule = rule_text(consumer, slot, names, out=out if consumer is output else None,
+                             branch=True)
             if consumer is output:          # ∂y/∂y = 1: the local gradient is the term
                 symbols.append(operand(rule) if len(consumers[node]) > 1 else rule)
                 numbers.append(_signed(local, precision))
@@ -214,24 +225,6 @@ def _is_alias(node: Value, name: str) -> bool:
     """Whether ``name`` hides how the node was made (a label, or a short id ``v3``)
     rather than spelling it out (``x·w + b``)."""
     return bool(node.label) or re.fullmatch(r"v\d+", name) is not None
-
-
-def _rule(node: Value, slot: int, names: dict[Value, str], out_name: str | None) -> str:
-    """The op table's rule for ∂node/∂input[slot], written with the nodes' names.
-
-    A conditional rule (ReLU's ``1.0 if a > 0.0 else 0.0``) shows the branch taken,
-    with its condition when the condition is a comparison: ``0 (as not z > 0)``."""
-    op = node.op
-    assert op is not None
-    slots = "ab"[: op.arity]
-    notation = Notation(
-        {**{s: term(names[v]) for s, v in zip(slots, node.inputs)},
-         "out": term(out_name or names[node])},
-        {s: v.data for s, v in zip(slots, node.inputs) if is_number(v)})
-    values = {**{s: v.data for s, v in zip(slots, node.inputs)}, "out": node.data}
-    rule, condition = notation.branch(local_rule(op, slot), values)
-    text = notation.text(rule)
-    return f"{text} (as {condition})" if condition else text
 
 
 # ---- the drawing ------------------------------------------------------------------------
@@ -301,6 +294,7 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         raise TypeError(f"animate_backward: output must be a Value, got {type(output).__name__}")
     check_rankdir("animate_backward", rankdir)
     check_precision("animate_backward", precision)
+    check_path("animate_backward", path)
     nodes = order(output)
     names = node_names(output)
     grads = grad(output, nodes)
@@ -331,7 +325,12 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
         f"{display_number(output.data, precision)}")
     page = fill(_PAGE, {
         "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
-        "FIT": FIT_SCRIPT, "NODES": str(len(nodes)), "FORWARD": _FORWARD_COLOUR,
+        "BASE": BASE_CSS, "PLAYER": PLAYER_CSS, "CONTROLS": player_controls("frame", "step"),
+        "PLAY": player_script(len(steps), "frame", "step", 1100),
+        "ZOOM": zoom_script(grow=2, least=0.5), "NODES": str(len(nodes)),
+        "FORWARD": _FORWARD_COLOUR, "HALO": halo_css(
+            ", ".join(f"svg.graph .node.now-{phase} > {shape}" for phase in ("forward", "backward")
+                      for shape in ("path", "polygon", "ellipse"))),
         "BACKWARD": _BACKWARD_COLOUR,
         "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE, "GRAD_ZERO": GRAD_ZERO})
     return Page(page).write(path)
@@ -342,36 +341,23 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.5rem auto; max-width: 80rem; padding: 0 1rem; color: #0f172a;
-         font-size: 18px; }
-  h1 { font-size: 1.5rem; font-weight: 600; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.75rem;
-            overflow-x: auto; background: #fff; }
-  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.75rem 0; }
-  .controls input[type=range] { flex: 1; }
-  button { font: inherit; padding: 0.25rem 0.8rem; border: 1px solid #94a3b8;
-           border-radius: 6px; background: #f8fafc; cursor: pointer; }
-  button:disabled { opacity: 0.4; cursor: default; }
+<style>__BASE__
+__PLAYER__
+  body { margin: 1.5rem auto; max-width: 80rem; font-size: 18px; }
+  h1 { font-size: 1.5rem; }
+  .figure { padding: 0.75rem; overflow-x: auto; }
   #step { min-width: 11rem; font-variant-numeric: tabular-nums; }
   #phase { font-weight: 600; }
   #phase.forward { color: __FORWARD__; } #phase.backward { color: __BACKWARD__; }
-  #caption { font-size: 1.4rem; font-family: "Cambria Math", "STIX Two Math", Georgia, serif;
-             min-height: 1.6em; }
+  #caption { font-size: 1.4rem; min-height: 1.6em; }
   #detail { color: #475569; font-size: 1.05rem; min-height: 1.3em; }
-  .hint { color: #64748b; font-size: 0.9rem; }
-  .zoom { margin-left: 0.75rem; }
   svg.graph .node text.grad[data-sign="pos"] { fill: __GRAD_POSITIVE__; }
   svg.graph .node text.grad[data-sign="neg"] { fill: __GRAD_NEGATIVE__; }
   svg.graph .node text.grad[data-sign="zero"] { fill: __GRAD_ZERO__; }
   svg.graph .node text.data.pending, svg.graph .node text.grad.pending[data-sign] { fill: #94a3b8; }
   svg.graph .node.waiting path, svg.graph .node.waiting polygon,
   svg.graph .node.waiting ellipse { stroke-dasharray: 4 3; opacity: 0.65; }
-  svg.graph .node.now-forward path, svg.graph .node.now-forward polygon,
-  svg.graph .node.now-forward ellipse { stroke: __FORWARD__; stroke-width: 3; }
-  svg.graph .node.now-backward path, svg.graph .node.now-backward polygon,
-  svg.graph .node.now-backward ellipse { stroke: __BACKWARD__; stroke-width: 3; }
+__HALO__
   svg.graph .edge.flow-forward path { stroke: __FORWARD__; stroke-width: 2.5; }
   svg.graph .edge.flow-forward polygon { stroke: __FORWARD__; fill: __FORWARD__; }
   svg.graph .edge.flow-backward path { stroke: __BACKWARD__; stroke-width: 2.5;
@@ -382,30 +368,19 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <h1>__TITLE__</h1>
 <div class="figure">__SVG__</div>
-<div class="controls">
-  <button id="first" title="first frame (Home)">|◀</button>
-  <button id="prev" title="previous frame (←)">◀ prev</button>
-  <button id="play" title="play / pause (space)">▶ play</button>
-  <button id="next" title="next frame (→)">next ▶</button>
-  <button id="last" title="last frame (End)">▶|</button>
-  <input id="slider" type="range" min="0" value="0" aria-label="frame">
-  <span id="step"></span>
-  <span class="zoom"><button id="zoom-out" title="smaller (−)">−</button>
-  <button id="zoom-fit" title="fit the page (0)">fit</button>
-  <button id="zoom-in" title="larger (+)">+</button></span>
-</div>
-<p><span id="phase"></span> <span id="caption"></span></p>
+__CONTROLS__
+<p><span id="phase"></span> <span id="caption" class="maths"></span></p>
 <p id="detail"></p>
 <p class="hint">__NODES__ nodes: first the forward pass computes each value in
 topological order (inputs first); then the backward pass hands each node its gradient,
 the sum over the arrows leaving it of (gradient there) × (local gradient), from the
-output back to the inputs. Keys: ← → step, Home/End jump, space plays, + − 0 zoom.</p>
+output back to the inputs. The node at work wears a yellow halo; the arrows it is computed
+along are orange, those its gradient goes back along purple and dashed. Keys: ← → step,
+Home/End jump, space plays, + − 0 zoom.</p>
 <script>
 "use strict";
 const DATA = __DATA__;
 const frames = DATA.frames;
-const slider = document.getElementById("slider");
-slider.max = frames.length - 1;
 const byNode = [];              // node i -> [frame it gets its value, frame it gets its grad]
 frames.forEach((f, k) => {
   byNode[f.node] = byNode[f.node] || [Infinity, Infinity];
@@ -426,12 +401,10 @@ function mark(id, cls, on) {
   const el = document.getElementById(id);
   if (el) el.classList.toggle(cls, on);
 }
-let current = 0;
-function show(k) {
-  current = Math.max(0, Math.min(frames.length - 1, k));
-  const f = frames[current];
+function draw(k) {              // frame k on the figure and in the captions
+  const f = frames[k];
   byNode.forEach((at, i) => {
-    const valued = at[0] <= current, graded = at[1] <= current;
+    const valued = at[0] <= k, graded = at[1] <= k;
     setText(i, "data", valued);
     setText(i, "grad", graded);
     const now = i === f.node;
@@ -448,68 +421,22 @@ function show(k) {
   });
   const flowing = f.phase === "forward" ? DATA.edgesIn[f.node] : DATA.edgesOut[f.node];
   flowing.forEach(id => mark(id, "flow-" + f.phase, true));
-  slider.value = current;
-  document.getElementById("step").textContent =
-    "frame " + (current + 1) + " / " + frames.length;
   const phase = document.getElementById("phase");
   phase.textContent = f.phase === "forward" ? "forward:" : "backward:";
   phase.className = f.phase;
   document.getElementById("caption").textContent = f.caption;
   document.getElementById("detail").textContent = f.detail;
-  document.getElementById("first").disabled = document.getElementById("prev").disabled =
-    current === 0;
-  document.getElementById("last").disabled = document.getElementById("next").disabled =
-    current === frames.length - 1;
 }
-let timer = null;
-function play(on) {
-  if (timer) { clearInterval(timer); timer = null; }
-  if (on) {
-    if (current === frames.length - 1) show(0);
-    timer = setInterval(() => {
-      if (current >= frames.length - 1) play(false); else show(current + 1);
-    }, 1100);
-  }
-  document.getElementById("play").textContent = timer ? "⏸ pause" : "▶ play";
-}
-document.getElementById("first").onclick = () => { play(false); show(0); };
-document.getElementById("prev").onclick = () => { play(false); show(current - 1); };
-document.getElementById("next").onclick = () => { play(false); show(current + 1); };
-document.getElementById("last").onclick = () => { play(false); show(frames.length - 1); };
-document.getElementById("play").onclick = () => play(!timer);
-slider.oninput = () => { play(false); show(Number(slider.value)); };
-// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to twice its
-// drawn size for a projector, no taller than leaves the caption in view. Else a factor
-// of the drawing's own size.
-__FIT__
-let zoom = 0, scale = 1;
-function setZoom(z) {
-  zoom = z;
-  const svg = document.querySelector("svg.graph");
-  if (!svg || !svg.viewBox || !svg.viewBox.baseVal) return;
+__PLAY__
+// The fit: up to twice the drawn size for a projector, no taller than leaves the
+// caption below in view.
+function room(svg) {
   const top = svg.getBoundingClientRect().top + window.scrollY;
   const below = document.getElementById("detail").getBoundingClientRect().bottom -
     svg.getBoundingClientRect().bottom;
-  scale = zoom || fitScale(svg, window.innerHeight - top - below - 12, 2);
-  setScale(svg, scale);
-  if (!zoom) setScale(svg, scale = fitScale(svg, window.innerHeight - top - below - 12, 2));
+  return window.innerHeight - top - below - 12;
 }
-window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
-const zoomStep = dir => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) *
-                                                         (dir > 0 ? 1.25 : 0.8))));
-document.getElementById("zoom-in").onclick = () => zoomStep(1);
-document.getElementById("zoom-out").onclick = () => zoomStep(-1);
-document.getElementById("zoom-fit").onclick = () => setZoom(0);
-document.addEventListener("keydown", ev => {
-  if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return;
-  const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0,
-                  End: frames.length - 1 };
-  if (ev.key in moves) { play(false); show(moves[ev.key]); ev.preventDefault(); }
-  else if (ev.key === " ") { play(!timer); ev.preventDefault(); }
-  else if (ev.key === "+" || ev.key === "=") zoomStep(1);
-  else if (ev.key === "-") zoomStep(-1);
-  else if (ev.key === "0") setZoom(0);
-});
+__ZOOM__
 show(0);
 setZoom(0);
 </script>

@@ -6,11 +6,13 @@ Each check names the function that was called and the argument, so an error read
 
 from __future__ import annotations
 
+from os import PathLike
 from typing import Any
 
 from engine import Value
 
-__all__ = ["RANKDIRS", "check_count", "check_precision", "check_rankdir", "check_values"]
+__all__ = ["RANKDIRS", "check_count", "check_path", "check_precision", "check_rankdir",
+           "check_values"]
 
 #: graphviz's layout directions: inputs on the left (LR), top (TB), right, bottom.
 RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -59,3 +61,9 @@ def check_values(who: str, name: str, values: Any) -> set[Value] | None:
         if not isinstance(item, Value):
             raise TypeError(f"{wanted}; item {index} is {type(item).__name__} {item!r}")
     return set(items)
+
+
+def check_path(who: str, path: Any) -> None:
+    """Require where to write a page: a str, an ``os.PathLike`` or None (write nothing)."""
+    if path is not None and not isinstance(path, (str, PathLike)):
+        raise TypeError(f"{who}: path must be a str, a path or None, got {type(path).__name__}")

@@ -14,19 +14,16 @@ lessons, made visible. Nothing is computed in the page and nothing is fetched.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import html
 import math
-from collections.abc import Iterator
 from os import PathLike
 from typing import Any
 
 import nn
 
-from .arguments import check_count
+from .arguments import check_count, check_path
 from .notation import display_number, superscript
-from .page import Page, fill, json_for_script
+from .page import BASE_CSS, Page, fill, json_for_script
 from .plots import layer_gradients
 
 __all__ = ["ACTIVATIONS", "MATCHED_INIT", "COLOURS", "gradient_by_layer", "explore_depth"]
@@ -57,21 +54,6 @@ def gradient_by_layer(depth: int, activation: str, residual: bool, init: str, wi
     return layer_gradients(model)
 
 
-@contextlib.contextmanager
-def _without_cycle_collector() -> Iterator[None]:
-    """Python's cycle collector off for a while. A graph of Values has no cycles
-    (reference counting frees each net as soon as it is dropped), but the collector
-    walks every live node again and again while a big graph is built: off, the
-    sweep of ``explore_depth`` takes a third less time (``bench/depth.py``)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
-
-
 def _key(activation: str, init: str, residual: bool) -> str:
     """How the page names one curve family: ``sigmoid/naive/plain``."""
     return f"{activation}/{init}/{'residual' if residual else 'plain'}"
@@ -81,13 +63,12 @@ def _flows(max_depth: int, width: int, points: int, seed: int) -> dict[str, list
     """Every curve the page can show: key → depth − 1 → the layers' mean |∂L/∂W|."""
     X, y = nn.datasets.moons(points, noise=0.1, seed=0)
     flows = {}
-    with _without_cycle_collector():
-        for activation in ACTIVATIONS:
-            for kind, init in (("naive", NAIVE_INIT), ("matched", MATCHED_INIT[activation])):
-                for residual in (False, True):
-                    flows[_key(activation, kind, residual)] = [
-                        gradient_by_layer(depth, activation, residual, init, width, seed, X, y)
-                        for depth in range(1, max_depth + 1)]
+    for activation in ACTIVATIONS:
+        for kind, init in (("naive", NAIVE_INIT), ("matched", MATCHED_INIT[activation])):
+            for residual in (False, True):
+                flows[_key(activation, kind, residual)] = [
+                    gradient_by_layer(depth, activation, residual, init, width, seed, X, y)
+                    for depth in range(1, max_depth + 1)]
     return flows
 
 
@@ -132,14 +113,13 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
 
     The numbers are computed here, by chaingrad (``viz.layer_gradients``), for all
     12 settings × ``max_depth`` depths, and embedded: at the defaults that takes about
-    20 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
+    25 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
     ``points``). The chart is inline SVG drawn by the page's script; nothing is
     fetched. In the page, ``window.chaingrad.flow()`` returns the numbers on screen
     and ``window.chaingrad.settings()`` the controls' state. The result is a ``str``
     that Jupyter shows inline."""
     who = "explore_depth"
-    if path is not None and not isinstance(path, (str, PathLike)):
-        raise TypeError(f"{who}: path must be a str, a path or None, got {type(path).__name__}")
+    check_path(who, path)                  # before the curves, not after 25 s of them
     for name, value in (("max_depth", max_depth), ("width", width), ("points", points)):
         check_count(who, name, value)
     if points < 2:
@@ -164,7 +144,7 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
     heading = title if title is not None else "How much gradient reaches each layer?"
     shape = " → ".join(["2", str(width), "…", str(width), "1"])
     page = fill(_PAGE, {
-        "TITLE": html.escape(heading), "DATA": json_for_script(data),
+        "TITLE": html.escape(heading), "BASE": BASE_CSS, "DATA": json_for_script(data),
         "MAX": str(max_depth), "START": str(data["start"]), "WIDTH": str(width),
         "POINTS": str(points), "SEED": str(seed), "SHAPE": shape,
         "RADIOS": "".join(
@@ -179,11 +159,9 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.2rem auto; max-width: 64rem; padding: 0 1rem; color: #0f172a;
-         font-size: 18px; }
-  h1 { font-size: 1.5rem; font-weight: 600; margin: 0 0 0.4rem; }
+<style>__BASE__
+  body { margin: 1.2rem auto; max-width: 64rem; font-size: 18px; }
+  h1 { font-size: 1.5rem; margin: 0 0 0.4rem; }
   .what { color: #334155; margin: 0.6rem 0 0.3rem; }
   .controls { display: grid; grid-template-columns: max-content 1fr; gap: 0.45rem 1rem;
               align-items: center; }
@@ -195,14 +173,13 @@ _PAGE = """<!DOCTYPE html>
   #readout { margin: 0.7rem 0 0.1rem; font-size: 1.25rem; min-height: 1.6em; }
   #first { font-weight: 700; font-variant-numeric: tabular-nums; }
   #compare { color: #475569; font-size: 1rem; min-height: 1.3em; margin: 0 0 0.5rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.4rem; background: #fff; }
+  .figure { padding: 0.4rem; }
   svg#chart { display: block; font-family: inherit; }
   svg#chart .grid { stroke: #e2e8f0; stroke-width: 1; }
   svg#chart .axis { stroke: #334155; stroke-width: 1.5; }
   svg#chart text { fill: #0f172a; font-size: 17px; }
   svg#chart text.title { font-size: 18px; }
   svg#chart .muted { fill: #64748b; }
-  .hint { color: #64748b; font-size: 0.9rem; }
   .nowrap { white-space: nowrap; }
 </style>
 </head>

@@ -19,8 +19,9 @@ and ``.source`` (the DOT text) still works.
 The pieces are small so other diagrams of Values can reuse them: ``Layout`` says
 which diagram node each Value is drawn in (grouping a neuron, folding a constant
 exponent), ``Look`` holds what styling reads (gradients known, the largest |grad|,
-the highlighted set), and ``draw_value``, ``draw_constant``, ``draw_op``,
-``draw_operand`` and ``draw_neuron`` each draw one node or edge.
+the highlighted set), ``draw_value``, ``draw_constant``, ``draw_op``,
+``draw_operand`` and ``draw_neuron`` each draw one node or edge, and ``draw_boxes``
+and ``draw_ops`` draw all of a layout's (``draw_dot`` and ``explore`` use them).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ if TYPE_CHECKING:                                      # graphviz is imported la
 
 __all__ = ["draw_dot", "new_diagram", "DotNotFoundError", "GraphTooLargeError",
            "Layout", "Look", "draw_value", "draw_constant", "draw_op", "draw_operand",
-           "draw_neuron", "grad_color", "grad_width", "GRAD_WIDTH",
+           "draw_neuron", "draw_boxes", "draw_ops", "grad_color", "grad_width", "GRAD_WIDTH",
            "FONT", "ROLE_FILL", "GRAD_POSITIVE", "GRAD_NEGATIVE", "GRAD_ZERO", "HIGHLIGHT"]
 
 # ---- the look, shared by every diagram of the package ------------------------------------
@@ -465,13 +466,16 @@ class Look:
 
     @classmethod
     def of(cls, nodes: Iterable[Value], show_grad: bool = True, precision: int = 4,
-           marked: Iterable[Value] = ()) -> Look:
-        """The look of a diagram of ``nodes``, its gradients read from their ``.grad``."""
+           marked: Iterable[Value] = (), grads: Iterable[float] | None = None) -> Look:
+        """The look of a diagram of ``nodes``, its gradients read from their ``.grad``
+        or, when given, from ``grads`` (one per node, e.g. ``engine.grad``'s)."""
         nodes = list(nodes)
+        grads = [n.grad for n in nodes] if grads is None else list(grads)
         return cls(precision, show_grad,
-                   gradients_known=show_grad and any(n.grad for n in nodes),
-                   largest=max((abs(n.grad) for n in nodes if not isinstance(n, Constant)
-                                and math.isfinite(n.grad)), default=0.0),
+                   gradients_known=show_grad and any(grads),
+                   largest=max((abs(g) for n, g in zip(nodes, grads)
+                                if not isinstance(n, Constant) and math.isfinite(g)),
+                               default=0.0),
                    marked=frozenset(marked))
 
     def faded(self, node: Value) -> bool:
@@ -707,8 +711,8 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
                      f"{count(ops, 'op')}")
     if compact:
         diagram.attr("graph", ranksep="0.3", nodesep="0.2")
-    roles_seen = _draw_boxes(diagram, layout, names, root, params, look, compact)
-    _draw_ops(diagram, layout, look, show_local, compact)
+    roles_seen = draw_boxes(diagram, layout, names, root, params, look, compact)
+    draw_ops(diagram, layout, look, show_local, compact)
     keep_in_order(diagram, columns(layout, root, compact))
     if legend:
         present = [r for r in ROLES if r in roles_seen]
@@ -722,11 +726,12 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     return diagram
 
 
-def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str],
-                root: Value, params: set[Value] | None, look: Look,
-                compact: bool = False) -> set[str]:
+def draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str],
+               root: Value, params: set[Value] | None, look: Look, compact: bool = False,
+               grads: dict[Value, float] | None = None) -> set[str]:
     """Every Value drawn alone (with the op that made it, if ``compact``), then every
-    neuron box; returns the roles drawn."""
+    neuron box; returns the roles drawn. ``grads``: the gradients to show, if not
+    the nodes' ``.grad``."""
     roles_seen = set()
     for n in layout.drawn:
         r = role(n, root, params)
@@ -735,7 +740,8 @@ def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, st
             draw_constant(diagram, layout.ids[n], n, names[n], look)
         else:
             op = op_text(n) if compact and n.op is not None else None
-            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look, op)
+            draw_value(diagram, layout.ids[n], n, names[n], ROLE_FILL[r], look, op,
+                       grad=None if grads is None else grads[n])
     for key in layout.neurons:
         members = [n for n in layout.nodes if layout.groups.get(n) == key]
         draw_neuron(diagram, key, members, names, root in members, look)
@@ -743,10 +749,13 @@ def _draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, st
     return roles_seen
 
 
-def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool,
-              compact: bool = False) -> None:
+def draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local: bool,
+             compact: bool = False) -> list[tuple[str, str, Value, int | None]]:
     """Every op: a circle (or, if ``compact``, its result's box) with its operand
-    edges, or, inside a neuron box, just the edges that enter the box."""
+    edges, or, inside a neuron box, just the edges that enter the box. Returns the
+    edges of the ops drawn, in drawing order, as (tail, head, the op's node, the
+    operand's position, None for the edge from an op circle to its result's box)."""
+    drawn: list[tuple[str, str, Value, int | None]] = []
     entering: set[tuple[str, str]] = set()
     for n in layout.nodes:
         if n.op is None:
@@ -759,10 +768,13 @@ def _draw_ops(diagram: graphviz.Digraph, layout: Layout, look: Look, show_local:
         else:
             op_id = layout.op_id(n)
             draw_op(diagram, op_id, n, layout.unit(n), look)
+            drawn.append((op_id, layout.unit(n), n, None))
         for position, child in enumerate(n.inputs):
             if folds_exponent(n) and position == n.op.number:
                 continue
             draw_operand(diagram, layout.unit(child), op_id, n, position, look, show_local)
+            drawn.append((layout.unit(child), op_id, n, position))
+    return drawn
 
 
 def _draw_entering(diagram: graphviz.Digraph, node: Value, layout: Layout, look: Look,

@@ -368,21 +368,32 @@ def _negated(node: ast.expr) -> ast.expr:
 
 
 def rule_text(node: Value, position: int, names: dict[Value, str],
-               negate: bool = False, scale: float = 1.0) -> str:
+              negate: bool = False, scale: float = 1.0, *, out: str | None = None,
+              branch: bool = False) -> str:
     """The local rule ∂node/∂input[position], from the op table, over node names
     (negated when the factor also crosses an odd number of −1 edges, and times
-    ``scale`` when it crosses constant factors: ½·2·(ŷ − y) reads ŷ − y)."""
+    ``scale`` when it crosses constant factors: ½·2·(ŷ − y) reads ŷ − y).
+
+    ``out`` names the node itself in the rule (default: its name). With ``branch``
+    a conditional rule (ReLU's ``1 if a > 0 else 0``) shows only the branch the
+    node's numbers take, with its condition when that is a comparison:
+    ``0 (as not z > 0)``."""
     op = node.op
     assert op is not None
     slots = "ab"[: op.arity]
     bound = dict(zip(slots, node.inputs))
     text = Notation(
-        names={**{s: term(names[v]) for s, v in bound.items()}, "out": term(names[node])},
+        names={**{s: term(names[v]) for s, v in bound.items()},
+               "out": term(out or names[node])},
         numbers={s: v.data for s, v in bound.items() if is_number(v)})
-    rule = local_rule(op, position)
+    rule, condition = local_rule(op, position), ""
+    if branch:
+        values = {**{s: v.data for s, v in bound.items()}, "out": node.data}
+        rule, condition = text.branch(rule, values)
     if scale != 1.0:
         rule = ast.BinOp(ast.Constant(scale), ast.Mult(), rule)
-    return text.text(_negated(rule) if negate else rule)
+    written = text.text(_negated(rule) if negate else rule)
+    return f"{written} (as {condition})" if condition else written
 
 
 def _constant_local(node: Value, position: int) -> float | None:

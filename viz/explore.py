@@ -13,7 +13,9 @@ moves every parameter one step of gradient descent, so a learner can push a loss
 down by hand.
 
 Where an op is undefined at the new numbers (log of a negative, x / 0, overflow),
-the page shows the engine's own message for it and keeps the last good numbers.
+the page shows the engine's own message for it and keeps the last good numbers;
+typed text that is no finite number (``abc``, ``1e400``, ``nan``, nothing) is
+refused the same way, the message saying why.
 ``window.chaingrad`` lets scripts and tests drive the page: ``set(name, value)``,
 ``values()``, ``grads()``, ``select(name)``, ``step()``, ``message()``, keyed by
 each node's label where it has one, else by the name the diagram shows.
@@ -32,7 +34,7 @@ from engine import Constant, Value, grad
 from engine.autograd import check_recorded
 
 from .animate import forward_order, output_name, output_symbol
-from .arguments import check_count, check_precision, check_rankdir
+from .arguments import check_count, check_path, check_precision, check_rankdir
 from .dot import (
     FADED,
     GRAD_NEGATIVE,
@@ -46,14 +48,11 @@ from .dot import (
     Layout,
     Look,
     columns,
-    draw_constant,
-    draw_op,
-    draw_operand,
-    draw_value,
+    draw_boxes,
+    draw_ops,
     folds_exponent,
     keep_in_order,
     new_diagram,
-    op_text,
 )
 from .explain import rule_text
 from .javascript import op_table, runtime
@@ -68,7 +67,17 @@ from .notation import (
     operand,
     term,
 )
-from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
+from .page import (
+    BASE_CSS,
+    HALO,
+    Page,
+    fill,
+    halo_css,
+    inline_svg,
+    json_for_script,
+    zoom_buttons,
+    zoom_script,
+)
 
 __all__ = ["explore"]
 
@@ -142,45 +151,30 @@ def _min_width(precision: int) -> str:
     return f"{0.2 + len(sample) * 0.078:.2f}"
 
 
-def _diagram(output: Value, layout: Layout, names: dict[Value, str], roles: list[str],
-             grads: list[float], precision: int, rankdir: str,
+def _diagram(output: Value, layout: Layout, names: dict[Value, str],
+             params: set[Value] | None, grads: list[float], precision: int, rankdir: str,
              compact: bool) -> tuple[Any, dict[str, list[str]]]:
-    """The graph in draw_dot's look, and the id the page gives each drawn edge, by
-    graphviz's ``tail->head`` in drawing order (``e3_0``: into node 3's op from its
-    first input; ``r3``: from node 3's op circle to its box)."""
+    """The graph as ``draw_dot`` draws it (its ``draw_boxes`` and ``draw_ops``), and
+    the id the page gives each drawn edge, by graphviz's ``tail->head`` in drawing
+    order (``e3_0``: into node 3's op from its first input; ``r3``: from node 3's op
+    circle to its box)."""
     nodes = layout.nodes
     index = {node: i for i, node in enumerate(nodes)}
-    finite = [abs(g) for n, g in zip(nodes, grads) if not isinstance(n, Constant)
-              and math.isfinite(g)]
-    look = Look(precision, True, gradients_known=any(grads), largest=max(finite, default=0.0))
+    look = Look.of(nodes, precision=precision, grads=grads)
     diagram = new_diagram("explore", rankdir=rankdir)
     if compact:
         diagram.attr("graph", ranksep="0.3", nodesep="0.2")
+    shown = {**names, output: output_name(output, names)}
+    draw_boxes(diagram, layout, shown, output, params, look, compact, dict(zip(nodes, grads)))
     width = _min_width(precision)
     for node in layout.drawn:
-        i = index[node]
-        box = layout.ids[node]
-        if isinstance(node, Constant):
-            draw_constant(diagram, box, node, names[node], look)
-            continue
-        name = output_name(output, names) if node is output else names[node]
-        op = op_text(node) if compact and node.op is not None else None
-        draw_value(diagram, box, node, name, ROLE_FILL[roles[i]], look, op, grad=grads[i])
-        diagram.node(box, width=width)
+        if not isinstance(node, Constant):
+            diagram.node(layout.ids[node], width=width)
     edges: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.op is None:
-            continue
+    for tail, head, node, position in draw_ops(diagram, layout, look, False, compact):
         i = index[node]
-        head = layout.unit(node) if compact else layout.op_id(node)
-        if not compact:
-            draw_op(diagram, head, node, layout.unit(node), look)
-            edges.setdefault(f"{head}->{layout.unit(node)}", []).append(f"r{i}")
-        for position, child in enumerate(node.inputs):
-            if folds_exponent(node) and position == node.op.number:
-                continue
-            draw_operand(diagram, layout.unit(child), head, node, position, look)
-            edges.setdefault(f"{layout.unit(child)}->{head}", []).append(f"e{i}_{position}")
+        edges.setdefault(f"{tail}->{head}", []).append(
+            f"r{i}" if position is None else f"e{i}_{position}")
     keep_in_order(diagram, columns(layout, output, compact))
     return diagram, edges
 
@@ -389,6 +383,7 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     from ``engine.grad``). Needs graphviz's ``dot`` (``viz.DotNotFoundError`` says
     how to install it)."""
     params = _check(output, precision, parameters, rankdir, compact, max_nodes)
+    check_path("explore", path)
     layout = Layout.of(output)
     if max_nodes is not None and layout.count() > max_nodes:
         raise GraphTooLargeError(
@@ -404,7 +399,7 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
     grads = grad(output, nodes)
     index = {node: i for i, node in enumerate(nodes)}
     roles = [role(node, output, params) for node in nodes]
-    diagram, edges = _diagram(output, layout, names, roles, grads, precision, rankdir, compact)
+    diagram, edges = _diagram(output, layout, names, params, grads, precision, rankdir, compact)
     svg, height = _svg(diagram.pipe(format="svg"), edges)
     shared = _Shared()
     view = _view(output, nodes, names, roles, layout, compact, shared)
@@ -426,8 +421,11 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
                      for r in ROLES if r in roles)
     page = fill(_PAGE, {
         "TITLE": html.escape(title), "SVG": svg, "DATA": json_for_script(data),
-        "FIT": FIT_SCRIPT, "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
-        "HIGHLIGHT": HIGHLIGHT,
+        "BASE": BASE_CSS, "ZOOM_BUTTONS": zoom_buttons(keys=False),
+        "ZOOM": zoom_script(grow=1.5, least=0.5, keys=False),
+        "ENGINE": runtime() + op_table(rows), "LEGEND": legend,
+        "HIGHLIGHT": HIGHLIGHT, "HALO": halo_css("svg.graph g.node.selected > :first-child"),
+        "HALO_COLOUR": HALO,
         "ARRIVES": _ARRIVES, "GRAD_POSITIVE": GRAD_POSITIVE, "GRAD_NEGATIVE": GRAD_NEGATIVE,
         "GRAD_ZERO": GRAD_ZERO, "TEXT": _TEXT, "INPUT": ROLE_FILL["input"],
         "PARAMETER": ROLE_FILL["parameter"]})
@@ -441,20 +439,17 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1rem auto; max-width: 90rem; padding: 0 1rem; color: #0f172a; font-size: 17px; }
-  h1 { font-size: 1.45rem; font-weight: 600; margin: 0.2rem 0 0.3rem; }
+<style>__BASE__
+  body { margin: 1rem auto; max-width: 90rem; font-size: 17px; }
+  h1 { font-size: 1.45rem; margin: 0.2rem 0 0.3rem; }
   h2 { font-size: 1.1rem; font-weight: 600; margin: 0 0 0.5rem; }
-  .hint { color: #475569; margin: 0 0 0.6rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.5rem; overflow: auto;
-            max-height: 75vh; background: #fff; }
+  .hint { color: #475569; font-size: inherit; margin: 0 0 0.6rem; }
+  .figure { padding: 0.5rem; overflow: auto; max-height: 75vh; }
   svg.graph text { font-family: Helvetica, Arial, "DejaVu Sans", sans-serif; }
   svg.graph text:not([fill]) { fill: __TEXT__; }
   svg.graph g.node { cursor: pointer; outline: none; }
   svg.graph g.node:focus-visible > :first-child { filter: drop-shadow(0 0 3px #0ea5e9); }
-  svg.graph g.node.selected > :first-child { filter: drop-shadow(0 0 4px __HIGHLIGHT__)
-                                                     drop-shadow(0 0 2px __HIGHLIGHT__); }
+__HALO__
   svg.graph g.edge.passes path { stroke: __HIGHLIGHT__; stroke-width: 3; stroke-dasharray: none; }
   svg.graph g.edge.passes polygon { stroke: __HIGHLIGHT__; fill: __HIGHLIGHT__; }
   svg.graph g.edge.arrives path { stroke: __ARRIVES__; stroke-width: 3; stroke-dasharray: none; }
@@ -462,6 +457,7 @@ _PAGE = """<!DOCTYPE html>
   .bar { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center;
          justify-content: space-between; margin-top: 0.4rem; }
   .legend, .where { color: #475569; font-size: 0.9rem; margin: 0; }
+  .bar .legend { flex: 1 1 30rem; }      /* wraps its own lines, the zoom stays at the right */
   .zoom button { padding: 0.1rem 0.7rem; }
   #message { background: #fef2f2; border: 1px solid #fca5a5; color: #991b1b; border-radius: 6px;
              padding: 0.5rem 0.75rem; margin: 0.6rem 0; font-family: ui-monospace, monospace;
@@ -473,24 +469,25 @@ _PAGE = """<!DOCTYPE html>
   #leaves { max-height: 22rem; overflow-y: auto; }
   .leaf { display: grid; grid-template-columns: 6.5rem 1fr 7.5rem; gap: 0.5rem;
           align-items: center; padding: 0.15rem 0.3rem; border-radius: 6px; }
-  .leaf.selected { background: #f5f3ff; box-shadow: inset 0 0 0 1px __HIGHLIGHT__; }
+  .leaf.selected { background: #fefce8; box-shadow: inset 0 0 0 2px __HALO_COLOUR__; }
+  .halo { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #94a3b8;
+          border-radius: 3px; vertical-align: -0.1em; margin: 0 0.3em 0 0.5em;
+          box-shadow: 0 0 2px 2px __HALO_COLOUR__; }
   .leaf .name { font-weight: 600; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-  input[type=number] { font: inherit; width: 100%; box-sizing: border-box; padding: 0.1rem 0.3rem;
+  input.number { font: inherit; width: 100%; box-sizing: border-box; padding: 0.1rem 0.3rem;
                        border: 1px solid #94a3b8; border-radius: 4px; }
   input.refused { border-color: #dc2626; background: #fef2f2; }
   .train { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; margin-top: 0.7rem;
            padding-top: 0.7rem; border-top: 1px solid #e2e8f0; }
-  .train input[type=number] { width: 5.5rem; }
-  button { font: inherit; padding: 0.25rem 1rem; border: 1px solid #7c3aed; border-radius: 6px;
-           background: #f5f3ff; cursor: pointer; }
-  button:disabled { opacity: 0.4; cursor: default; }
+  .train input.number { width: 5.5rem; }
+  button { padding: 0.25rem 1rem; border-color: #7c3aed; background: #f5f3ff; }
   #output { font-size: 1.2rem; font-weight: 600; margin: 0.5rem 0 0; }
   #history { color: #475569; margin: 0.2rem 0 0; }
   .swatch { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #cbd5e1;
             border-radius: 3px; vertical-align: -0.1em; margin: 0 0.3em 0 0.5em; }
   .leaf .swatch { margin-left: 0; }
   #selected p { margin: 0.35rem 0; }
-  .maths { font-family: "Cambria Math", "STIX Two Math", Georgia, serif; font-size: 1.15rem; }
+  .maths { font-size: 1.15rem; }
   .rule { color: #475569; margin-left: 1.5rem !important; }
   .passes-key { color: __HIGHLIGHT__; font-weight: 600; }
   .arrives-key { color: __ARRIVES__; font-weight: 600; }
@@ -504,10 +501,9 @@ slider or type a number and every value and gradient follows.</p>
 <div class="bar">
 <p class="legend">__LEGEND__ · border: <b style="color:__GRAD_POSITIVE__">blue</b> grad &gt; 0,
 <b style="color:__GRAD_NEGATIVE__">red</b> grad &lt; 0, <b style="color:__GRAD_ZERO__">dashed</b>
-grad = 0, thicker: larger |grad|</p>
-<span class="zoom"><button id="zoom-out" title="smaller">−</button>
-<button id="zoom-fit" title="fit the page">fit</button>
-<button id="zoom-in" title="larger">+</button></span>
+grad = 0, thicker: larger |grad| ·
+<span style="white-space: nowrap"><span class="halo"></span>selected</span></p>
+__ZOOM_BUTTONS__
 </div>
 <p class="where" id="where" hidden></p>
 <div class="panels">
@@ -515,7 +511,8 @@ grad = 0, thicker: larger |grad|</p>
 <div id="leaves"></div>
 <div id="message" role="alert" hidden></div>
 <div class="train">
-  <label for="lr">learning rate</label> <input id="lr" type="number" value="0.1" step="any">
+  <label for="lr">learning rate</label> <input id="lr" class="number" type="text"
+    inputmode="decimal" spellcheck="false" autocomplete="off" value="0.1">
   <button id="step" title="each parameter p becomes p − learning rate × its gradient">step</button>
 </div>
 <p id="output"></p>
@@ -722,13 +719,26 @@ function show() {
   drawControls();
   if (selected !== null) describeSelected();
 }
+function say(text) {                    // a refusal, shown above the numbers
+  el("message").textContent = text;
+  el("message").hidden = false;
+}
+const DECIMAL = /^[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?$/i;
+function typed(text) {                  // a box's text as a finite number, or why it is none
+  const t = text.trim().replace(/−/g, "-");
+  if (t === "") return {why: "the box is empty: type a number"};
+  if (/^[+-]?(inf(inity)?|nan)$/i.test(t)) return {why: t + " is not a finite number"};
+  if (!DECIMAL.test(t)) return {why: JSON.stringify(text.trim()) + " is not a number"};
+  const x = Number(t);
+  if (!Number.isFinite(x)) return {why: t + " is too large for a float (it overflows to inf)"};
+  return {x};
+}
 function attempt(next) {                // recompute at new leaf values, or keep the last good
   try {
     state = compute(graph, next);
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    el("message").textContent = error.message;
-    el("message").hidden = false;
+    say(error.message);
     return false;
   }
   leaves = next;
@@ -753,9 +763,10 @@ function enter(i, x) {                  // a number for leaf i, as if typed: ref
   return false;
 }
 function step() {                       // one step of gradient descent on the parameters
-  const rate = Number(el("lr").value);
-  if (el("lr").value.trim() === "" || !Number.isFinite(rate)) {
+  const {x: rate, why} = typed(el("lr").value);
+  if (why) {
     el("lr").classList.add("refused");
+    say("learning rate: " + why + "; no step taken");
     return false;
   }
   el("lr").classList.remove("refused");
@@ -783,14 +794,16 @@ view.map((v, i) => [v, i]).filter(([v]) => v.slider)
     const slider = document.createElement("input"), box = document.createElement("input");
     Object.assign(slider, {type: "range", min: v.slider.min, max: v.slider.max,
                            step: v.slider.step});
-    Object.assign(box, {type: "number", step: "any"});
+    Object.assign(box, {type: "text", inputMode: "decimal", className: "number",
+                        spellcheck: false, autocomplete: "off"});
     slider.setAttribute("aria-label", v.name + " (" + v.role + ")");
     box.setAttribute("aria-label", v.name + ", as a number");
     slider.dataset.key = box.dataset.key = key(i);
     slider.addEventListener("input", () => enter(i, Number(slider.value)));
-    box.addEventListener("input", () => {
-      const x = box.value.trim() === "" ? NaN : Number(box.value);
-      if (!Number.isFinite(x) || !setLeaf(i, x)) box.classList.add("refused");
+    box.addEventListener("input", () => {  // typed: a number recomputes, else it says why
+      const {x, why} = typed(box.value);
+      if (why) say(v.name + ": " + why + "; the page keeps " + v.name + " = " + num(leaves[i]));
+      if (why || !setLeaf(i, x)) box.classList.add("refused");
     });
     row.append(name, slider, box);
     el("leaves").append(row);
@@ -816,23 +829,10 @@ view.forEach((v, i) => [v.box, v.circle].forEach(id => {
     if (ev.key === "Enter" || ev.key === " ") { select(i); ev.preventDefault(); }
   });
 }));
-// Fit (page.py's FIT_SCRIPT): the figure as large as the page is wide, up to 1.5 times
-// its drawn size for a projector, in at most 55 % of the window's height (the numbers
-// and the chain rule below need the rest). Else a factor of the drawing's size.
-__FIT__
-let zoom = 0, scale = 1;
-function setZoom(z) {
-  zoom = z;
-  const svg = document.querySelector("svg.graph");
-  scale = zoom || fitScale(svg, 0.55 * window.innerHeight, 1.5);
-  setScale(svg, scale);
-  if (!zoom) setScale(svg, scale = fitScale(svg, 0.55 * window.innerHeight, 1.5));
-}
-window.addEventListener("resize", () => { if (!zoom) setZoom(0); });
-const zoomStep = up => setZoom(Math.max(0.5, Math.min(4, (zoom || scale) * (up ? 1.25 : 0.8))));
-el("zoom-in").addEventListener("click", () => zoomStep(true));
-el("zoom-out").addEventListener("click", () => zoomStep(false));
-el("zoom-fit").addEventListener("click", () => setZoom(0));
+// The fit: up to 1.5 times the drawn size for a projector, in at most 55 % of the
+// window's height (the numbers and the chain rule below need the rest).
+const room = () => 0.55 * window.innerHeight;
+__ZOOM__
 const byKey = {};
 view.forEach((v, i) => { if (key(i) !== null) byKey[key(i)] = i; });
 function keyed(list) {

@@ -391,6 +391,10 @@ function sweep(graph, locals) {               // engine.autograd.sweep, seed 1
   }
   return grads;
 }
+// The engine's "run it under engine.detect_anomaly()" is Python advice: here, what to do
+// in Python to find the op (a page has no lines of code to point at).
+const ANOMALY_ADVICE = "to find the line that made this op, run the code that builds the " +
+  "graph in Python under engine.detect_anomaly()";
 function refuseNonFinite(graph, values, locals, grads) {   // engine.autograd.refuse_non_finite
   const sums = new Array(graph.nodes.length).fill(0.0);
   for (let i = graph.nodes.length - 1; i >= 0; i--) {
@@ -407,8 +411,7 @@ function refuseNonFinite(graph, values, locals, grads) {   // engine.autograd.re
         : "made the step " + pyRepr(step) + ", which added to the " + pyRepr(before) +
           " its input already had overflows";
       throw new Refusal("gradient", node.op + ": backward " + what + "; op inputs: " +
-        describe(graph, values, node.inputs) + "; run it under engine.detect_anomaly() " +
-        "to see the line that created the op");
+        describe(graph, values, node.inputs) + "; " + ANOMALY_ADVICE);
     });
   }
 }

@@ -23,11 +23,12 @@ import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from os import PathLike
-from typing import Any, Callable
+from typing import Any
 
 from engine import Value, grad, order
+from nn.losses import as_loss
 
-from .arguments import check_precision, check_rankdir
+from .arguments import check_path, check_precision, check_rankdir
 from .explain import explain
 from .names import lesson_name
 from .network import network_diagram
@@ -38,7 +39,18 @@ from .notation import (
     subscript,
     superscript,
 )
-from .page import FIT_SCRIPT, Page, fill, inline_svg, json_for_script
+from .page import (
+    BASE_CSS,
+    PLAYER_CSS,
+    Page,
+    fill,
+    halo_css,
+    inline_svg,
+    json_for_script,
+    player_controls,
+    player_script,
+    zoom_script,
+)
 
 __all__ = ["Step", "animate_network", "network_steps"]
 
@@ -80,19 +92,6 @@ def _layers(model: Any, who: str) -> list[Any]:
                          f"δ⁽ˡ⁾ = (W⁽ˡ⁺¹⁾ᵀ δ⁽ˡ⁺¹⁾) ⊙ φ′(z⁽ˡ⁾) this page writes out; "
                          f"use animate_backward(loss) for them")
     return list(layers)
-
-
-def _loss_function(loss: Any, who: str) -> Callable[..., Value]:
-    if isinstance(loss, str):
-        from nn.losses import LOSSES
-        if loss not in LOSSES:
-            raise ValueError(f"{who}: unknown loss {loss!r}; one of {', '.join(LOSSES)}")
-        return LOSSES[loss]
-    if not callable(loss):
-        raise TypeError(f"{who}: loss must be a loss function (e.g. nn.mse, or "
-                        f"functools.partial(nn.mse, half=True)) or its name, "
-                        f"got {type(loss).__name__}")
-    return loss
 
 
 class _Writer:
@@ -249,7 +248,7 @@ def _forward(model: Any, x: Any, target: Any, loss: Any, who: str
              ) -> tuple[list[Any], list[Value], Value, dict[Value, float]]:
     """The example through the model and the loss, and every gradient (engine.grad)."""
     layers = _layers(model, who)
-    function = _loss_function(loss, who)
+    function = as_loss(loss, who)
     prediction = model(x)
     value = function(prediction, target)
     if not isinstance(value, Value):
@@ -311,6 +310,7 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
     edges as in ``draw_network``. Needs graphviz's ``dot``."""
     who = "animate_network"
     check_precision(who, precision)
+    check_path(who, path)
     check_rankdir(who, rankdir)
     layers, inputs, value, gradients = _forward(model, x, target, loss, who)
     steps = _Writer(layers, inputs, value, gradients, precision).steps()
@@ -322,7 +322,12 @@ def animate_network(model: Any, x: Any, target: Any, path: str | PathLike[str] |
     shape = "-".join(str(n) for n in [len(inputs), *(len(layer.neurons) for layer in layers)])
     heading = title if title is not None else (
         f"Backpropagation through a {shape} network, one layer per step")
-    page = fill(_PAGE, {"TITLE": html.escape(heading), "FIT": FIT_SCRIPT,
+    page = fill(_PAGE, {"TITLE": html.escape(heading), "BASE": BASE_CSS, "PLAYER": PLAYER_CSS,
+                        "CONTROLS": player_controls("step", "where", fit="fit the window"),
+                        "PLAY": player_script(len(steps), "step", "where", 2500),
+                        "ZOOM": zoom_script(grow=4, least=0.3),
+                        "HALO": halo_css(", ".join(f"svg.graph .node.now > {shape}" for shape
+                                                   in ("ellipse", "polygon", "path"))),
                         "SVG": ET.tostring(svg, encoding="unicode"),
                         "DATA": json_for_script(data)})
     return Page(page, height=900).write(path)
@@ -333,36 +338,26 @@ _PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>__TITLE__</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-         margin: 1.2rem auto; max-width: 84rem; padding: 0 1rem; color: #0f172a;
-         font-size: 18px; }
-  h1 { font-size: 1.25rem; font-weight: 600; margin: 0 0 0.4rem; }
-  .figure { border: 1px solid #e2e8f0; border-radius: 8px; padding: 0.25rem;
-            overflow-x: auto; background: #fff; text-align: center; }
+<style>__BASE__
+__PLAYER__
+  body { margin: 1.2rem auto; max-width: 84rem; font-size: 18px; }
+  h1 { font-size: 1.25rem; margin: 0 0 0.4rem; }
+  .figure { padding: 0.25rem; overflow-x: auto; text-align: center; }
   svg.graph { display: block; margin: 0 auto; }
-  .zoom { margin-left: 0.75rem; }
-  .controls { display: flex; gap: 0.5rem; align-items: center; margin: 0.5rem 0; }
-  .controls input[type=range] { flex: 1; }
-  button { font: inherit; padding: 0.25rem 0.8rem; border: 1px solid #94a3b8;
-           border-radius: 6px; background: #f8fafc; cursor: pointer; }
-  button:disabled { opacity: 0.4; cursor: default; }
+  .controls { margin: 0.5rem 0; }
   #where { min-width: 9rem; font-variant-numeric: tabular-nums; }
   #head { margin: 0.2rem 0 0.3rem; }
   #title { font-size: 1.3rem; font-weight: 600; margin-right: 1rem; }
   #title.forward { color: #c2410c; } #title.loss { color: #15803d; }
   #title.backward { color: #b91c1c; } #title.gradient { color: #6d28d9; }
-  .maths { font-family: "Cambria Math", "STIX Two Math", Georgia, serif; }
   #formula { font-size: 1.35rem; }
   #lines div { font-size: 1.12rem; margin: 0.15rem 0; }
   #table { border-collapse: collapse; margin-top: 0.4rem; font-size: 1.05rem; }
   #table td, #table th { border: 1px solid #cbd5e1; padding: 0.25rem 0.6rem; text-align: right; }
   #table th { background: #f1f5f9; font-weight: 600; }
-  .hint { color: #64748b; font-size: 0.9rem; }
   svg.graph text.act.hidden, svg.graph text.delta.hidden, svg.graph text.loss.hidden
     { visibility: hidden; }
-  svg.graph .node.now ellipse, svg.graph .node.now polygon, svg.graph .node.now path
-    { stroke: #7c3aed; stroke-width: 4; }
+__HALO__
   svg.graph .edge.now path { stroke-width: 5; stroke-opacity: 1; }
   svg.graph .edge.dim path, svg.graph .edge.dim polygon { stroke-opacity: 0.35;
     fill-opacity: 0.35; }
@@ -371,37 +366,22 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <h1>__TITLE__</h1>
 <div class="figure">__SVG__</div>
-<div class="controls">
-  <button id="first" title="first step (Home)">|◀</button>
-  <button id="prev" title="previous step (←)">◀ prev</button>
-  <button id="play" title="play / pause (space)">▶ play</button>
-  <button id="next" title="next step (→)">next ▶</button>
-  <button id="last" title="last step (End)">▶|</button>
-  <input id="slider" type="range" min="0" value="0" aria-label="step">
-  <span id="where"></span>
-  <span class="zoom"><button id="zoom-out" title="smaller (−)">−</button>
-  <button id="zoom-fit" title="fit the window (0)">fit</button>
-  <button id="zoom-in" title="larger (+)">+</button></span>
-</div>
+__CONTROLS__
 <div id="step">
 <div id="head"><span id="title"></span><span id="formula" class="maths"></span></div>
 <div id="lines" class="maths"></div>
 <table id="table" class="maths"></table>
 </div>
 <p class="hint">Forward one layer per step, then the loss, then δ = ∂L/∂z one layer per
-step from the output back, then each layer's weight gradients. Keys: ← → step,
-Home/End jump, space plays, + − 0 zoom.</p>
+step from the output back, then each layer's weight gradients; the neurons at work wear a
+yellow halo. Keys: ← → step, Home/End jump, space plays, + − 0 zoom.</p>
 <script>
 "use strict";
 const DATA = __DATA__;
 const steps = DATA.steps;
-const slider = document.getElementById("slider");
-slider.max = steps.length - 1;
-let current = 0;
 function each(selector, fn) { document.querySelectorAll(selector).forEach(fn); }
-function show(k) {
-  current = Math.max(0, Math.min(steps.length - 1, k));
-  const s = steps[current];
+function draw(k) {              // step k on the figure and in the explanation
+  const s = steps[k];
   each("svg.graph text.act", t => t.classList.toggle("hidden",
     Number(t.getAttribute("data-layer")) > s.shown.a));
   each("svg.graph text.delta", t => t.classList.toggle("hidden",
@@ -433,38 +413,13 @@ function show(k) {
     });
     return tr;
   }));
-  slider.value = current;
-  document.getElementById("where").textContent =
-    "step " + (current + 1) + " / " + steps.length;
-  document.getElementById("first").disabled = document.getElementById("prev").disabled =
-    current === 0;
-  document.getElementById("last").disabled = document.getElementById("next").disabled =
-    current === steps.length - 1;
 }
-let timer = null;
-function play(on) {
-  if (timer) { clearInterval(timer); timer = null; }
-  if (on) {
-    if (current === steps.length - 1) show(0);
-    timer = setInterval(() => {
-      if (current >= steps.length - 1) play(false); else show(current + 1);
-    }, 2500);
-  }
-  document.getElementById("play").textContent = timer ? "⏸ pause" : "▶ play";
-}
-document.getElementById("first").onclick = () => { play(false); show(0); };
-document.getElementById("prev").onclick = () => { play(false); show(current - 1); };
-document.getElementById("next").onclick = () => { play(false); show(current + 1); };
-document.getElementById("last").onclick = () => { play(false); show(steps.length - 1); };
-document.getElementById("play").onclick = () => play(!timer);
-slider.oninput = () => { play(false); show(Number(slider.value)); };
-// Fit (page.py's FIT_SCRIPT): the figure takes the room the window leaves above the
-// controls and the tallest step's explanation, never wider than the page, its text
-// never under 12.8 px (a window too short for both scrolls to the explanation).
-__FIT__
+__PLAY__
+// The fit: the figure takes the room the window leaves above the controls and the
+// tallest step's explanation (a window too short for both scrolls to it).
 const svg = document.querySelector("svg.graph");
 const step = document.getElementById("step");
-let zoom = 0, tallest = 0, scale = 1;
+let tallest = 0;
 function measure() {            // the tallest explanation of any step, at this width
   const now = current;
   tallest = 0;
@@ -474,31 +429,13 @@ function measure() {            // the tallest explanation of any step, at this 
   }
   show(now);
 }
-function setZoom(z) {
-  zoom = z;
+window.addEventListener("resize", measure);         // before the zoom's own refit
+function room() {
   const top = svg.getBoundingClientRect().top + window.scrollY;
   const between = step.getBoundingClientRect().top - svg.getBoundingClientRect().bottom;
-  const room = () => window.innerHeight - top - between - tallest - 12;
-  scale = zoom || fitScale(svg, room(), 4);
-  setScale(svg, scale);
-  if (!zoom) setScale(svg, scale = fitScale(svg, room(), 4));
+  return window.innerHeight - top - between - tallest - 12;
 }
-window.addEventListener("resize", () => { measure(); if (!zoom) setZoom(0); });
-const zoomStep = dir => setZoom(Math.max(0.3, Math.min(4, (zoom || scale) *
-                                                         (dir > 0 ? 1.25 : 0.8))));
-document.getElementById("zoom-in").onclick = () => zoomStep(1);
-document.getElementById("zoom-out").onclick = () => zoomStep(-1);
-document.getElementById("zoom-fit").onclick = () => setZoom(0);
-document.addEventListener("keydown", ev => {
-  if (ev.target === slider && (ev.key === "ArrowLeft" || ev.key === "ArrowRight")) return;
-  const moves = { ArrowRight: current + 1, ArrowLeft: current - 1, Home: 0,
-                  End: steps.length - 1 };
-  if (ev.key in moves) { play(false); show(moves[ev.key]); ev.preventDefault(); }
-  else if (ev.key === " ") { play(!timer); ev.preventDefault(); }
-  else if (ev.key === "+" || ev.key === "=") zoomStep(1);
-  else if (ev.key === "-") zoomStep(-1);
-  else if (ev.key === "0") setZoom(0);
-});
+__ZOOM__
 show(0);
 measure();
 setZoom(0);

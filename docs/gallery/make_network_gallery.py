@@ -124,7 +124,7 @@ def explore_screenshot() -> str:
                               "explore")
         driver.find_element("css selector", 'svg.graph g.node[aria-label="w"]').click()
         for key, value in (("x", "1.5"), ("lr", "2")):
-            box = driver.find_element("css selector", f'input[data-key="{key}"][type=number]'
+            box = driver.find_element("css selector", f'input.number[data-key="{key}"]'
                                       if key == "x" else "#lr")
             box.clear()
             box.send_keys(value)
