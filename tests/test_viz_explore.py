@@ -79,9 +79,10 @@ def test_bad_arguments():
         explore(loss, precision=0)
     with pytest.raises(ValueError, match="explore: rankdir must be one of"):
         explore(loss, rankdir="up")
-    with pytest.raises(TypeError, match="explore: parameters must be an iterable of Values"):
+    with pytest.raises(TypeError, match=r"explore: parameters must be a list of Values, .*"
+                                        r"got one Value: write parameters=\["):
         explore(loss, parameters=w)
-    with pytest.raises(TypeError, match="explore: parameters must contain only Values"):
+    with pytest.raises(TypeError, match=r"explore: parameters must be .*; item 1 is float 0\.3"):
         explore(loss, parameters=[w, 0.3])
     with pytest.raises(TypeError, match="explore: compact must be a bool"):
         explore(loss, compact="yes")

@@ -87,7 +87,10 @@ def test_a_plain_repl_prints_one_short_line_for_each_result() -> None:
     assert repr(explain(y, w)) == "<Explanation ∂y/∂w = 0.4576 (1 path)>"
     z = x * w + x
     assert repr(explain(z, x)) == "<Explanation ∂(x·w + x)/∂x = −0.2 (2 paths)>"
-    for result in (draw_dot(y), draw_network(model), explain(y, w)):
+    page = animate_backward(y)
+    assert repr(page).startswith("<chaingrad page ") and repr(page).endswith(" bytes of HTML>")
+    assert str(page).startswith("<!DOCTYPE html>")            # the page itself, as a str
+    for result in (draw_dot(y), draw_network(model), explain(y, w), page):
         assert "\n" not in repr(result) and display(result)["text/plain"] == repr(result)
 
 

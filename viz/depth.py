@@ -22,7 +22,7 @@ from typing import Any
 import nn
 
 from .arguments import check_count, check_path
-from .notation import display_number, superscript
+from .notation import activation_name, activation_symbol, display_number, superscript
 from .page import BASE_CSS, Page, fill, json_for_script
 from .plots import layer_gradients
 
@@ -37,7 +37,10 @@ NAIVE_INIT = "uniform"
 
 #: One colour per activation, on the page and in ``examples/vanishing.py --png``.
 COLOURS = {"sigmoid": "#b2182b", "tanh": "#1b7837", "relu": "#2166ac"}
-_ACTIVATION_NAMES = {"sigmoid": "sigmoid σ", "tanh": "tanh", "relu": "ReLU"}
+#: Each activation as the page's radio buttons name it: in words, and its symbol too
+#: where that differs (sigmoid σ).
+_ACTIVATION_NAMES = {a: " ".join(dict.fromkeys([activation_name(a), activation_symbol(a)]))
+                     for a in ACTIVATIONS}
 _INIT_NAMES = {"uniform": "naive U(−1, 1)", "xavier": "Xavier U(±√(6/(fan-in + fan-out)))",
                "he": "He N(0, 2/fan-in)"}
 _PRECISION = 3                      # significant digits of the numbers on the page

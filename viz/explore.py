@@ -34,7 +34,7 @@ from engine import Constant, Value, grad
 from engine.autograd import check_recorded
 
 from .animate import forward_order, output_name, output_symbol
-from .arguments import check_count, check_path, check_precision, check_rankdir
+from .arguments import check_count, check_path, check_precision, check_rankdir, check_values
 from .dot import (
     FADED,
     GRAD_NEGATIVE,
@@ -347,21 +347,7 @@ def _check(output: Any, precision: Any, parameters: Any, rankdir: Any, compact: 
     check_count("explore", "max_nodes", max_nodes, allow_none=True)
     if not isinstance(compact, bool):
         raise TypeError(f"explore: compact must be a bool, got {type(compact).__name__}")
-    if parameters is None:
-        return None
-    if isinstance(parameters, Value):
-        raise TypeError("explore: parameters must be an iterable of Values (a list), "
-                        "got one Value")
-    try:
-        params = list(parameters)
-    except TypeError:
-        raise TypeError(f"explore: parameters must be an iterable of Values, got "
-                        f"{type(parameters).__name__}") from None
-    for p in params:
-        if not isinstance(p, Value):
-            raise TypeError(f"explore: parameters must contain only Values, got "
-                            f"{type(p).__name__} {p!r}")
-    return set(params)
+    return check_values("explore", "parameters", parameters)
 
 
 def explore(output: Value, path: str | PathLike[str] | None = None, *, precision: int = 4,

@@ -50,12 +50,17 @@ class Page(str):
                 f'style="width: 100%; height: {self.height}px; border: 0" '
                 f'sandbox="allow-scripts" title="chaingrad page"></iframe>')
 
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """IPython's plain-text form, one line (a notebook keeps it beside the HTML,
-        so it must not be the whole document again)."""
+    def __repr__(self) -> str:
+        """One line, in a plain Python prompt as in IPython: the page's title and
+        size, not the whole document (``str(page)`` is the document)."""
         found = re.search(r"<title>(.*?)</title>", self, re.S)
         title = html.unescape(found.group(1)) if found else "untitled"
-        printer.text(f"<chaingrad page {title!r}: {len(self.encode('utf-8')):,} bytes of HTML>")
+        return f"<chaingrad page {title!r}: {len(self.encode('utf-8')):,} bytes of HTML>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text form (a notebook keeps it beside the HTML, so it must
+        not be the whole document again)."""
+        printer.text(repr(self))
 
 
 def inline_svg(svg_bytes: bytes) -> ET.Element:
