@@ -51,7 +51,7 @@ from typing import Any, Callable, Sequence, Union
 
 from engine import Constant, Value
 
-from .checks import check_reduction, is_list, is_number
+from .checks import check_reduction, count, is_list, is_number
 
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES",
            "OUTPUTS", "as_loss"]
@@ -64,7 +64,7 @@ _OUTPUT_LABEL = re.compile(r"^L\d+\.N(\d+)\.[az]$")
 
 def _targets_found(t: Any) -> str:
     """How a mismatched target reads in an error: "3 targets" or "target 0.5"."""
-    return f"{len(t)} targets" if is_list(t) else f"target {t!r}"
+    return count(len(t), "target") if is_list(t) else f"target {t!r}"
 
 
 def _pairs(pred: Prediction, target: Target, who: str,
@@ -92,6 +92,13 @@ def _pairs(pred: Prediction, target: Target, who: str,
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
+        if is_list(t) and len(t) == 1:
+            t = t[0]                  # [y]: the one target of a model with one output
+        if is_list(t):
+            raise ValueError(f"{who}: one prediction{f' at {where}' if where else ''} but "
+                             f"{_targets_found(t)}; pred "
+                             f"and target must have the same shape (a model with one "
+                             f"output gives one Value: its target is one number, or [y])")
         if not is_number(t) and not isinstance(t, Value):
             raise TypeError(f"{who}: targets must be numbers or Values, got "
                             f"{type(t).__name__} {t!r}{f' at {where}' if where else ''}")

@@ -161,7 +161,12 @@ def test_bce_refuses_a_prediction_that_is_no_probability(p, y):
 
 # ---- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: mse(_values([1.0, 2.0]), [1.0]), ValueError, "mse: 2 predictions but 1 targets"),
+    (lambda: mse(_values([1.0, 2.0]), [1.0]), ValueError, "mse: 2 predictions but 1 target;"),
+    (lambda: mse(Value(1.0), [1.0, 2.0]), ValueError,
+     r"mse: one prediction but 2 targets; pred and target must have the same shape \(a model "
+     r"with one output gives one Value: its target is one number, or \[y\]\)"),
+    (lambda: mse([Value(1.0)], [[1.0, 2.0]]), ValueError,
+     r"mse: one prediction at \[0\] but 2 targets"),
     (lambda: mse(Value(1.0), "a"), TypeError, "mse: targets must be numbers"),
     (lambda: mse(["a"], [1.0]), TypeError, "mse: predictions must be Values or numbers"),
     (lambda: mse([], []), ValueError, "mse: no predictions"),
@@ -313,3 +318,13 @@ def test_as_loss_turns_a_name_into_its_loss_and_keeps_a_function():
         losses.as_loss("l2", "fit")
     with pytest.raises(TypeError, match=r"^animate_network: loss must be callable .* got int$"):
         losses.as_loss(3, "animate_network")
+
+
+def test_one_prediction_takes_its_target_as_a_number_or_a_list_of_one():
+    # a model with one output returns one Value; y written as a column ([[0], [1], …])
+    # gives it [y]: the same loss, the same named target
+    for target in (0.25, [0.25]):
+        loss = mse(Value(1.0, "L2.N1.a"), target)
+        assert loss.data == (1.0 - 0.25) ** 2
+    by_rows = mse([Value(1.0), Value(2.0)], [[0.5], [1.0]])
+    assert by_rows.data == ((1.0 - 0.5) ** 2 + (2.0 - 1.0) ** 2) / 2
