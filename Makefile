@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/peers.py
 	$(BIN)/python bench/plots.py
 	$(BIN)/python bench/depth.py
+	$(BIN)/python bench/fit.py
 
 # The random-graph tests with 10,000 graphs each (fixed seed), against finite
 # differences, PyTorch and eager mode: about a quarter of an hour. make test draws few.
