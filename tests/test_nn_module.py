@@ -440,19 +440,22 @@ def test_release_graph_on_a_layer_and_a_neuron():
     assert neuron.z is None
 
 
+class Two(Module):
+    """A custom module holding an MLP and, in a tuple, a Neuron."""
+
+    def __init__(self, activation: str = "relu"):
+        self.first = MLP(2, [2], seed=0)
+        self.rest = (Neuron(2, activation=activation, seed=1),)
+
+    def named_parameters(self):
+        yield from self.first.named_parameters()
+        yield from self.rest[0].named_parameters()
+
+    def __call__(self, x):
+        return self.rest[0](self.first(x))
+
+
 def test_release_graph_reaches_modules_a_custom_module_holds():
-    class Two(Module):
-        def __init__(self):
-            self.first = MLP(2, [2], seed=0)
-            self.rest = (Neuron(2, seed=1),)
-
-        def named_parameters(self):
-            yield from self.first.named_parameters()
-            yield from self.rest[0].named_parameters()
-
-        def __call__(self, x):
-            return self.rest[0](self.first(x))
-
     two = Two()
     two([1.0, 2.0])
     assert two.rest[0].z is not None and two.first.layers[0].neurons[0].z is not None
@@ -461,19 +464,7 @@ def test_release_graph_reaches_modules_a_custom_module_holds():
 
 
 def test_keep_last_pass_puts_back_what_each_neuron_kept():
-    class Two(Module):                            # a custom module holding an MLP and a Neuron
-        def __init__(self):
-            self.first = MLP(2, [2], seed=0)
-            self.rest = (Neuron(2, activation="tanh", seed=1),)
-
-        def named_parameters(self):
-            yield from self.first.named_parameters()
-            yield from self.rest[0].named_parameters()
-
-        def __call__(self, x):
-            return self.rest[0](self.first(x))
-
-    two = Two()
+    two = Two(activation="tanh")
     neurons = [*two.first.layers[0].neurons, two.rest[0]]
     with two.keep_last_pass():                    # nothing kept before: nothing after
         scratch = two([1.0, 2.0])
