@@ -434,7 +434,8 @@ _PAGE = """<!DOCTYPE html>
   svg.graph text { font-family: Helvetica, Arial, "DejaVu Sans", sans-serif; }
   svg.graph text:not([fill]) { fill: __TEXT__; }
   svg.graph g.node { cursor: pointer; outline: none; }
-  svg.graph g.node:focus-visible > :first-child { filter: drop-shadow(0 0 3px #0ea5e9); }
+  /* keyboard focus: the halo, faint (a blue glow would read as grad > 0) */
+  svg.graph g.node:focus-visible > :first-child { filter: drop-shadow(0 0 3px #eab308); }
 __HALO__
   svg.graph g.edge.passes path { stroke: __HIGHLIGHT__; stroke-width: 3; stroke-dasharray: none; }
   svg.graph g.edge.passes polygon { stroke: __HIGHLIGHT__; fill: __HIGHLIGHT__; }
