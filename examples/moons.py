@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nn
 from viz import plot_decision_boundary, plot_history
+from viz.notation import activation_name
 
 
 def decision_map(model: nn.MLP, X: list[list[float]], y: list[int],
@@ -58,7 +59,8 @@ def draw(model: nn.MLP, X: list[list[float]], y: list[int], history: nn.History,
     plot_decision_boundary(model, X, y, ax=boundary)
     plot_history(history, ax=curves)
     shape = "-".join(str(n) for n in [model.nin, *model.nouts])
-    figure.suptitle(f"Two moons: a {shape} MLP ({model.activation} hidden, one logit out) "
+    hidden = activation_name(model.activation)             # ReLU, as the lessons write it
+    figure.suptitle(f"Two moons: a {shape} MLP ({hidden} hidden, one logit out) "
                     f"trained by Adam on binary cross-entropy, {len(X)} points")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
