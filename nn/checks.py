@@ -21,6 +21,12 @@ def is_list(x: Any) -> bool:
     return isinstance(x, Sequence) and not isinstance(x, (str, bytes))
 
 
+def one_target(target: Any) -> Any:
+    """``[y]`` as ``y``: the target of a one-output model written as a column
+    (``[[0], [1], …]``); any other target as it is."""
+    return target[0] if is_list(target) and len(target) == 1 else target
+
+
 def count(n: int, noun: str, plural: str | None = None) -> str:
     """``n`` and its noun in the right number: ``1 neuron``, ``2 neurons``; ``plural``
     for a noun that is not made plural by an s (``count(1, "entry", "entries")``)."""

@@ -51,10 +51,10 @@ from typing import Any, Callable, Sequence, Union
 
 from engine import Constant, Value
 
-from .checks import check_reduction, count, is_list, is_number
+from .checks import check_reduction, count, is_list, is_number, one_target
 
 __all__ = ["mse", "bce", "bce_with_logits", "hinge", "softmax_cross_entropy", "LOSSES",
-           "OUTPUTS", "as_loss"]
+           "OUTPUTS", "as_loss", "reads_as"]
 
 Number = Union[int, float]
 Prediction = Union[Value, Number, Sequence[Any]]
@@ -92,8 +92,7 @@ def _pairs(pred: Prediction, target: Target, who: str,
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
-        if is_list(t) and len(t) == 1:
-            t = t[0]                  # [y]: the one target of a model with one output
+        t = one_target(t)             # [y]: the one target of a model with one output
         if is_list(t):
             raise ValueError(f"{who}: one prediction{f' at {where}' if where else ''} but "
                              f"{_targets_found(t)}; pred "
@@ -297,4 +296,18 @@ def as_loss(loss: Any, who: str) -> Callable[..., Value]:
         raise TypeError(f"{who}: loss must be callable (a loss function such as nn.mse, or "
                         f"functools.partial(nn.mse, half=True)) or a loss's name, "
                         f"got {type(loss).__name__}")
+    output = reads_as(loss)
+    if output is not None and output not in OUTPUTS:
+        raise ValueError(f"{who}: the loss's output must be one of "
+                         f"{', '.join(map(repr, OUTPUTS))} (what it reads the model's output "
+                         f"as), got {output!r}")
     return loss
+
+
+def reads_as(loss: Callable[..., Any]) -> Any:
+    """What ``loss`` reads the model's output as, its ``output`` (one of
+    :data:`OUTPUTS`), also through a ``functools.partial``; None when it does not say."""
+    output = getattr(loss, "output", None)
+    if output is None:
+        output = getattr(getattr(loss, "func", None), "output", None)
+    return output

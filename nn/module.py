@@ -151,13 +151,17 @@ class Module(ABC):
             with model.keep_last_pass():
                 scratch = model([x1, x2])       # a graph; the model still shows the last one
         """
-        kept = [(module, name, getattr(module, name)) for module in self._modules()
+        missing = object()                       # not set yet: none was kept
+        kept = [(module, name, getattr(module, name, missing)) for module in self._modules()
                 for name in module.forward_keeps]
         try:
             yield
         finally:
             for module, name, value in kept:
-                setattr(module, name, value)
+                if value is not missing:
+                    setattr(module, name, value)
+                elif hasattr(module, name):
+                    delattr(module, name)
 
     def state_dict(self) -> dict[str, float]:
         """{name: value} of every parameter, as plain floats (a snapshot, not views)."""

@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence, Union
 from engine import NonFiniteError, Value, no_grad, order
 from engine import compile as compile_graph
 
-from .checks import as_rows, check_int, count, first_non_finite, is_number
-from .losses import as_loss
+from .checks import as_rows, check_int, count, first_non_finite, is_number, one_target
+from .losses import as_loss, reads_as
 from .rng import Seed, as_rng
 
 __all__ = ["fit", "predict", "accuracy", "History", "DivergenceError"]
@@ -96,6 +96,8 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
     if not predictions:
         raise ValueError(f"{who}: no predictions given")
     outputs = [_data(p) for p in predictions]
+    if not isinstance(outputs[0], list):        # one output: [y] is y (a column of targets)
+        targets = [one_target(t) for t in targets]
     if isinstance(outputs[0], list):
         right = 0
         for out, t in zip(outputs, targets):
@@ -123,6 +125,7 @@ def _classification(targets: Sequence[Any], vector_outputs: bool) -> bool:
     """Whether the targets are class labels accuracy can be measured against."""
     if vector_outputs:
         return all(isinstance(t, int) and not isinstance(t, bool) for t in targets)
+    targets = [one_target(t) for t in targets]
     return all(is_number(t) for t in targets) and _binary_labels(targets) is not None
 
 
@@ -308,20 +311,10 @@ class _Training:
         labels, the accuracy of its predictions."""
         if self.measure is None:
             self.measure = _classification(targets, isinstance(predictions[0], list))
-        threshold = 0.0 if _reads_as(self.loss) == "logits" else None   # else the labels' midpoint
+        threshold = 0.0 if reads_as(self.loss) == "logits" else None   # else the labels' midpoint
         history.loss.append(mean_loss)
         history.accuracy.append(accuracy(predictions, targets, threshold)
                                 if self.measure else None)
-
-
-def _reads_as(loss: Loss) -> str | None:
-    """What ``loss`` reads the model's output as (its ``output``: "logits",
-    "probabilities", "labels"; see nn.losses.OUTPUTS), also through a
-    ``functools.partial``; None when it does not say."""
-    output = getattr(loss, "output", None)
-    if output is None:
-        output = getattr(getattr(loss, "func", None), "output", None)
-    return output if isinstance(output, str) else None
 
 
 def _show(bar: Any, history: History) -> None:

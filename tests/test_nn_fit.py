@@ -409,3 +409,33 @@ def test_arrays_are_taken_as_the_lists_they_hold():
                   epochs=2, progress=False)
     assert len(history.loss) == 2 and all(type(a) is float for a in history.accuracy)
     assert accuracy(Array([0.9, 0.1, 0.2, 0.8]), Array([1, 0, 0, 1])) == 1.0
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_targets_as_a_column_train_and_measure_as_flat_ones(compiled):
+    # y written as a column ([[0], [1], …], as PyTorch users do) for a one-output model:
+    # the same losses and the same accuracy as y written flat
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]] * 3, [0, 1, 1, 0] * 3
+    histories = []
+    for targets in (y, [[t] for t in y]):
+        model = MLP(2, [4, 1], seed=3)
+        histories.append(fit(model, X, targets, "mse", SGD(model.parameters(), lr=0.1), 4,
+                             progress=False, compile=compiled))
+    flat, column = histories
+    assert column.loss == flat.loss
+    assert column.accuracy == flat.accuracy and None not in column.accuracy
+    predictions = predict(model, X)
+    assert accuracy(predictions, [[t] for t in y]) == accuracy(predictions, y)
+
+
+def test_a_loss_whose_output_is_misspelt_is_refused_before_training():
+    def own(pred, target):
+        return mse(pred, target)
+    own.output = "logit"                                   # not one of OUTPUTS
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match=r"^fit: the loss's output must be one of 'logits', "
+                                         r"'probabilities', 'labels' .* got 'logit'$"):
+        fit(model, [[0.0, 1.0]], [1], own, SGD(model.parameters(), lr=0.1), 1, progress=False)
+    with pytest.raises(ValueError, match="got 'logit'"):
+        fit(model, [[0.0, 1.0]], [1], functools.partial(own), SGD(model.parameters(), lr=0.1), 1,
+            progress=False)

@@ -563,3 +563,27 @@ def test_parameters_are_named_parameters_in_the_same_order(make):
         assert layer.parameters() == [p for _, p in layer.named_parameters()]
         for neuron in layer.neurons:
             assert neuron.parameters() == [p for _, p in neuron.named_parameters()]
+
+
+def test_keep_last_pass_leaves_unset_what_a_custom_module_had_not_kept_yet():
+    class Hidden(Module):                       # keeps h, but only once it has been called
+        forward_keeps = ("h",)
+
+        def __init__(self):
+            self.inner = MLP(2, [2], seed=0)
+
+        def named_parameters(self):
+            yield from self.inner.named_parameters()
+
+        def __call__(self, x):
+            self.h = self.inner(x)
+            return self.h[0]
+
+    model = Hidden()
+    with model.keep_last_pass():
+        model([1.0, 2.0])
+    assert not hasattr(model, "h")              # as before: never set
+    kept = model([0.5, 0.5])
+    with model.keep_last_pass():
+        model([1.0, 2.0])
+    assert model.h is not None and model.h[0] is kept

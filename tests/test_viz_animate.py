@@ -436,3 +436,12 @@ def test_fit_enlarges_a_small_graph_for_a_projector(browser, width, height, larg
         assert browser.errors() == []
     finally:
         driver.set_window_size(1400, 1000)
+
+
+def test_the_page_says_what_each_short_id_it_shows_stands_for():
+    o, n, w = Value(0.5, "o"), Value(-1.0, "n"), Value(0.3, "w")
+    y = ((o * w + n * w + o).tanh() - 1.0) ** 2            # tanh(…) is too long: v1
+    page = str(animate_backward(y))
+    assert '<p class="where">where v1 = tanh(o·w + n·w + o)</p>' in page
+    plain = str(animate_backward(o * w))
+    assert 'class="where"' not in plain

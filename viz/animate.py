@@ -33,7 +33,7 @@ from engine import Constant, Value, grad, order
 from .arguments import check_path, check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, HIGHLIGHT, ROLE_FILL, new_diagram
 from .explain import rule_text
-from .names import is_number, node_names, role
+from .names import ids_shown, is_number, node_names, role
 from .notation import (
     SUM,
     display_number,
@@ -323,7 +323,10 @@ def animate_backward(output: Value, path: str | PathLike[str] | None = None, *,
     heading = title if title is not None else (
         f"Backpropagation through {output_name(output, names)} = "
         f"{display_number(output.data, precision)}")
+    where = ids_shown(output, " ".join([heading, *names.values()]))
     page = fill(_PAGE, {
+        "WHERE": "".join(f'<p class="where">where {html.escape(f"{name} = {term}")}</p>'
+                         for name, term in where.items()),
         "TITLE": html.escape(heading), "SVG": svg, "DATA": json_for_script(data),
         "BASE": BASE_CSS, "PLAYER": PLAYER_CSS, "CONTROLS": player_controls("frame", "step"),
         "PLAY": player_script(len(steps), "frame", "step", 1100),
@@ -351,6 +354,7 @@ __PLAYER__
   #phase.forward { color: __FORWARD__; } #phase.backward { color: __BACKWARD__; }
   #caption { font-size: 1.4rem; min-height: 1.6em; }
   #detail { color: #475569; font-size: 1.05rem; min-height: 1.3em; }
+  .where { color: #334155; margin: 0.2rem 0; }
   svg.graph .node text.grad[data-sign="pos"] { fill: __GRAD_POSITIVE__; }
   svg.graph .node text.grad[data-sign="neg"] { fill: __GRAD_NEGATIVE__; }
   svg.graph .node text.grad[data-sign="zero"] { fill: __GRAD_ZERO__; }
@@ -371,6 +375,7 @@ __HALO__
 __CONTROLS__
 <p><span id="phase"></span> <span id="caption" class="maths"></span></p>
 <p id="detail"></p>
+__WHERE__
 <p class="hint">__NODES__ nodes: first the forward pass computes each value in
 topological order (inputs first); then the backward pass hands each node its gradient,
 the sum over the arrows leaving it of (gradient there) × (local gradient), from the
