@@ -63,8 +63,13 @@ _OUTPUT_LABEL = re.compile(r"^L\d+\.N(\d+)\.[az]$")
 
 
 def _targets_found(t: Any) -> str:
-    """How a mismatched target reads in an error: "3 targets" or "target 0.5"."""
-    return count(len(t), "target") if is_list(t) else f"target {t!r}"
+    """How a mismatched target reads in an error: "3 targets", "a list of 2 lists
+    of targets" or "target 0.5"."""
+    if not is_list(t):
+        return f"target {t!r}"
+    if t and all(is_list(row) for row in t):
+        return f"a list of {count(len(t), 'list')} of targets"
+    return count(len(t), "target")
 
 
 def _pairs(pred: Prediction, target: Target, who: str,
@@ -79,7 +84,8 @@ def _pairs(pred: Prediction, target: Target, who: str,
         p, t, where = stack.pop()
         if is_list(p):
             if not is_list(t) or len(t) != len(p):
-                raise ValueError(f"{who}: {len(p)} predictions{where} but "
+                raise ValueError(f"{who}: {count(len(p), 'prediction')}"
+                                 f"{f' at {where}' if where else ''} but "
                                  f"{_targets_found(t)}; "
                                  f"pred and target must have the same shape")
             stack.extend((pi, ti, f"{where}[{i}]") for i, (pi, ti) in
@@ -92,12 +98,12 @@ def _pairs(pred: Prediction, target: Target, who: str,
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
-        t = one_target(t)             # [y]: the one target of a model with one output
-        if is_list(t):
+        if is_list(one_target(t)):    # [y]: the one target of a model with one output
             raise ValueError(f"{who}: one prediction{f' at {where}' if where else ''} but "
                              f"{_targets_found(t)}; pred "
                              f"and target must have the same shape (a model with one "
                              f"output gives one Value: its target is one number, or [y])")
+        t = one_target(t)
         if not is_number(t) and not isinstance(t, Value):
             raise TypeError(f"{who}: targets must be numbers or Values, got "
                             f"{type(t).__name__} {t!r}{f' at {where}' if where else ''}")
