@@ -216,3 +216,11 @@ def test_infix_reads_the_operator_off_the_forward_rule() -> None:
     plus = Op("plus", "⊕", "a + b", "1.0", "1.0")             # a row no table knows
     assert infix(plus) == "+" and infix(ABS) is None and infix(MAXIMUM) is None
     assert infix(Op("rsub", "−", "b - a", "-1.0", "1.0")) is None   # not a <operator> b
+
+
+def test_an_op_is_named_in_words_one_way_for_legends_and_notes():
+    from engine import OPS
+    from viz.notation import activation_name, op_word
+    assert [op_word(OPS[n]) for n in ("relu", "tanh", "sigmoid", "abs")] == [
+        "ReLU", "tanh", "sigmoid", "abs"]
+    assert [activation_name(a) for a in ("relu", "tanh", "sigmoid")] == ["ReLU", "tanh", "sigmoid"]

@@ -47,6 +47,7 @@ from .notation import (
     display_number,
     local_rule,
     number_operand,
+    op_word,
     operand,
     term,
 )
@@ -550,7 +551,7 @@ def _kink_note(node: Value, position: int, names: dict[Value, str]) -> str:
     op = node.op
     if op is None or not op.at_kink(*(v.data for v in node.inputs)):
         return ""
-    function = op.symbol if "·" not in op.symbol else op.function or op.name   # abs, not |·|
+    function = op_word(op)                                      # ReLU, abs (not |·|)
     at = ", ".join(display_number(v.data) for v in node.inputs)
     where = ", ".join(f"{names[v]} = {display_number(v.data)}" for v in node.inputs)
     return (f"{where} is {function}'s kink, where it has no derivative: chaingrad (like "

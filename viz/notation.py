@@ -33,7 +33,8 @@ from .arguments import check_precision
 __all__ = ["SUPERSCRIPTS", "SUBSCRIPTS", "superscript", "subscript", "format_number",
            "display_number", "SUM", "PRODUCT", "SIGN", "POWER", "ATOM", "Term", "wrap",
            "power_base", "operand", "number_operand", "term", "applied", "local_rule", "Notation",
-           "op_term", "infix", "activation_row", "activation_symbol", "activation_name"]
+           "op_term", "infix", "activation_row", "activation_symbol", "activation_name",
+           "op_word"]
 
 #: Digits (and the minus sign) as superscripts and as subscripts.
 SUPERSCRIPTS = dict(zip("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻"))
@@ -406,11 +407,15 @@ def activation_symbol(activation: str, linear: str = "linear") -> str:
     return row.symbol if row is not None else activation
 
 
+def op_word(op: Op) -> str:
+    """An op named in words, as prose names it (ReLU, tanh, sigmoid, abs): its
+    symbol when that is a word, else its function name (σ is sigmoid, |·| is abs)."""
+    return op.symbol if op.symbol.isascii() and op.symbol.isalpha() else op.function or op.name
+
+
 def activation_name(activation: str) -> str:
     """An nn activation named in words, as the lessons' prose names it (ReLU,
-    sigmoid, tanh) for a legend: the symbol of the op row it calls when that is a
-    word (ReLU, tanh), else the row's name (σ is sigmoid); another name as it is."""
+    sigmoid, tanh) for a legend: :func:`op_word` of the op row it calls; another
+    name as it is."""
     row = activation_row(activation)
-    if row is None:
-        return activation
-    return row.symbol if row.symbol.isascii() and row.symbol.isalpha() else row.name
+    return activation if row is None else op_word(row)
