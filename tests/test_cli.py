@@ -682,3 +682,16 @@ def test_a_reader_that_stops_reading_gets_no_traceback() -> None:
 def test_a_step_on_another_line_is_pointed_at_by_line_and_column(formula, message):
     with pytest.raises(ExpressionError, match=message):
         build(formula, {"x": 1.0})
+
+
+def test_columns_count_characters_and_names_are_quoted_as_written() -> None:
+    # ast counts UTF-8 bytes (σ₁ is 5 of them); a reader counts characters
+    mixed = chaingrad("check", "σ₁ = x₁*2; σ₁*x1", "x1=1")
+    assert mixed.returncode == 2
+    assert "'x₁' and 'x1' are one name to Python ('x1') (column 15)" in mixed.stderr
+    operator = chaingrad("check", "σ₁ = x₁*2; σ₁ @ x₁", "x1=1")
+    assert "the operator @ is not allowed (column 15)" in operator.stderr
+    number = chaingrad("check", "σ*1e999", "σ=1")
+    assert "the number 1e999 at column 3 is too large" in number.stderr
+    call = chaingrad("check", "relu₁(x)", "x=1")
+    assert call.returncode == 2 and "calling 'relu₁' is not allowed (column 1)" in call.stderr

@@ -130,20 +130,29 @@ def _lines(source: str) -> list[str]:
     return re.split(r"\r\n|\r|\n", source)
 
 
-def _spellings(tree: ast.AST, source: str, parsed: str) -> dict[str, str]:
+def _in_characters(tree: ast.AST, source: str) -> None:
+    """Make every node's columns count characters, as a reader counts them (σ is one
+    column), not the UTF-8 bytes ``ast`` counts."""
+    lines = [line.encode() for line in _lines(source)]
+    for node in ast.walk(tree):
+        for column, row in (("col_offset", "lineno"), ("end_col_offset", "end_lineno")):
+            offset, line = getattr(node, column, None), getattr(node, row, None)
+            if offset is not None and line is not None:
+                setattr(node, column, len(lines[line - 1][:offset].decode()))
+
+
+def _spellings(tree: ast.AST, source: str) -> dict[str, str]:
     """Each variable name of the formula (as Python reads it) → its spelling in
-    ``source``, read at the name's place in ``parsed`` (``source`` with plain digits);
-    an ExpressionError when the formula spells one name two ways."""
+    ``source``, read at the name's place (columns in characters: ``_in_characters``;
+    the parsed text has plain digits, one for one); an ExpressionError when the
+    formula spells one name two ways."""
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-    lines, plain = _lines(source), _lines(parsed)
+    lines = _lines(source)
     written: dict[str, str] = {}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Name) or id(node) in callees:
             continue
-        line = plain[node.lineno - 1].encode()            # offsets count UTF-8 bytes
-        start, end = (len(line[:offset].decode()) for offset in (node.col_offset,
-                                                               node.end_col_offset))
-        spelled = lines[node.lineno - 1][start:end]
+        spelled = lines[node.lineno - 1][node.col_offset:node.end_col_offset]
         first = written.setdefault(node.id, spelled)
         if spelled != first:
             raise ExpressionError(f"{first!r} and {spelled!r} are one name to Python "
@@ -181,6 +190,7 @@ def parse_formula(text: str) -> Formula:
         raise ExpressionError(f"not a valid formula: {error or 'nested too deeply'}") from None
     if not tree.body:
         raise ExpressionError("the formula is empty")
+    _in_characters(tree, source)
     for statement in tree.body:
         if not isinstance(statement, (ast.Assign, ast.Expr)):
             what = _REFUSED_STATEMENTS.get(type(statement), f"{type(statement).__name__} "
@@ -188,8 +198,8 @@ def parse_formula(text: str) -> Formula:
             raise ExpressionError(f"{what} not allowed in a formula{_where(statement)}")
         _check_depth(statement.value)
         for node in ast.walk(statement.value):
-            _check_node(node, source)
-    spellings = _spellings(tree, written, source)
+            _check_node(node, written)
+    spellings = _spellings(tree, written)
     return Formula(written, *_steps(tree.body, spellings), written=spellings)
 
 
@@ -274,9 +284,18 @@ def _check_depth(root: ast.AST) -> None:
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
+def _segment(node: ast.AST, text: str) -> str:
+    """The text of a one-line ``node`` in ``text`` (columns in characters); "" when
+    there is no text or the node spans lines."""
+    line = getattr(node, "lineno", None)
+    if not text or line is None or line != getattr(node, "end_lineno", None):
+        return ""
+    return _lines(text)[line - 1][node.col_offset:node.end_col_offset]  # type: ignore[attr-defined]
+
+
 def _as_written(node: ast.AST, text: str) -> str:
     """A number as the formula writes it, a very long one shortened honestly."""
-    written = (ast.get_source_segment(text, node) if text else None) or repr(node.value)  # type: ignore[attr-defined]
+    written = _segment(node, text) or repr(node.value)  # type: ignore[attr-defined]
     if len(written) <= 24:
         return written
     kind = "digits" if written.isdigit() else "characters"
@@ -284,8 +303,9 @@ def _as_written(node: ast.AST, text: str) -> str:
 
 
 def _check_node(node: ast.AST, text: str = "") -> None:
-    """Refuse ``node`` unless the whitelist allows it; ``text`` (the parsed formula)
-    lets a refused operator be pointed at exactly and a number be quoted as written."""
+    """Refuse ``node`` unless the whitelist allows it; ``text`` (the formula as
+    written, columns in characters) lets a refused operator be pointed at exactly and
+    a number or a name be quoted as written."""
     where = _where(node)
     if isinstance(node, (ast.expr_context, ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow,
                          ast.USub, ast.UAdd, ast.Name)):
@@ -309,7 +329,7 @@ def _check_node(node: ast.AST, text: str = "") -> None:
             symbol = _REFUSED_OPERATORS[type(node.op)].split()[0]
             line = node.left.end_lineno
             if text and line == node.right.lineno:
-                gap = text.splitlines()[line - 1][node.left.end_col_offset:node.right.col_offset]
+                gap = _lines(text)[line - 1][node.left.end_col_offset:node.right.col_offset]
                 if symbol in gap:                           # point at the operator itself
                     column = node.left.end_col_offset + gap.index(symbol) + 1
                     where = f" ({'' if line == 1 else f'line {line}, '}column {column})"
@@ -327,7 +347,8 @@ def _check_node(node: ast.AST, text: str = "") -> None:
             raise ExpressionError(f"only the functions {allowed} may be called{where}")
         name = node.func.id
         if name not in FUNCTIONS:
-            raise ExpressionError(f"calling {name!r} is not allowed{where}; "
+            shown = _segment(node.func, text) or name                 # relu₁ as typed
+            raise ExpressionError(f"calling {shown!r} is not allowed{where}; "
                                   f"the functions are {allowed}")
         if node.keywords:
             raise ExpressionError(f"keyword arguments are not allowed{where}: "
