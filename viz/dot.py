@@ -41,10 +41,9 @@ from .names import (
     NEURON_LABEL,
     PARAMETER_LABEL,
     ROLES,
-    SHORT_ID,
     WEIGHTED_SUM,
     display_number,
-    id_definitions,
+    ids_shown,
     is_number,
     node_names,
     role,
@@ -716,9 +715,7 @@ def draw_dot(root: Value, rankdir: str = "LR", show_grad: bool = True, precision
     keep_in_order(diagram, columns(layout, root, compact))
     if legend:
         present = [r for r in ROLES if r in roles_seen]
-        drawn_ids = {names[n] for n in layout.drawn if SHORT_ID.fullmatch(names[n])}
-        definitions = ({name: term for name, term in id_definitions(root).items()
-                        if name in drawn_ids} if drawn_ids else None)
+        definitions = ids_shown(root, " ".join(names[n] for n in layout.drawn)) or None
         diagram.attr("graph", label=_legend(present, show_grad, show_local,
                                             bool(layout.groups), bool(marked),
                                             look.gradients_known, definitions),

@@ -56,7 +56,7 @@ from .dot import (
 )
 from .explain import rule_text
 from .javascript import op_table, runtime
-from .names import ROLES, SHORT_ID, id_definitions, is_number, node_names, role
+from .names import ROLES, ids_shown, is_number, node_names, role
 from .notation import (
     ATOM,
     SIGN,
@@ -393,9 +393,7 @@ def explore(output: Value, path: str | PathLike[str] | None = None, *, precision
                         "inputs": [index[v] for v in node.inputs],
                         **({"label": node.label, "labelRepr": repr(node.label)}
                            if node.label else {})} for node in nodes]}
-    drawn_ids = {names[n] for n in layout.drawn if SHORT_ID.fullmatch(names[n])}
-    where = {k: v for k, v in id_definitions(output).items() if k in drawn_ids} \
-        if drawn_ids else {}
+    where = ids_shown(output, " ".join(names[n] for n in layout.drawn))
     data = {"graph": graph, "view": view, "templates": shared,
             "data": [node.data for node in nodes], "precision": precision,
             "output": output_symbol(output, names), "where": where,

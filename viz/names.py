@@ -245,9 +245,12 @@ def id_definitions(root: Value, max_length: int = 16) -> dict[str, str]:
 def ids_shown(root: Value, text: str, max_length: int = 16) -> dict[str, str]:
     """:func:`id_definitions` of the short ids ``text`` shows (``v1``), and of the
     ids their definitions use, in id order: the ``where v1 = …`` a text owes."""
+    shown = _SHORT_ID_IN_TEXT.findall(text)
+    if not shown:                                  # most texts: no names to work out
+        return {}
     definitions = id_definitions(root, max_length)
     needed: set[str] = set()
-    pending = [name for name in _SHORT_ID_IN_TEXT.findall(text) if name in definitions]
+    pending = [name for name in shown if name in definitions]
     while pending:
         name = pending.pop()
         if name not in needed:
