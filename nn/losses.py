@@ -98,12 +98,13 @@ def _pairs(pred: Prediction, target: Target, who: str,
         else:
             raise TypeError(f"{who}: predictions must be Values or numbers, got "
                             f"{type(p).__name__} {p!r}{f' at {where}' if where else ''}")
-        if is_list(one_target(t)):    # [y]: the one target of a model with one output
+        single = one_target(t)        # [y]: the one target of a model with one output
+        if is_list(single):
             raise ValueError(f"{who}: one prediction{f' at {where}' if where else ''} but "
                              f"{_targets_found(t)}; pred "
                              f"and target must have the same shape (a model with one "
                              f"output gives one Value: its target is one number, or [y])")
-        t = one_target(t)
+        t = single
         if not is_number(t) and not isinstance(t, Value):
             raise TypeError(f"{who}: targets must be numbers or Values, got "
                             f"{type(t).__name__} {t!r}{f' at {where}' if where else ''}")

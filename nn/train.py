@@ -96,8 +96,6 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
     if not predictions:
         raise ValueError(f"{who}: no predictions given")
     outputs = [_data(p) for p in predictions]
-    if not isinstance(outputs[0], list):        # one output: [y] is y (a column of targets)
-        targets = [one_target(t) for t in targets]
     if isinstance(outputs[0], list):
         right = 0
         for out, t in zip(outputs, targets):
@@ -108,6 +106,7 @@ def accuracy(predictions: Sequence[Any], targets: Sequence[Any],
                                  f"0 … {len(out) - 1}, got {t!r}")
             right += max(range(len(out)), key=out.__getitem__) == t
         return right / len(outputs)
+    targets = [one_target(t) for t in targets]  # one output: [y] is y (a column of targets)
     for t in targets:
         if not is_number(t):
             raise TypeError(f"{who}: targets must be numbers, got {type(t).__name__} {t!r}")
