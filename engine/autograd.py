@@ -233,8 +233,8 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
         if node.op is None:               # a leaf: nothing flows from it
             continue
         g = node.grad
-        if type(g) is float and g == 0.0:     # nor from a zero gradient (a number: a
-            continue                      # Value gradient, under create_graph, flows on)
+        if not g:                         # nor from a zero gradient (a Value gradient,
+            continue                      # under create_graph, is never falsy: it flows on)
         if create_graph:                  # the rules again, on the nodes themselves
             args = list(node.inputs)
             if node.op.number is not None:    # an input that is a plain number stays one
@@ -242,15 +242,15 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
             local_a, local_b = (*node.op.local(*args, node), None)[:2]
         else:
             local_a, local_b = node.local_a, node.local_b
-        a = node.input_a
-        before = a.grad                   # the first contribution is the step itself, so
-        step = local_a * g                # a Value gradient does not start with 0 + …
-        a.grad = step if type(before) is float and before == 0.0 else before + step
+        a = node.input_a                  # the first contribution is the step itself, so
+        before = a.grad                   # a Value gradient does not start with 0 + …
+        step = local_a * g
+        a.grad = before + step if before else step
         b = node.input_b
         if b is not None:
             before = b.grad
             step = local_b * g
-            b.grad = step if type(before) is float and before == 0.0 else before + step
+            b.grad = before + step if before else step
 
 
 def clear(nodes: list[Node]) -> None:
