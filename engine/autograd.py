@@ -81,6 +81,13 @@ class Node:
         """True for inputs, parameters and constants: nodes no op made."""
         return self.op is None
 
+    @property
+    def is_constant(self) -> bool:
+        """True for a constant (the ``2`` of ``2 * x``, a target): a leaf whose
+        ``.grad`` is None, as no gradient is asked of it (so ``backward`` leaves it
+        None, as PyTorch does for a tensor that does not require grad)."""
+        return self.grad is None and self.op is None
+
     def backward(self, gradient: Number = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
 
@@ -126,21 +133,16 @@ class Node:
 def _fields(node: Node) -> tuple:
     """What a node is: its class, its eight slots and any slot of its kind
     (a TracedValue's ``created_at``)."""
-    try:
-        label = Node.label.__get__(node)
-    except AttributeError:                   # a Constant never named
-        label = ""
-    return (type(node), node.data, node.grad, node.op, label, node.input_a, node.input_b,
+    return (type(node), node.data, node.grad, node.op, node.label, node.input_a, node.input_b,
             node.local_a, node.local_b, getattr(node, "created_at", None))
 
 
 def _rebuild(cls: type, *fields: Any) -> Node:
-    """A node of class ``cls`` with these slots (and ``created_at``, if not None).
-    The slots are written through Node's own descriptors: a Constant's op and inputs
-    are read-only class attributes, but its slots are there all the same."""
+    """A node of class ``cls`` with these slots (and ``created_at``, if not None),
+    made without the class's constructor, which checks numbers a graph already has."""
     node = object.__new__(cls)
     for slot, value in zip(Node.__slots__, fields):
-        getattr(Node, slot).__set__(node, value)
+        setattr(node, slot, value)
     if fields[-1] is not None:
         node.created_at = fields[-1]  # type: ignore[attr-defined]
     return node
@@ -224,10 +226,11 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
     From the output back, each node passes ``local · δ(node)`` to each input. The
     local gradients are the numbers recorded at forward time; with ``create_graph``
     the op table's rules are run again on the nodes themselves, so the gradients
-    are Values with graphs of their own (call it with recording on).
+    are Values with graphs of their own (call it with recording on). A constant,
+    whose ``.grad`` is None, is passed nothing.
 
-    Every ``.grad`` must be 0.0 when it starts (``clear``): ``backward`` and ``grad``
-    first keep what was there."""
+    Every other ``.grad`` must be 0.0 when it starts (``clear``): ``backward`` and
+    ``grad`` first keep what was there."""
     nodes[-1].grad = seed
     for node in reversed(nodes):
         if node.op is None:               # a leaf: nothing flows from it
@@ -242,21 +245,25 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
             local_a, local_b = (*node.op.local(*args, node), None)[:2]
         else:
             local_a, local_b = node.local_a, node.local_b
-        a = node.input_a                  # the first contribution is the step itself, so
-        before = a.grad                   # a Value gradient does not start with 0 + …
-        step = local_a * g
-        a.grad = before + step if before else step
+        a = node.input_a
+        before = a.grad
+        if before is not None:            # None: a constant, asked for no gradient
+            step = local_a * g            # the first contribution is the step itself, so
+            a.grad = before + step if before else step    # a Value does not start at 0 + …
         b = node.input_b
         if b is not None:
             before = b.grad
-            step = local_b * g
-            b.grad = before + step if before else step
+            if before is not None:
+                step = local_b * g
+                b.grad = before + step if before else step
 
 
 def clear(nodes: list[Node]) -> None:
-    """Set every node's ``.grad`` to 0.0, as a sweep needs to start."""
+    """Set every node's ``.grad`` to 0.0, as a sweep needs to start; a constant's
+    stays None."""
     for node in nodes:
-        node.grad = 0.0
+        if node.grad is not None:
+            node.grad = 0.0
 
 
 def refuse_non_finite(nodes: list[Node], who: str, asked: list[Node] | None = None) -> None:
@@ -270,15 +277,18 @@ def refuse_non_finite(nodes: list[Node], who: str, asked: list[Node] | None = No
     an input's data is the user's choice, and let through — except under
     ``detect_anomaly()``, which refuses every one."""
     anomaly = MODE.get().anomaly
-    if not anomaly and math.isfinite(sum([node.grad for node in asked or nodes])):
+    if not anomaly and math.isfinite(sum([g for node in asked or nodes
+                                          if (g := node.grad) is not None])):
         return
     sums: dict[Node, float] = {}
     for node in reversed(nodes):
-        g = _number(node.grad)
-        if node.op is None or g == 0.0:
+        if node.op is None or not node.grad:
             continue
+        g = _number(node.grad)
         came_in = not math.isfinite(g) or not all(math.isfinite(v.data) for v in node.inputs)
         for child, local in zip(node.inputs, node.local_grads):
+            if child.grad is None:        # a constant: the sweep passed it nothing
+                continue
             step = local * g
             before = sums.get(child, 0.0)
             sums[child] = before + step

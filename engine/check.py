@@ -34,7 +34,7 @@ def value_at(output: Value, nudged: dict[Value, float]) -> float:
     """``output`` with some nodes' values replaced (``nudged``): the recorded ops
     downstream of them run again on the new numbers (``replay``, recording nothing)."""
     with no_grad():
-        made = replay(order(output), {node: (Constant if type(node) is Constant else Value)(x)
+        made = replay(order(output), {node: Constant(x) if node.is_constant else Value(x)
                                       for node, x in nudged.items()})
     return made.get(output, output).data
 

@@ -252,7 +252,7 @@ class _SlowPaths:
                                     for leaf, x in zip(self.inputs, numbers)}
         for v, x in self._frozen.items():   # a frozen leaf changed since: the program's number
             if v.data != x:
-                made[v] = Constant(x) if type(v) is Constant else Value(x, v.label)
+                made[v] = Constant(x, v.label) if v.is_constant else Value(x, v.label)
         try:
             with enable_grad() if gradients else no_grad():
                 made = replay(self._nodes, made)

@@ -27,7 +27,8 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     """∂output/∂wrt, without touching any ``.grad``.
 
     ``wrt`` is one Value (returns one gradient) or a sequence (returns a list). A node
-    ``output`` does not depend on gets 0. With ``create_graph=True`` the gradients
+    ``output`` does not depend on gets 0. A constant gets its gradient too (``backward``
+    asks none of it; ``grad`` answers for any node). With ``create_graph=True`` the gradients
     are Values built from the same rules, so they can be differentiated again:
     ``grad(grad(y, x, create_graph=True), x)`` is ∂²y/∂x²."""
     check_node(output, "grad", "output:")
@@ -45,8 +46,8 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     in_graph = set(nodes)
     kept = [node.grad for node in nodes]
     try:
-        if any(kept):
-            clear(nodes)
+        for node in nodes:                      # constants too: asked here, they answer
+            node.grad = 0.0
         sweep(nodes, 1.0)                       # the numbers, checked …
         refuse_non_finite(nodes, "grad", [t for t in targets if t in in_graph])
         if create_graph:                        # … then the same sweep on Values

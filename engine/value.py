@@ -61,7 +61,7 @@ def make(OP):
             return {general}
         if out - out != 0.0:                 # inf or NaN: the general path decides
             return {general}
-        node = _new(Value)
+        node = _node()
         node.data = out
         node.grad = 0.0
         node.op = OP
@@ -75,7 +75,14 @@ def make(OP):
 """
 
 # How the method gets its operands' numbers (x for a, y for b), by the op's arity
-# and by what ``other`` may be.
+# and by what ``other`` may be. A plain number becomes a constant: a leaf whose
+# grad is None (``{theirs}`` is the constant's name, ``{indent}`` its block's).
+_CONSTANT = """\
+{indent}{theirs}.grad = None
+{indent}{theirs}.op = {theirs}.input_a = {theirs}.input_b = None
+{indent}{theirs}.local_a = {theirs}.local_b = 0.0
+{indent}{theirs}.label = ""
+"""
 _ONE = """\
         x = self.data
         try:
@@ -87,25 +94,23 @@ _VALUE_OR_NUMBER = """\
                 b = other
                 y = b.data
             elif type(other) is float or type(other) is int:
-                b = _new(Constant)           # a plain number: a Constant leaf
+                b = _node()                  # a plain number: a constant leaf
                 b.data = y = other if type(other) is float else float(other)
-                b.grad = 0.0
-            else:
-                return {general}   # a Constant, a no_grad() result, a wrong type
+{constant}            else:
+                return {general}   # a no_grad() result, a subclass, a wrong type
 """
 _NUMBER = """\
         {mine} = self.data
         try:
-            if type(other) is float:         # a plain number: a Constant leaf
+            if type(other) is float:         # a plain number: a constant leaf
                 {number} = other
             elif type(other) is int:
                 {number} = float(other)
             else:
-                return {general}   # a Constant, a Value, a wrong type
-            {theirs} = _new(Constant)
+                return {general}   # a Value, a wrong type
+            {theirs} = _node()
             {theirs}.data = {number}
-            {theirs}.grad = 0.0
-"""
+{constant}"""
 
 
 def _method_source(op: Op, name: str, reflected: bool) -> str:
@@ -121,11 +126,16 @@ def _method_source(op: Op, name: str, reflected: bool) -> str:
         general, a, b, operands = "apply(OP, self)", "self", "None", _ONE
     elif reflected:
         general, a, b = "apply(OP, other, self)", "a", "self"
-        operands = _NUMBER.format(general=general, mine="y", theirs="a", number="x")
+        operands = _NUMBER.format(general=general, mine="y", theirs="a", number="x",
+                                  constant=_CONSTANT.format(indent=" " * 12, theirs="a"))
     else:
         general, a, b = "apply(OP, self, other)", "self", "b"
-        operands = (_NUMBER.format(general=general, mine="x", theirs="b", number="y")
-                    if op.number is not None else _VALUE_OR_NUMBER.format(general=general))
+        constant = _CONSTANT.format(indent=" " * (12 if op.number is not None else 16),
+                                    theirs="b")
+        operands = (_NUMBER.format(general=general, mine="x", theirs="b", number="y",
+                                   constant=constant)
+                    if op.number is not None else
+                    _VALUE_OR_NUMBER.format(general=general, constant=constant))
     domain = (f"            if not ({render(op.domain, names)}):\n"
               f"                return {general}\n" if op.domain else "")
     local = "".join(f"            local_{v} = {render(r, names)}\n"
@@ -166,21 +176,32 @@ def op_method(op: Op, name: str, reflected: bool = False) -> Callable[..., Value
     return method
 
 
-class Value(Node):
-    """A scalar in a computation graph. Mix freely with plain numbers:
-    ``2 * x + 1`` works, and the constants become leaves a diagram can show."""
+class _ValueType(type):
+    """The type of ``Value``, where ``Value(data, label)`` checks its arguments.
+
+    The check lives here, not in an ``__init__``, so that the class has none: the
+    ops make each new node by calling the class bare (``_node()``), which is about
+    half the cost of ``object.__new__(Value)`` (that builds two argument tuples)."""
+
+    def __call__(cls, data: Number, label: str = "") -> Any:
+        node = super().__call__()
+        node.data = as_float(data, cls.__name__)
+        if not isinstance(label, str):
+            raise TypeError(f"{cls.__name__}: label must be a str, "
+                            f"got {type(label).__name__} {label!r}")
+        node.grad = 0.0
+        node.op = node.input_a = node.input_b = None
+        node.local_a = node.local_b = 0.0
+        node.label = label
+        return node
+
+
+class Value(Node, metaclass=_ValueType):
+    """A scalar in a computation graph: ``Value(data, label="")``. Mix freely with
+    plain numbers: ``2 * x + 1`` works, and the numbers become constants, leaves a
+    diagram can show."""
 
     __slots__ = ()
-
-    def __init__(self, data: Number, label: str = "") -> None:
-        self.data = as_float(data, type(self).__name__)
-        if not isinstance(label, str):
-            raise TypeError(f"{type(self).__name__}: label must be a str, "
-                            f"got {type(label).__name__} {label!r}")
-        self.grad = 0.0
-        self.op = self.input_a = self.input_b = None
-        self.local_a = self.local_b = 0.0
-        self.label = label
 
     # ---- arithmetic: each operator is one row of engine/ops.py ------------------
     # (and each row with a function name is a method too: x.exp(), x.relu(), …,
@@ -225,45 +246,30 @@ class Value(Node):
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
+        if self.is_constant:
+            return f"Constant(data={self.data:.6g}{label})"
         op = f", op={self.op.name!r}" if self.op is not None else ""
-        return f"{type(self).__name__}(data={self.data:.6g}, grad={self.grad:.6g}{label}{op})"
+        grad = f"{self.grad:.6g}" if isinstance(self.grad, (int, float)) else repr(self.grad)
+        return f"{type(self).__name__}(data={self.data:.6g}, grad={grad}{label}{op})"
 
 
-_LABEL = Node.label                         # the slot itself, beneath Constant's property
+#: A new Value with no slot set yet: the ops' way to make a node (see ``_ValueType``).
+_node = type.__call__.__get__(Value)
 
 
-class Constant(Value):
-    """A plain number in an expression (the ``2`` of ``2 * x``): a leaf that no
-    gradient is asked of. Its label is the number itself, unless it was given one
-    (``Constant(0.9, "y")``, a target), and is written only when read."""
-
-    __slots__ = ()
-    # A constant is a leaf, always: no op, no inputs, no local gradients. Those are
-    # the class's own (read-only) attributes, so making one is two stores, data and
-    # grad: cheap enough for every plain number in every expression.
-    op = input_a = input_b = None
-    local_a = local_b = 0.0
-
-    def __init__(self, data: Number, label: str | None = None) -> None:
-        self.data = as_float(data, "Constant")
-        if label is not None and not isinstance(label, str):
-            raise TypeError(f"Constant: label must be a str, got {type(label).__name__} "
-                            f"{label!r}")
-        self.grad = 0.0
-        if label:
-            _LABEL.__set__(self, label)
-
-    @property
-    def label(self) -> str:
-        """The constant's name: its number (``2``), unless it was given one."""
-        try:
-            return _LABEL.__get__(self) or f"{self.data:g}"
-        except AttributeError:                  # never named
-            return f"{self.data:g}"
-
-    @label.setter
-    def label(self, label: str) -> None:
-        _LABEL.__set__(self, label)
+def Constant(data: Number, label: str | None = None) -> Value:
+    """A constant: a number that is part of an expression but not something to
+    differentiate by, such as the ``2`` of ``2 * x`` (which becomes one by itself) or
+    a target ``Constant(0.9, "y")``. A leaf whose ``.grad`` is None, as no gradient is
+    asked of it: ``backward`` leaves it None (as PyTorch does a tensor that does not
+    require grad), and ``x.is_constant`` tells one. Diagrams write an unnamed one as
+    its number. (A function, named as the kind of Value it makes.)"""
+    number = as_float(data, "Constant")
+    if label is not None and not isinstance(label, str):
+        raise TypeError(f"Constant: label must be a str, got {type(label).__name__} {label!r}")
+    node = constant(number)
+    node.label = label or ""
+    return node
 
 
 class TracedValue(Value):
@@ -305,17 +311,19 @@ def as_float(data: Any, who: str) -> float:
                     f"{type(data).__name__} {data!r}")
 
 
-def constant(number: Number) -> Constant:
-    """A Constant leaf for a plain int or float, made without the constructor's
-    checks (the caller checked the type): the fast paths' plain-number operands."""
-    node = _new(Constant)
+def constant(number: Number) -> Value:
+    """A constant leaf for a plain int or float, made without the constructor's
+    checks (the caller checked the type)."""
+    node = _node()
     node.data = float(number)                 # an int beyond 1.8e308: OverflowError
-    node.grad = 0.0
+    node.grad = node.op = node.input_a = node.input_b = None
+    node.local_a = node.local_b = 0.0
+    node.label = ""
     return node
 
 
 def as_operand(x: Any, op: Op) -> Value:
-    """An operand of ``op`` as a Value: numbers become Constants, anything else is a
+    """An operand of ``op`` as a Value: numbers become constants, anything else is a
     TypeError naming the op."""
     if isinstance(x, Value):
         return x
@@ -351,7 +359,7 @@ def apply(op: Op, *operands: Value | Number) -> Value:
     inputs = tuple(as_operand(x, op) for x in operands)
     if op.number is not None and type(inputs[op.number]) is Detached:    # a constant too
         inputs = tuple(constant(v.data) if i == op.number else v for i, v in enumerate(inputs))
-    if op.number is not None and type(inputs[op.number]) is not Constant:
+    if op.number is not None and not inputs[op.number].is_constant:
         if op.otherwise is not None:          # x ** y with a Value y: the row powv
             return apply(OPS[op.otherwise], *inputs)
         raise TypeError(f"{op.name}: {op.operands[op.number]} must be a number, got "

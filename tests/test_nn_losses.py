@@ -287,10 +287,10 @@ def test_targets_are_named_constants_that_carry_no_gradient_request():
     loss = mse(model([1.0, 2.0]), 0.9)
     sub = loss.inputs[0]                      # (ŷ − y)²'s base
     y = sub.inputs[1]
-    assert type(y) is Constant and y.label == "y" and y.data == 0.9
+    assert y.is_constant and y.label == "y" and y.data == 0.9
     two = MLP.from_weights([[[0.5, -0.4], [0.3, 0.2]]], [[0.1, 0.0]])
     loss = mse(two([1.0, 2.0]), [0.9, 0.1], reduction="sum")
-    names = sorted(n.label for n in _leaves(loss) if type(n) is Constant and n.label[0] == "y")
+    names = sorted(n.label for n in _leaves(loss) if n.is_constant and n.label.startswith("y"))
     assert names == ["y1", "y2"]
     loss = mse([Value(0.2), Value(0.4)], [1.0, 0.0])   # not nn outputs: by position
     assert sorted(n.label for n in _leaves(loss) if n.label.startswith("y")) == ["y1", "y2"]

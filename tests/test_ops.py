@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from engine import OPS, Constant, Value, grad
+from engine import OPS, Value, grad
 
 POINTS = 25          # sample points per op for values and first derivatives
 HIGHER_POINTS = 12   # sample points per op for second and third derivatives
@@ -70,7 +70,7 @@ def test_the_case_builds_a_node_of_its_op(op_case):
         assert len(out.inputs) == len(out.local_grads) == op.arity
         for i, arg in enumerate(args):
             if i in op_case.numbers:       # a plain number became a Constant leaf
-                assert type(out.inputs[i]) is Constant and out.inputs[i].data == arg
+                assert out.inputs[i].is_constant and out.inputs[i].data == arg
             else:
                 assert out.inputs[i] is arg
 
@@ -107,7 +107,7 @@ def test_grad_of_a_number_exponent_is_zero():
     x = Value(1.7)
     y = x ** 3
     exponent = y.inputs[1]
-    assert type(exponent) is Constant and exponent.data == 3.0
+    assert exponent.is_constant and exponent.data == 3.0
     assert grad(y, exponent) == 0.0
 
 

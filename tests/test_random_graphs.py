@@ -188,5 +188,6 @@ def test_backward_twice_doubles_the_leaves_and_recomputes_the_interior(op_cases,
     out.backward()
     assert [leaf.grad for leaf in leaves] == [2 * g for g in once]     # exact: g + g
     assert [node.grad for node in order(out) if not node.is_leaf] == interior
-    out.zero_grad()
-    assert all(node.grad == 0.0 for node in order(out))
+    out.zero_grad()                   # a constant stays asked for no gradient: None
+    assert all(node.grad is None if node.is_constant else node.grad == 0.0
+               for node in order(out))

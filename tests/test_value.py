@@ -30,9 +30,25 @@ def test_label_and_constant_labels():
     assert Value(1.0, "b").label == "b"
     y = 2.5 * Value(1.0)
     two_and_a_half = y.inputs[0]
-    assert type(two_and_a_half) is Constant and two_and_a_half.label == "2.5"
-    assert Constant(3).label == "3" and Constant(3, label="three").label == "three"
-    assert Constant(1e20).label == "1e+20"
+    # a plain number becomes a constant with no name of its own: diagrams write
+    # its number; a constant can be named (a target)
+    assert two_and_a_half.is_constant and two_and_a_half.label == ""
+    assert Constant(3).label == "" and Constant(3, label="three").label == "three"
+    assert two_and_a_half.grad is None and Constant(3).grad is None
+
+
+def test_a_constant_is_asked_for_no_gradient_and_grad_answers_for_it_anyway():
+    # y = c·x with c = 3 a constant: ∂y/∂x = 3, and ∂y/∂c = x = 2 if asked
+    x, c = Value(2.0, "x"), Constant(3.0, "c")
+    y = c * x + 1
+    y.backward()
+    assert x.grad == 3.0 and c.grad is None and y.inputs[1].grad is None
+    assert c.is_constant and not x.is_constant and not y.is_constant
+    assert grad(y, [x, c]) == [3.0, 2.0] and c.grad is None     # put back as it was
+    y.backward()                                      # leaves accumulate; c stays None
+    assert x.grad == 6.0 and c.grad is None
+    y.zero_grad()
+    assert x.grad == 0.0 and c.grad is None
 
 
 def test_a_node_records_inputs_in_operand_order_and_its_local_gradients():
@@ -74,7 +90,8 @@ def test_repr_shows_data_grad_label_and_op():
     assert repr(y) == "Value(data=6.25, grad=1, op='mul')"
     assert repr(x) == "Value(data=2.5, grad=5, label='x')"
     assert repr(Value(1 / 3)) == "Value(data=0.333333, grad=0)"
-    assert repr(Constant(2)) == "Constant(data=2, grad=0, label='2')"
+    assert repr(Constant(2)) == "Constant(data=2)"
+    assert repr(Constant(0.9, "y")) == "Constant(data=0.9, label='y')"
 
 
 def test_float_gives_the_data():
@@ -113,7 +130,7 @@ def test_reflected_operators_keep_the_operand_order():
     x = Value(2.0)
     for y, op in ((1 - x, "sub"), (1 / x, "div"), (2 ** x, "powv"), (2 * x, "mul")):
         left, right = y.inputs
-        assert y.op.name == op and type(left) is Constant and right is x
+        assert y.op.name == op and left.is_constant and right is x
 
 
 def test_pos_returns_the_node_itself():
@@ -135,7 +152,7 @@ def test_a_value_exponent():
 def test_a_number_exponent_is_a_constant_with_no_gradient():
     x = Value(3.0)
     z = x ** 2
-    assert z.op.name == "pow" and type(z.inputs[1]) is Constant
+    assert z.op.name == "pow" and z.inputs[1].is_constant
     assert z.local_grads == (6.0, 0.0)
 
 
@@ -157,7 +174,7 @@ def test_named_ops_as_methods_and_functions(name, f, df):
         assert by_method.data == by_function.data == on_a_number.data
         assert by_method.data == pytest.approx(f(at), rel=1e-14)
         assert grad(by_function, x) == pytest.approx(df(at), rel=1e-13)
-        assert isinstance(on_a_number, Value) and type(on_a_number.inputs[0]) is Constant
+        assert isinstance(on_a_number, Value) and on_a_number.inputs[0].is_constant
 
 
 # ---- copying and pickling ------------------------------------------------------------
@@ -194,7 +211,7 @@ def test_a_graph_copies_and_pickles_node_for_node(copy_graph):
     twin = copy_graph(y)
     _same_graph(y, twin)
     twin.backward()                                           # and it works as a graph
-    assert [n.grad for n in order(twin)][:2] == [2 * n.grad for n in order(y)][:2]
+    assert [n.grad for n in order(twin)[:2]] == [2 * n.grad for n in order(y)[:2]]   # x, w
 
 
 @pytest.mark.parametrize("copy_graph", [copy.deepcopy, lambda y: pickle.loads(pickle.dumps(y))])
@@ -232,7 +249,9 @@ def test_copies_keep_constant_and_detached_kinds():
     twin = pickle.loads(pickle.dumps(y))
     kinds = sorted(type(n).__name__ for n in order(twin))
     assert kinds == sorted(type(n).__name__ for n in order(y))
-    assert "b0" in {n.label for n in order(twin)} and "3" in {n.label for n in order(twin)}
+    assert "b0" in {n.label for n in order(twin)}
+    assert sorted(n.data for n in order(twin) if n.is_constant) == [3.0, 4.0]
+    assert all(n.grad is None for n in order(twin) if n.is_constant)
 
 
 def test_an_op_row_not_in_the_table_refuses_to_pickle():

@@ -19,7 +19,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from engine import Constant, Value, order
+from engine import Value, order
 from nn import MLP, mse
 from viz.animate import Frame, animate_backward, backward_order, forward_order, frames
 from viz.names import display_number
@@ -53,7 +53,7 @@ def tiny_network_loss() -> Value:
 def test_frame_count_is_every_non_constant_node_forward_then_backward(make) -> None:
     output = make()
     nodes = order(output)
-    constants = sum(isinstance(n, Constant) for n in nodes)
+    constants = sum(n.is_constant for n in nodes)
     steps = frames(output)
     assert len(steps) == 2 * (len(nodes) - constants)
     forward = [f for f in steps if f.phase == "forward"]
@@ -62,7 +62,7 @@ def test_frame_count_is_every_non_constant_node_forward_then_backward(make) -> N
     assert [nodes[f.node] for f in backward] == backward_order(nodes, output)
     assert steps == forward + backward
     # forward: every node after its inputs; backward: every node after its consumers
-    seen: set = set(n for n in nodes if isinstance(n, Constant))
+    seen: set = set(n for n in nodes if n.is_constant)
     for f in forward:
         assert all(c in seen for c in nodes[f.node].inputs)
         seen.add(nodes[f.node])
@@ -77,7 +77,7 @@ def test_constants_have_no_frames() -> None:
     output = with_constants()                   # nodes: a, a·a, 2, 2·a, sum, 3, ÷
     assert len(order(output)) == 7
     assert len(frames(output)) == 5 + 5
-    assert not any(isinstance(order(output)[f.node], Constant) for f in frames(output))
+    assert not any(order(output)[f.node].is_constant for f in frames(output))
 
 
 def test_a_2_2_1_network_goes_forward_layer_by_layer_and_back_level_by_level() -> None:
@@ -200,8 +200,8 @@ def test_page_frames_match_frames_and_svg_has_every_node() -> None:
     groups = {g.get("id"): g for g in svg.iter("g")}
     for i, node in enumerate(nodes):
         kinds = [t.get("class") for t in groups[f"n{i}"].iter("text")]
-        expected_kinds = (["name"] if node.label == f"{node.data:g}" else ["name", "data"]) \
-            if isinstance(node, Constant) else ["name", "data", "grad"]   # a target: its data
+        expected_kinds = (["name"] if not node.label else ["name", "data"]) \
+            if node.is_constant else ["name", "data", "grad"]   # a target: its data
         assert kinds == expected_kinds
         if node.op is not None:
             assert f"op{i}" in groups and f"o{i}" in groups

@@ -91,7 +91,7 @@ def test_roles_are_told_apart_by_fill_and_a_legend() -> None:
     assert ROLE_FILL["input"] in node_line(source, ids[x])
     assert ROLE_FILL["parameter"] in node_line(source, ids[w])
     assert ROLE_FILL["output"] in node_line(source, ids[out])
-    constant = next(n for n in ids if n.op is None and n.label == "3")
+    constant = next(n for n in ids if n.is_constant and n.data == 3.0)
     assert ROLE_FILL["constant"] in node_line(source, ids[constant])
     for word in ("input", "parameter", "constant", "intermediate", "output"):
         assert f"> {word} </TD>" in source              # the legend names each role shown

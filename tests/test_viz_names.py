@@ -80,7 +80,7 @@ def test_parentheses_only_where_the_order_needs_them() -> None:
 def test_constants_are_named_by_their_number() -> None:
     x = Value(1.0, "x")
     root = 3e-6 * x
-    constant = next(n for n in node_names(root) if isinstance(n, Constant))
+    constant = next(n for n in node_names(root) if n.is_constant)
     assert node_names(root)[constant] == "3×10⁻⁶"
 
 
@@ -120,7 +120,7 @@ def test_roles() -> None:
     hand = Value(0.1, "w")
     product = x * w
     root = product * 3 + hand
-    three = next(n for n in node_names(root) if isinstance(n, Constant))
+    three = next(n for n in node_names(root) if n.is_constant)
     assert role(root, root) == "output"
     assert role(product, root) == "intermediate"
     assert role(three, root) == "constant"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import Any
 
-from engine import Constant, Value, grad, order
+from engine import Value, grad, order
 
 from .arguments import check_path, check_precision, check_rankdir
 from .dot import GRAD_NEGATIVE, GRAD_POSITIVE, GRAD_ZERO, HIGHLIGHT, ROLE_FILL, new_diagram
@@ -129,7 +129,7 @@ def forward_order(nodes: list[Value]) -> list[Value]:
     for node in nodes:
         level.setdefault(node, 0)                          # a lone leaf (the output itself)
     position = {node: i for i, node in enumerate(nodes)}
-    shown = [n for n in nodes if not isinstance(n, Constant)]
+    shown = [n for n in nodes if not n.is_constant]
     return sorted(shown, key=lambda n: (level[n], n.op is None, position[n]))
 
 
@@ -143,7 +143,7 @@ def backward_order(nodes: list[Value], output: Value) -> list[Value]:
             for child in node.inputs:
                 depth[child] = max(depth.get(child, 0), depth[node] + 1)
     position = {node: i for i, node in enumerate(nodes)}
-    shown = [n for n in nodes if not isinstance(n, Constant) and n in depth]
+    shown = [n for n in nodes if not n.is_constant and n in depth]
     return sorted(shown, key=lambda n: (depth[n], -position[n]))
 
 
@@ -238,7 +238,7 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
     for i, (node, g) in enumerate(zip(nodes, grads)):
         if is_number(node):
             lines = [names[node]]                  # a number: its name is its value
-        elif isinstance(node, Constant):           # named data (a target): no gradient
+        elif node.is_constant:           # named data (a target): no gradient
             lines = [names[node], f"data {display_number(node.data, precision)}"]
         else:
             name = output_name(output, names) if node is output else names[node]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any, Iterable
 
-from engine import Constant, Value, order
+from engine import Value, order
 from nn.checks import count
 
 from .arguments import check_count, check_precision, check_rankdir, check_values
@@ -282,7 +282,7 @@ def neuron_groups(nodes: list[Value]) -> dict[Value, tuple[int, int]]:
         key = keys.pop()
         param = PARAMETER_LABEL.match(node.label)
         if (node.op is not None and not node.label and infix(node.op) in WEIGHTED_SUM) \
-                or isinstance(node, Constant) \
+                or node.is_constant \
                 or (param and (int(param.group(1)), int(param.group(2))) == key):
             group[node] = key
     return group
@@ -293,7 +293,7 @@ def folds_exponent(node: Value) -> bool:
     exponent), written on its op circle (``^2``) instead of drawn as a node of its own."""
     op = node.op
     return (op is not None and op.number is not None
-            and isinstance(node.inputs[op.number], Constant))
+            and node.inputs[op.number].is_constant)
 
 
 @dataclass
@@ -473,7 +473,7 @@ class Look:
         return cls(precision, show_grad,
                    gradients_known=show_grad and any(grads),
                    largest=max((abs(g) for n, g in zip(nodes, grads)
-                                if not isinstance(n, Constant) and math.isfinite(g)),
+                                if not n.is_constant and math.isfinite(g)),
                                default=0.0),
                    marked=frozenset(marked))
 
@@ -613,7 +613,7 @@ def draw_neuron(diagram: graphviz.Digraph, key: tuple[int, int], members: list[V
                 names: dict[Value, str], is_output: bool, look: Look) -> None:
     """One box for neuron j of layer l: a table of its z (with δ), a and own parameters."""
     layer, j = key
-    shown = [n for n in members if n.label and not isinstance(n, Constant)]
+    shown = [n for n in members if n.label and not n.is_constant]
     z = next((n for n in shown if n.label.endswith(".z")), None)
     delta_node = z or shown[0]
     fade = bool(look.marked) and not any(n in look.marked for n in members)
@@ -733,7 +733,7 @@ def draw_boxes(diagram: graphviz.Digraph, layout: Layout, names: dict[Value, str
     for n in layout.drawn:
         r = role(n, root, params)
         roles_seen.add(r)
-        if isinstance(n, Constant):
+        if n.is_constant:
             draw_constant(diagram, layout.ids[n], n, names[n], look)
         else:
             op = op_text(n) if compact and n.op is not None else None

@@ -35,7 +35,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 
-from engine import OPS, Constant, Value, grad, order
+from engine import OPS, Value, grad, order
 from nn import checks
 
 from .arguments import check_count, check_precision
@@ -428,7 +428,7 @@ def _operand(node: Value, position: int) -> str:
 def _named(node: Value, output: Value, wrt: Value) -> bool:
     """Where a factor must start or end: labelled nodes, leaves, the output and wrt."""
     return node is output or node is wrt or node.op is None or (
-        bool(node.label) and not isinstance(node, Constant))
+        bool(node.label) and not node.is_constant)
 
 
 class _PathWriter:

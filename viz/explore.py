@@ -30,7 +30,7 @@ import xml.etree.ElementTree as ET
 from os import PathLike
 from typing import Any, Callable, Iterable
 
-from engine import Constant, Value, grad
+from engine import Value, grad
 from engine.autograd import check_recorded
 
 from .animate import forward_order, output_name, output_symbol
@@ -168,7 +168,7 @@ def _diagram(output: Value, layout: Layout, names: dict[Value, str],
     draw_boxes(diagram, layout, shown, output, params, look, compact, dict(zip(nodes, grads)))
     width = _min_width(precision)
     for node in layout.drawn:
-        if not isinstance(node, Constant):
+        if not node.is_constant:
             diagram.node(layout.ids[node], width=width)
     edges: dict[str, list[str]] = {}
     for tail, head, node, position in draw_ops(diagram, layout, look, False, compact):

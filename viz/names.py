@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from engine import Constant, Value, order
+from engine import Value, order
 
 from .arguments import check_count, check_values
 from .notation import (
@@ -89,10 +89,10 @@ def lesson_name(label: str) -> str | None:
 
 
 def is_number(node: Value) -> bool:
-    """Whether ``node`` is a plain number of an expression (a Constant called by its
-    value, such as the ``2`` of ``2 * x``), as opposed to named data (a Constant
-    with a label of its own, such as a target ``y₁``), which is written by name."""
-    return isinstance(node, Constant) and node.label == f"{node.data:g}"
+    """Whether ``node`` is a plain number of an expression (an unnamed constant,
+    called by its value, such as the ``2`` of ``2 * x``), as opposed to named data (a
+    constant with a label, such as a target ``y₁``), which is written by name."""
+    return node.is_constant and not node.label
 
 
 def predictions(root: Value, nodes: list[Value] | None = None) -> list[Value]:
@@ -147,7 +147,7 @@ def role(node: Value, root: Value, parameters: Iterable[Value] | None = None) ->
         return "output"
     if node.op is not None:
         return "intermediate"
-    if isinstance(node, Constant):
+    if node.is_constant:
         return "constant"
     if parameters is not None:
         params = parameters if isinstance(parameters, (set, frozenset, dict)) else \
@@ -212,7 +212,7 @@ def _expression(node: Value, names: dict[Value, Term]) -> Term:
     constants known as numbers, so an exponent 2 is written ``²``."""
     assert node.op is not None
     numbers = {i: c.data for i, c in enumerate(node.inputs)
-               if isinstance(c, Constant) and names[c][0] == display_number(c.data, 6)}
+               if c.is_constant and names[c][0] == display_number(c.data, 6)}
     return op_term(node.op, [names[c] for c in node.inputs], numbers)
 
 

@@ -17,7 +17,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any, Mapping
 
-from engine import Constant, Value, order
+from engine import Value, order
 
 from .arguments import check_precision, check_rankdir
 from .dot import (
@@ -342,7 +342,7 @@ def network_diagram(model: Any, *, precision: int = 4, weights: str | None = Non
 def _loss_columns(diagram: Any, loss: Value, outputs: list[str], num: Any) -> list[str]:
     """The loss column: the targets (named constants of the loss: y₁ = 0.9) above
     the loss node L with its value; the column title's id."""
-    targets = [n for n in order(loss) if isinstance(n, Constant) and not is_number(n)]
+    targets = [n for n in order(loss) if n.is_constant and not is_number(n)]
     box = {"shape": "box", "style": "rounded,filled", "fixedsize": "false"}
     nodes = [(f"target{i}", _line(f"{lesson_name(t.label) or t.label} = {num(t.data)}", size=13),
               {**box, "fillcolor": ROLE_FILL["constant"], "width": "0.6", "height": "0.4"})
