@@ -187,16 +187,18 @@ def order(root: Node) -> list[Node]:
     however many paths lead to it."""
     check_node(root, "order")
     # ``stack`` + ``node`` is the current path from the root (the end kept in a
-    # variable, not read as stack[-1]: cheaper). ``node`` descends into its first
-    # input not yet seen; with none left, it is finished. (A node seen
-    # but unfinished is on the path, so in a graph without cycles every input
-    # seen is finished before its consumer is.) A leaf input is finished at once,
+    # variable, not read as stack[-1]: cheaper). Reached from its consumer, ``node``
+    # descends into its first input not yet seen, then its second; with both done,
+    # it is finished, and the path goes back to the consumer, which knows by the
+    # child it was working on whether its second input is still to do. (A node seen
+    # but unfinished is on the path, so in a graph without cycles every input seen
+    # is finished before its consumer is.) A leaf input is finished at once,
     # without a trip onto the stack: there is nothing under it.
     seen = {root}
     nodes: list[Node] = []
     stack: list[Node] = []                # the path above ``node``
     node = root
-    while True:
+    while True:                           # ``node`` just reached: its first input
         a = node.input_a
         if a is not None and a not in seen:
             seen.add(a)
@@ -206,17 +208,22 @@ def order(root: Node) -> list[Node]:
                 continue
             nodes.append(a)
         b = node.input_b
-        if b is not None and b not in seen:
-            seen.add(b)
-            if b.input_a is not None:
-                stack.append(node)
-                node = b
-                continue
-            nodes.append(b)
-        nodes.append(node)
-        if not stack:
-            return nodes
-        node = stack.pop()
+        while True:                       # its first input done: its second, ``b``
+            if b is not None and b not in seen:
+                seen.add(b)
+                if b.input_a is not None:
+                    stack.append(node)
+                    node = b
+                    break                 # (reach b)
+                nodes.append(b)
+            nodes.append(node)            # both done: finished
+            if not stack:
+                return nodes
+            child = node
+            node = stack.pop()            # back on its consumer; if ``child`` was
+            b = node.input_b              # the consumer's second input, the
+            if child is b:                # consumer is finished too
+                b = None
 
 
 def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:

@@ -183,7 +183,7 @@ class _ValueType(type):
     ops make each new node by calling the class bare (``_node()``), which is about
     half the cost of ``object.__new__(Value)`` (that builds two argument tuples)."""
 
-    def __call__(cls, data: Number, label: str = "") -> Any:
+    def __call__(cls, data: Number, label: str = "") -> Value:
         node = super().__call__()
         node.data = as_float(data, cls.__name__)
         if not isinstance(label, str):

@@ -176,6 +176,19 @@ def test_order_lists_each_node_once_inputs_first(op_cases, program, xs):
     assert set(position) == reachable
     assert all(id(leaf) in reachable for leaf in leaves)
     assert all(id(node) in reachable for node in nodes)
+    # and in the order of a recursive depth-first search, inputs in operand order:
+    # the order diagrams number their nodes by (v1, v2, …)
+    expected: list = []
+    done: set = set()
+
+    def visit(node):
+        if id(node) not in done:
+            done.add(id(node))
+            for child in node.inputs:
+                visit(child)
+            expected.append(node)
+    visit(out)
+    assert [id(n) for n in topo] == [id(n) for n in expected]
 
 
 @SETTINGS
