@@ -284,8 +284,8 @@ def refuse_non_finite(nodes: list[Node], who: str, asked: list[Node] | None = No
     an input's data is the user's choice, and let through — except under
     ``detect_anomaly()``, which refuses every one."""
     anomaly = MODE.get().anomaly
-    if not anomaly and math.isfinite(sum([g for node in asked or nodes
-                                          if (g := node.grad) is not None])):
+    grads = [node.grad for node in asked or nodes]
+    if not anomaly and math.isfinite(sum(filter(None, grads))):    # None: a constant's
         return
     sums: dict[Node, float] = {}
     for node in reversed(nodes):

@@ -184,7 +184,7 @@ class _ValueType(type):
     half the cost of ``object.__new__(Value)`` (that builds two argument tuples)."""
 
     def __call__(cls, data: Number, label: str = "") -> Value:
-        node = super().__call__()
+        node = type.__call__(cls)
         node.data = as_float(data, cls.__name__)
         if not isinstance(label, str):
             raise TypeError(f"{cls.__name__}: label must be a str, "

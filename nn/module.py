@@ -51,13 +51,14 @@ def _input_labels(nin: int) -> tuple[str, ...]:
 def _as_inputs(x: Any, nin: int, who: str) -> list[Value]:
     """The inputs as Values: numbers become leaves labelled ``x1``, ``x2``, …
     (their position), Values are used as they are (and keep their labels)."""
-    if isinstance(x, Value) or is_number(x):
-        x = [x]
-    if isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Iterable):
-        raise TypeError(f"{who}: x must be a sequence of {nin} numbers or Values, "
-                        f"got {type(x).__name__}")
-    if not isinstance(x, Sequence):
-        x = list(x)                                # a generator, an array …
+    if type(x) is not list and type(x) is not tuple:   # (lists first: no ABC checks)
+        if isinstance(x, Value) or is_number(x):
+            x = [x]
+        elif isinstance(x, (str, bytes, Mapping)) or not isinstance(x, Iterable):
+            raise TypeError(f"{who}: x must be a sequence of {nin} numbers or Values, "
+                            f"got {type(x).__name__}")
+        elif not isinstance(x, Sequence):
+            x = list(x)                            # a generator, an array …
     if len(x) != nin:
         raise ValueError(f"{who}: expected {nin} input{'s' if nin != 1 else ''}, got {len(x)}")
     values = []
