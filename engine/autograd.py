@@ -83,10 +83,11 @@ class Node:
 
     @property
     def is_constant(self) -> bool:
-        """True for a constant (the ``2`` of ``2 * x``, a target): a leaf whose
-        ``.grad`` is None, as no gradient is asked of it (so ``backward`` leaves it
-        None, as PyTorch does for a tensor that does not require grad)."""
-        return self.grad is None and self.op is None
+        """True for a constant (the ``2`` of ``2 * x``, a target): a leaf no gradient
+        is asked of, so ``backward`` leaves its ``.grad`` None (as PyTorch does for a
+        tensor that does not require grad). It is told by its local gradients, which
+        a leaf has no use for: a constant's are None, any other leaf's 0.0."""
+        return self.op is None and self.local_a is None
 
     def backward(self, gradient: Number = 1.0) -> None:
         """Fill ``.grad`` of every node this one depends on with ∂self/∂node.
@@ -140,6 +141,10 @@ def _fields(node: Node) -> tuple:
 def _rebuild(cls: type, *fields: Any) -> Node:
     """A node of class ``cls`` with these slots (and ``created_at``, if not None),
     made without the class's constructor, which checks numbers a graph already has."""
+    if not isinstance(cls, type):         # pickled when Constant was a class: a constant
+        from .value import Value
+        data, _, op, label, a, b, *_, created_at = fields
+        cls, fields = Value, (data, None, op, label, a, b, None, None, created_at)
     node = object.__new__(cls)
     for slot, value in zip(Node.__slots__, fields):
         setattr(node, slot, value)
@@ -233,8 +238,8 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
     From the output back, each node passes ``local · δ(node)`` to each input. The
     local gradients are the numbers recorded at forward time; with ``create_graph``
     the op table's rules are run again on the nodes themselves, so the gradients
-    are Values with graphs of their own (call it with recording on). A constant,
-    whose ``.grad`` is None, is passed nothing.
+    are Values with graphs of their own (call it with recording on). A constant
+    whose ``.grad`` is None (as ``backward`` leaves it) is passed nothing.
 
     Every other ``.grad`` must be 0.0 when it starts (``clear``): ``backward`` and
     ``grad`` first keep what was there."""
@@ -253,23 +258,23 @@ def sweep(nodes: list[Node], seed: Any, create_graph: bool = False) -> None:
         else:
             local_a, local_b = node.local_a, node.local_b
         a = node.input_a
-        before = a.grad
-        if before is not None:            # None: a constant, asked for no gradient
+        before = a.grad                   # (None and no local gradients: a constant)
+        if before is not None or a.local_a is not None:
             step = local_a * g            # the first contribution is the step itself, so
             a.grad = before + step if before else step    # a Value does not start at 0 + …
         b = node.input_b
         if b is not None:
             before = b.grad
-            if before is not None:
+            if before is not None or b.local_a is not None:
                 step = local_b * g
                 b.grad = before + step if before else step
 
 
 def clear(nodes: list[Node]) -> None:
     """Set every node's ``.grad`` to 0.0, as a sweep needs to start; a constant's
-    stays None."""
+    stays as it is (None: no gradient is asked of it)."""
     for node in nodes:
-        if node.grad is not None:
+        if node.local_a is not None:      # not a constant
             node.grad = 0.0
 
 
@@ -294,7 +299,7 @@ def refuse_non_finite(nodes: list[Node], who: str, asked: list[Node] | None = No
         g = _number(node.grad)
         came_in = not math.isfinite(g) or not all(math.isfinite(v.data) for v in node.inputs)
         for child, local in zip(node.inputs, node.local_grads):
-            if child.grad is None:        # a constant: the sweep passed it nothing
+            if child.is_constant and child.grad is None:    # the sweep passed it nothing
                 continue
             step = local * g
             before = sums.get(child, 0.0)
@@ -357,6 +362,10 @@ def backward(root: Node, gradient: Number = 1.0) -> None:
     check_node(root, "backward")
     seed = check_seed(gradient, "backward")
     check_recorded(root, "backward")
+    if root.is_constant:
+        raise ValueError(f"backward: {root!r} is a constant, which no gradient is asked "
+                         f"of; differentiate a Value computed from it (engine.grad "
+                         f"answers for a constant too)")
     nodes = order(root)
     earlier = [node.grad for node in nodes]
     held = any(earlier)                   # swept before, or leaves holding gradients

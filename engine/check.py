@@ -79,7 +79,8 @@ class _Subject:
             if not all(isinstance(w, Value) for w in self.wrt):
                 raise TypeError(f"{who}: with a built graph, wrt must be Values of that graph")
             self.f = None
-            self.names = [w.label or f"node{i + 1}" for i, w in enumerate(self.wrt)]
+            self.names = [w.label or (f"{w.data:g}" if w.is_constant else f"node{i + 1}")
+                          for i, w in enumerate(self.wrt)]
             self.point = [w.data for w in self.wrt]
         elif callable(f_or_output):
             self.f = f_or_output

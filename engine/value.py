@@ -75,12 +75,12 @@ def make(OP):
 """
 
 # How the method gets its operands' numbers (x for a, y for b), by the op's arity
-# and by what ``other`` may be. A plain number becomes a constant: a leaf whose
-# grad is None (``{theirs}`` is the constant's name, ``{indent}`` its block's).
+# and by what ``other`` may be. A plain number becomes a constant: a leaf with no
+# gradient and no local gradients, all None (``{theirs}`` names it, ``{indent}``
+# is its block's).
 _CONSTANT = """\
-{indent}{theirs}.grad = None
-{indent}{theirs}.op = {theirs}.input_a = {theirs}.input_b = None
-{indent}{theirs}.local_a = {theirs}.local_b = 0.0
+{indent}{theirs}.grad = {theirs}.op = {theirs}.input_a = {theirs}.input_b = None
+{indent}{theirs}.local_a = {theirs}.local_b = None
 {indent}{theirs}.label = ""
 """
 _ONE = """\
@@ -203,6 +203,16 @@ class Value(Node, metaclass=_ValueType):
 
     __slots__ = ()
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass cannot have an ``__init__``: Value has none to call, as
+        ``Value(data, label)`` is checked by its type (see ``_ValueType``)."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in vars(cls):
+            raise TypeError(f"{cls.__name__}: a Value subclass cannot define __init__ "
+                            f"(Value(data, label) is checked by its type, and there is no "
+                            f"Value.__init__ to call); set what else it needs after "
+                            f"construction, e.g. in a classmethod that calls cls(data, label)")
+
     # ---- arithmetic: each operator is one row of engine/ops.py ------------------
     # (and each row with a function name is a method too: x.exp(), x.relu(), …,
     # added from the table at the end of this module)
@@ -260,10 +270,11 @@ _node = type.__call__.__get__(Value)
 def Constant(data: Number, label: str | None = None) -> Value:
     """A constant: a number that is part of an expression but not something to
     differentiate by, such as the ``2`` of ``2 * x`` (which becomes one by itself) or
-    a target ``Constant(0.9, "y")``. A leaf whose ``.grad`` is None, as no gradient is
-    asked of it: ``backward`` leaves it None (as PyTorch does a tensor that does not
-    require grad), and ``x.is_constant`` tells one. Diagrams write an unnamed one as
-    its number. (A function, named as the kind of Value it makes.)"""
+    a target ``Constant(0.9, "y")``. A leaf no gradient is asked of: ``backward``
+    leaves its ``.grad`` None (as PyTorch does a tensor that does not require grad),
+    and ``x.is_constant`` tells one (its local gradients, which a leaf has no use
+    for, are None too). Diagrams write an unnamed one as its number. (A function,
+    named as the kind of Value it makes.)"""
     number = as_float(data, "Constant")
     if label is not None and not isinstance(label, str):
         raise TypeError(f"Constant: label must be a str, got {type(label).__name__} {label!r}")
@@ -317,7 +328,7 @@ def constant(number: Number) -> Value:
     node = _node()
     node.data = float(number)                 # an int beyond 1.8e308: OverflowError
     node.grad = node.op = node.input_a = node.input_b = None
-    node.local_a = node.local_b = 0.0
+    node.local_a = node.local_b = None
     node.label = ""
     return node
 

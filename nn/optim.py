@@ -44,6 +44,9 @@ def _check_params(params: Any, who: str) -> list[Value]:
         if p.op is not None:
             raise ValueError(f"{who}: {p!r} was made by an op; only leaves (parameters) "
                              f"can be optimized")
+        if p.is_constant:
+            raise ValueError(f"{who}: {p!r} is a constant, which no gradient is asked of; "
+                             f"a parameter is a Value")
         if p in seen:
             raise ValueError(f"{who}: {p!r} appears twice in params; it would be "
                              f"stepped twice")
@@ -83,6 +86,10 @@ class Optimizer(ABC):
 
     def _gradients(self) -> list[float]:
         """∂L/∂w + λw for every parameter (the gradient the update uses)."""
+        missing = [p for p in self.params if p.grad is None]
+        if missing:
+            raise ValueError(f"{type(self).__name__}.step: {missing[0]!r} has no gradient "
+                             f"(.grad is None): call backward() on a loss that uses it first")
         decay = self.weight_decay
         if decay:
             return [p.grad + decay * p.data for p in self.params]

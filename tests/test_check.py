@@ -181,3 +181,13 @@ def test_inputs_may_be_any_iterable_even_a_generator():
     f = lambda w, b: (w * 1.5 + b).tanh()                       # noqa: E731
     assert gradcheck(f, (x for x in [0.3, -0.2])) is True
     assert numerical_grad(f, iter([0.3, -0.2])) == pytest.approx(numerical_grad(f, [0.3, -0.2]))
+
+
+def test_a_table_names_an_unnamed_constant_by_its_number():
+    from engine import Constant
+    from engine.testing import assert_grad
+    x, c = Value(1.5, "x"), Constant(2.0)
+    y = c * x * x                                     # ∂y/∂c = x² = 2.25, ∂y/∂x = 2cx = 6
+    with pytest.raises(AssertionError) as refused:
+        assert_grad(y, {c: 99.0, x: 6.0})
+    assert "\n  2      2.25    99" in str(refused.value)

@@ -204,3 +204,15 @@ def test_adam_with_eps_0_leaves_a_parameter_without_gradient_where_it_is():
         optimizer.step()
     assert dead.data == 0.5
     assert alive.data == pytest.approx(-1.0 - 3 * 0.1, rel=1e-12)   # each step has size lr
+
+
+def test_an_optimizer_refuses_a_constant_and_says_which_gradient_is_missing():
+    from engine import Constant
+    with pytest.raises(ValueError, match="is a constant"):
+        SGD([Value(1.0, "w"), Constant(0.9, "y")], lr=0.1)
+    w = Value(1.0, "w")
+    opt = SGD([w], lr=0.1)
+    w.grad = None                                     # never differentiated
+    with pytest.raises(ValueError, match=r"Value\(data=1, grad=None, label='w'\) has no gradient"):
+        opt.step()
+    assert w.data == 1.0

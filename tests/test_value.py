@@ -291,3 +291,51 @@ def test_a_no_grad_result_as_an_exponent_is_a_number():
     assert y.op is OPS["pow"] and y.data == 4.0   # not powv, which needs a base > 0
     y.backward()
     assert x.grad == -4.0
+
+
+# ---- constants: what tells one, and what a gradient set to None means -----------------
+def test_a_gradient_set_to_none_is_filled_again_as_in_pytorch():
+    # PyTorch's zero_grad(set_to_none=True) habit: None reads as "no gradient yet"
+    x, w = Value(2.0, "x"), Value(-3.0, "w")
+    y = w * x + 1                                     # ∂y/∂w = x = 2, ∂y/∂x = w = −3
+    w.grad = x.grad = None
+    y.backward()
+    assert (w.grad, x.grad) == (2.0, -3.0)
+    assert not w.is_constant and not x.is_constant
+    w.grad = None
+    z = Value(3.0) ** w                               # still a Value exponent: powv
+    assert z.op.name == "powv"
+    z.backward()                                      # ∂(3^w)/∂w = 3^w · ln 3
+    assert w.grad == pytest.approx(3.0 ** -3.0 * math.log(3.0))
+
+
+def test_a_constant_stays_one_and_is_not_differentiated_from():
+    c = Constant(2.0)
+    y = c * Value(1.5, "x")
+    assert grad(y, c) == 1.5 and c.grad is None and c.is_constant
+    with pytest.raises(ValueError, match="is a constant"):
+        c.backward()
+    assert c.grad is None and c.is_constant
+    y.zero_grad()
+    assert c.grad is None and c.is_constant
+
+
+def test_a_value_subclass_cannot_define_init_but_can_add_methods():
+    with pytest.raises(TypeError, match="cannot define __init__"):
+        class Initialised(Value):
+            def __init__(self, data: float) -> None:
+                pass
+
+    class Doubling(Value):
+        def doubled(self) -> Value:
+            return self * 2
+
+    d = Doubling(1.5, "d")
+    assert type(d) is Doubling and d.label == "d" and d.doubled().data == 3.0
+
+
+def test_a_graph_pickled_when_constant_was_a_class_loads_as_constants():
+    from engine.autograd import _rebuild
+    # what such a pickle calls: the name Constant (now a function) and the old slots
+    old = _rebuild(Constant, 2.0, 0.0, None, "", None, None, 0.0, 0.0, None)
+    assert type(old) is Value and old.is_constant and old.grad is None and old.data == 2.0

@@ -8,6 +8,7 @@ import pytest
 
 from engine import Constant, Value
 from viz.names import (
+    SHORT_ID,
     display_number,
     format_number,
     id_definitions,
@@ -226,3 +227,11 @@ def test_bad_arguments_are_named() -> None:
         node_names(Value(1.0), max_length=0)
     with pytest.raises(TypeError, match="id_definitions: root"):
         id_definitions("x")  # type: ignore[arg-type]
+
+
+def test_equal_numbers_keep_their_number_as_name():
+    # each plain number is its own constant: two 2s are both called 2, not v1
+    x, y = Value(1.0, "x"), Value(2.0, "y")
+    names = node_names(x * 2 + y * 2)
+    assert sorted(names.values()) == sorted(["x", "2", "x·2", "y", "2", "y·2", "x·2 + y·2"])
+    assert not any(SHORT_ID.fullmatch(n) for n in names.values())

@@ -279,7 +279,7 @@ def _name_terms(root: Value, max_length: int, who: str) -> tuple[dict[Value, Ter
     sums = _running_sums(nodes)
     next_id = 1
     for node in nodes:
-        short = not node.label                     # an expression: may need an id
+        short = not node.label and not is_number(node)     # an expression: may need an id
         if is_number(node):
             name = display_number(node.data, 6)            # 3e-06 → 3×10⁻⁶
             prec = SIGN if node.data < 0 else ATOM
