@@ -37,6 +37,9 @@ DEEP_STEPS = 1_000_000     # ours only: micrograd's recursive sort fails long be
 MICROGRAD_DEEP = 1_000     # where micrograd is shown to fail
 WIDE_TERMS = 100_000
 ENGINES = ("micrograd", "eager", "compiled", "torch", "floats")
+#: Workloads of well under a second per process: on a shared machine their ratios
+#: move most, so they take more turns (``--small-rounds``).
+SMALL = ("chain", "readme_loop", "number_chain", "sigmoid_neuron")
 
 
 # ---- the engines, as seen by one worker process ---------------------------------------
@@ -266,10 +269,11 @@ def available_engines(wanted: list[str]) -> list[str]:
     return engines
 
 
-def measure(workloads: list[str], engines: list[str], rounds: int) -> dict:
+def measure(workloads: list[str], engines: list[str], rounds: int, small_rounds: int) -> dict:
     results: dict[str, dict[str, list[dict]]] = {}
     for workload in workloads:
-        turns = 1 if workload in ("bytes_per_node", "deep_chain") else rounds
+        turns = (1 if workload in ("bytes_per_node", "deep_chain") else
+                 small_rounds if workload in SMALL else rounds)
         results[workload] = {engine: [] for engine in engines}
         for r in range(turns):
             for engine in engines:
@@ -360,6 +364,8 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="turns per engine (default 5)")
+    parser.add_argument("--small-rounds", type=int, default=9,
+                        help=f"turns per engine for {', '.join(SMALL)} (default 9)")
     parser.add_argument("--engines", nargs="*", default=list(ENGINES), choices=ENGINES)
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS), choices=list(WORKLOADS))
     parser.add_argument("--json", help="also write the raw measurements to this file")
@@ -371,9 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     engines = available_engines(args.engines)
     start = time.perf_counter()
-    results = measure(args.workloads, engines, args.rounds)
-    print(f"\nchaingrad vs peers — each cell the median of {args.rounds} fresh processes, "
-          f"engines taking turns\n")
+    results = measure(args.workloads, engines, args.rounds, args.small_rounds)
+    print(f"\nchaingrad vs peers — each cell the median of {args.rounds} fresh processes "
+          f"({args.small_rounds} for {', '.join(SMALL)}), engines taking turns\n")
     print(table(results, engines))
     print(f"\nmachine: {machine()}")
     print(f"command: {' '.join([os.path.relpath(sys.executable), *sys.argv])}  "
