@@ -6,7 +6,7 @@ time. Every operator and every named op (``x.exp()``, ``x.relu()``, …) is one 
 the op table (engine/ops.py) applied:
 
 * ``apply(op, *operands)`` is the general path, for every op and every case: plain
-  numbers become ``Constant`` leaves, wrong types are a ``TypeError``, the domain
+  numbers become constants (leaves, ``Constant``), wrong types are a ``TypeError``, the domain
   is checked, the forward and local rules run, ``no_grad()`` and
   ``detect_anomaly()`` are obeyed, and errors name the op, its values and labels;
 * each method is the same, specialised to one row: its rules written inline, for the

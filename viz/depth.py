@@ -116,13 +116,13 @@ def explore_depth(path: str | PathLike[str] | None = None, *, max_depth: int = 3
 
     The numbers are computed here, by chaingrad (``viz.layer_gradients``), for all
     12 settings × ``max_depth`` depths, and embedded: at the defaults that takes about
-    25 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
+    13 s (``python bench/depth.py``; it grows as ``max_depth``² · ``width``² ·
     ``points``). The chart is inline SVG drawn by the page's script; nothing is
     fetched. In the page, ``window.chaingrad.flow()`` returns the numbers on screen
     and ``window.chaingrad.settings()`` the controls' state. The result is a ``str``
     that Jupyter shows inline."""
     who = "explore_depth"
-    check_path(who, path)                  # before the curves, not after 25 s of them
+    check_path(who, path)                  # before the curves, not after 13 s of them
     for name, value in (("max_depth", max_depth), ("width", width), ("points", points)):
         check_count(who, name, value)
     if points < 2:
