@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence, overload
 
-from .autograd import Node, check_node, check_recorded, clear, order, refuse_non_finite, sweep
+from .autograd import Node, check_node, check_recorded, order, refuse_non_finite, sweep
 from .modes import enable_grad
 from .value import Constant, Value, apply
 
@@ -46,12 +46,11 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     in_graph = set(nodes)
     kept = [node.grad for node in nodes]
     try:
-        for node in nodes:                      # constants too: asked here, they answer
-            node.grad = 0.0
+        _zero_every_grad(nodes)
         sweep(nodes, 1.0)                       # the numbers, checked …
         refuse_non_finite(nodes, "grad", [t for t in targets if t in in_graph])
         if create_graph:                        # … then the same sweep on Values
-            clear(nodes)
+            _zero_every_grad(nodes)
             with enable_grad():
                 sweep(nodes, 1.0, create_graph=True)
         results = [t.grad if t in in_graph else 0.0 for t in targets]
@@ -63,6 +62,13 @@ def grad(output: Value, wrt: Value | Sequence[Value], create_graph: bool = False
     else:
         results = [float(r) for r in results]
     return results[0] if single else results
+
+
+def _zero_every_grad(nodes: list[Value]) -> None:
+    """Every ``.grad`` to 0.0, constants' too (``clear`` leaves theirs None):
+    ``grad`` answers for any node it is asked about."""
+    for node in nodes:
+        node.grad = 0.0
 
 
 def replay(nodes: Sequence[Value], changed: dict[Value, Value]) -> dict[Value, Value]:

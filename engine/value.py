@@ -292,7 +292,8 @@ class TracedValue(Value):
 class Detached(Value):
     """A result computed under ``no_grad()``: a leaf that recorded nothing of how it
     was made, so ``backward`` from it has nothing to differentiate (an error says so).
-    Used later in a recorded graph it is a constant, as in PyTorch."""
+    Used later in a recorded graph it is a leaf there: no gradient flows past it, as
+    in PyTorch (and as pow's exponent it is a number, a constant)."""
 
     __slots__ = ()
     detached = True

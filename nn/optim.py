@@ -85,15 +85,19 @@ class Optimizer(ABC):
         """Update every parameter from its ``.grad``."""
 
     def _gradients(self) -> list[float]:
-        """∂L/∂w + λw for every parameter (the gradient the update uses)."""
-        missing = [p for p in self.params if p.grad is None]
-        if missing:
-            raise ValueError(f"{type(self).__name__}.step: {missing[0]!r} has no gradient "
-                             f"(.grad is None): call backward() on a loss that uses it first")
+        """∂L/∂w + λw for every parameter (the gradient the update uses). A gradient
+        set to None that no backward pass has reached since (one behind a dead
+        ReLU) counts as 0; with every gradient None, no backward ran: an error."""
+        grads = [p.grad for p in self.params]
+        if None in grads:
+            if all(g is None for g in grads):
+                raise ValueError(f"{type(self).__name__}.step: no parameter has a gradient "
+                                 f"(every .grad is None): call backward() on the loss first")
+            grads = [0.0 if g is None else g for g in grads]
         decay = self.weight_decay
         if decay:
-            return [p.grad + decay * p.data for p in self.params]
-        return [p.grad for p in self.params]
+            return [g + decay * p.data for g, p in zip(grads, self.params)]
+        return grads
 
 
 class SGD(Optimizer):
@@ -177,7 +181,8 @@ def clip_grad_norm(params: Params, max_norm: float) -> float:
         raise TypeError(f"{who}: max_norm must be a number, got {type(max_norm).__name__}")
     if not max_norm > 0 or not math.isfinite(max_norm):
         raise ValueError(f"{who}: max_norm must be finite and > 0, got {max_norm!r}")
-    largest = max(abs(p.grad) for p in values)
+    values = [p for p in values if p.grad is not None]    # None: no gradient reached it
+    largest = max((abs(p.grad) for p in values), default=0.0)
     if not math.isfinite(largest):
         bad = next(p for p in values if not math.isfinite(p.grad))
         raise ValueError(f"{who}: the gradient of {bad!r} is {bad.grad}; clipping cannot "

@@ -213,6 +213,27 @@ def test_an_optimizer_refuses_a_constant_and_says_which_gradient_is_missing():
     w = Value(1.0, "w")
     opt = SGD([w], lr=0.1)
     w.grad = None                                     # never differentiated
-    with pytest.raises(ValueError, match=r"Value\(data=1, grad=None, label='w'\) has no gradient"):
+    with pytest.raises(ValueError, match="no parameter has a gradient"):
         opt.step()
     assert w.data == 1.0
+
+
+def test_a_gradient_set_to_none_that_backward_does_not_reach_counts_as_zero():
+    # PyTorch's set-to-none habit: behind a dead ReLU no gradient reaches w2, which
+    # keeps its None; the optimizers and clip_grad_norm read it as 0
+    w1, w2 = Value(2.0, "w1"), Value(-1.0, "w2")
+    x = Value(3.0, "x")
+    loss = w1 * x + (w2 * x).relu()                   # w2·x = −3: ReLU′ = 0
+    for p in (w1, w2):
+        p.grad = None
+    loss.backward()
+    assert w1.grad == 3.0 and w2.grad is None
+    assert clip_grad_norm([w1, w2], 1.0) == pytest.approx(3.0)
+    assert w1.grad == pytest.approx(3.0 / (3.0 + 1e-6)) and w2.grad is None
+    SGD([w1, w2], lr=0.1, weight_decay=0.5).step()    # w ← w − η (g + λw)
+    assert w1.data == pytest.approx(2.0 - 0.1 * (3.0 / (3.0 + 1e-6) + 0.5 * 2.0))
+    assert w2.data == pytest.approx(-1.0 - 0.1 * (0.0 + 0.5 * -1.0))
+    w1.grad, w2.grad = 1.0, None
+    adam = Adam([w1, w2], lr=0.1)
+    adam.step()
+    assert adam.m[1] == 0.0 and adam.s[1] == 0.0       # w2: as a zero gradient

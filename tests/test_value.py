@@ -339,3 +339,13 @@ def test_a_graph_pickled_when_constant_was_a_class_loads_as_constants():
     # what such a pickle calls: the name Constant (now a function) and the old slots
     old = _rebuild(Constant, 2.0, 0.0, None, "", None, None, 0.0, 0.0, None)
     assert type(old) is Value and old.is_constant and old.grad is None and old.data == 2.0
+
+
+def test_grad_answers_for_a_constant_to_any_order():
+    # y = x·c and y = c·c: ∂y/∂c = x = 3 and 2c = 4; ∂²(c·c)/∂c² = 2
+    x, c = Value(3.0, "x"), Constant(2.0, "c")
+    assert grad(x * c, c) == 3.0
+    assert grad(x * c, c, create_graph=True).data == 3.0
+    first = grad(c * c, c, create_graph=True)
+    assert first.data == 4.0 and grad(first, c) == 2.0
+    assert c.grad is None and c.is_constant
