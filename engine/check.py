@@ -57,6 +57,13 @@ def _names(f: Callable[..., Any], inputs: Sequence[Any]) -> list[str]:
     return names
 
 
+def node_names(nodes: Sequence[Value]) -> list[str]:
+    """What a table calls nodes of a built graph: each by its label, an unnamed
+    constant by its number, any other by its place (``node2``)."""
+    return [node.label or (f"{node.data:g}" if node.is_constant else f"node{i + 1}")
+            for i, node in enumerate(nodes)]
+
+
 def _numbers(inputs: Iterable[Any], who: str) -> list[float]:
     if isinstance(inputs, (Value, int, float)):
         raise TypeError(f"{who}: inputs must be a sequence of numbers, e.g. [{inputs!r}]")
@@ -79,8 +86,7 @@ class _Subject:
             if not all(isinstance(w, Value) for w in self.wrt):
                 raise TypeError(f"{who}: with a built graph, wrt must be Values of that graph")
             self.f = None
-            self.names = [w.label or (f"{w.data:g}" if w.is_constant else f"node{i + 1}")
-                          for i, w in enumerate(self.wrt)]
+            self.names = node_names(self.wrt)
             self.point = [w.data for w in self.wrt]
         elif callable(f_or_output):
             self.f = f_or_output

@@ -238,7 +238,7 @@ def _diagram(output: Value, nodes: list[Value], names: dict[Value, str],
     for i, (node, g) in enumerate(zip(nodes, grads)):
         if is_number(node):
             lines = [names[node]]                  # a number: its name is its value
-        elif node.is_constant:           # named data (a target): no gradient
+        elif node.is_constant:                     # named data (a target): no gradient
             lines = [names[node], f"data {display_number(node.data, precision)}"]
         else:
             name = output_name(output, names) if node is output else names[node]
