@@ -57,8 +57,8 @@ def _names(f: Callable[..., Any], inputs: Sequence[Any]) -> list[str]:
     return names
 
 
-def node_names(nodes: Sequence[Value]) -> list[str]:
-    """What a table calls nodes of a built graph: each by its label, an unnamed
+def row_names(nodes: Sequence[Value]) -> list[str]:
+    """The rows of a table of a built graph's nodes: each by its label, an unnamed
     constant by its number, any other by its place (``node2``)."""
     return [node.label or (f"{node.data:g}" if node.is_constant else f"node{i + 1}")
             for i, node in enumerate(nodes)]
@@ -86,7 +86,7 @@ class _Subject:
             if not all(isinstance(w, Value) for w in self.wrt):
                 raise TypeError(f"{who}: with a built graph, wrt must be Values of that graph")
             self.f = None
-            self.names = node_names(self.wrt)
+            self.names = row_names(self.wrt)
             self.point = [w.data for w in self.wrt]
         elif callable(f_or_output):
             self.f = f_or_output

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from .check import ATOL, EPS, RTOL, GradcheckError, align, close, node_names, numerical_grad
+from .check import ATOL, EPS, RTOL, GradcheckError, align, close, numerical_grad, row_names
 from .functional import grad
 from .value import Value
 
@@ -42,7 +42,7 @@ def assert_grad(output: Value, expected: Mapping[Value, Any], *, atol: float = 1
         wanted.append(float(value))
     engine = grad(output, nodes)
     numeric = numerical_grad(output, nodes, eps=eps)
-    names = node_names(nodes)
+    names = row_names(nodes)
     rows = list(zip(names, engine, wanted, numeric))
     bad = [r for r in rows
            if not close(r[1], r[2], atol, rtol) or not close(r[1], r[3], ATOL, RTOL)]
